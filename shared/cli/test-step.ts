@@ -1,0 +1,28 @@
+// `npm run test:step -- 03`: runs the tests of one step only (the files in
+// steps/03-lock/ whose names end in .test.ts), with node's test runner.
+
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { findStep, listSteps } from './steps.ts';
+
+const [name, ...testArgs] = process.argv.slice(2);
+if (name === undefined) {
+  console.error(`usage: npm run test:step -- STEP\nsteps: ${listSteps().map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+const step = findStep(name);
+const files = readdirSync(step.dir, { recursive: true, encoding: 'utf8' })
+  .filter((file) => file.endsWith('.test.ts'))
+  .map((file) => path.join(step.dir, file))
+  .sort();
+if (files.length === 0) {
+  console.error(`step ${step.name} has no tests yet`);
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', ...testArgs, ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { ROOT, findStep } from '../cli/steps.ts';
+
+// Starts a step's server as a child process, the way tests, the tester and the
+// benchmarks do: on port 0 (the system picks a free port, so runs never clash),
+// then waits for its `listening on HOST:PORT` line to learn the port. No sleeps,
+// no fixed ports.
+
+export interface RunningServer {
+  host: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything the server wrote to stderr so far (its log). */
+  log(): string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` (SIGTERM by default) and waits for the process to end. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface LaunchOptions {
+  /** Extra command-line arguments for the server. */
+  args?: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Give up if the listening line has not come by then (ms). */
+  startTimeoutMs?: number;
+}
+
+const running = new Set<ChildProcess>();
+// If the launching process ends, its servers end with it: no orphans.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export function launchStep(step: string, options: LaunchOptions = {}): Promise<RunningServer> {
+  return launchServer(findStep(step).server, options);
+}
+
+export function launchServer(serverFile: string, options: LaunchOptions = {}): Promise<RunningServer> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', serverFile, '--port', '0', ...(options.args ?? [])],
+    { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  running.add(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    stderr = (stderr + text).slice(-64 * 1024);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${serverFile} printed no 'listening on' line within ${options.startTimeoutMs ?? 30_000} ms\n${stderr}`));
+    }, options.startTimeoutMs ?? 30_000);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${serverFile} exited (${code ?? signal}) before listening\n${stderr}`));
+    });
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const match = /^listening on (.+):(\d+)$/.exec(line);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve({
+        host: match[1]!,
+        port: Number(match[2]),
+        child,
+        log: () => stderr,
+        exited,
+        async stop(signal = 'SIGTERM') {
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill(signal);
+            const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            const result = await exited;
+            clearTimeout(force);
+            return result;
+          }
+          return exited;
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,19 @@
+import type { Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Starts listening and prints `listening on HOST:PORT`, the line that tests,
+ * the tester and people wait for. With port 0 the system picks a free port,
+ * and this line is the only way to learn it.
+ */
+export function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      console.log(`listening on ${address.address}:${address.port}`);
+      resolve(address);
+    });
+  });
+}

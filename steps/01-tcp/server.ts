@@ -1,0 +1,67 @@
+// Step 01: a TCP key-value server on one thread.
+//
+// The lesson: Node's event loop serves many clients at once on a single
+// thread. It never waits for one client: when bytes arrive from any socket,
+// the loop runs our 'data' callback, we answer, and the loop moves on. That
+// works as long as every callback is short. One slow command (try
+// `WORK 3000`, or start with --work-ms) holds the only thread, and every
+// other client waits behind it.
+//
+// Run it: npm run step -- 01        (or: npx tsx steps/01-tcp/server.ts --port 0)
+
+import net from 'node:net';
+import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
+import { executeCommand, type CommandContext } from '../../shared/commands/commands.ts';
+import { MapStore } from '../../shared/store/map-store.ts';
+import { Session } from '../../shared/server/session.ts';
+import { serveConnection } from '../../shared/server/connection.ts';
+import { listen } from '../../shared/server/listen.ts';
+import { log, peerName } from '../../shared/server/log.ts';
+
+const { values: options } = parseOptions(SERVER_OPTIONS, 'npx tsx steps/01-tcp/server.ts [options]');
+log(`step 01-tcp: ${describeOptions(options)}`);
+
+// The data: a plain Map. Only this thread ever touches it, so no two commands
+// can interleave: each one runs from start to end before the next begins.
+const store = new MapStore();
+const startedAt = Date.now();
+const sockets = new Set<net.Socket>();
+
+const context: CommandContext = {
+  store,
+  betweenCheckAndAct: () => {}, // one thread: nothing can happen between check and act
+  workMs: options.workMs,
+  serverInfo: () => ({
+    step: '01-tcp',
+    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+    connected_clients: sockets.size,
+    threads: 1,
+  }),
+};
+
+// One callback per connection. It does not wait for anything: it registers
+// what to do when bytes arrive, and returns to the event loop at once.
+const server = net.createServer((socket) => {
+  const peer = peerName(socket);
+  sockets.add(socket);
+  if (!options.quiet) log(`connection from ${peer} (${sockets.size} open)`);
+
+  // The session parses this client's byte stream into requests (framing is
+  // per connection) and runs each one on the store.
+  const session = new Session((args) => executeCommand(args, context));
+  serveConnection(socket, session, () => {
+    sockets.delete(socket);
+    if (!options.quiet) log(`${peer} closed (${sockets.size} open)`);
+  });
+});
+
+await listen(server, options.host, options.port);
+
+// Ctrl+C or SIGTERM: stop accepting, close the remaining connections, exit.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: shutting down`);
+    server.close(() => process.exit(0));
+    for (const socket of sockets) socket.destroy();
+  });
+}
