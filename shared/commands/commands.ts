@@ -102,7 +102,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   SET: {
     usage: 'SET key value [NX|XX]', minArgs: 2, maxArgs: 3, writes: true,
-    summary: 'store a value; NX only if absent, XX only if present ((nil) when not done)',
+    summary: 'store a value; NX: only if absent, XX: only if present',
     run([key, value, option], { store, betweenCheckAndAct }) {
       const mode = option?.toString('latin1').toUpperCase();
       if (mode !== undefined && mode !== 'NX' && mode !== 'XX') {
