@@ -209,7 +209,9 @@ export class SharedStore implements Store {
     if (valueLen < 0 || valueLen > this.maxValue) throw corrupted(`a value length of ${valueLen}`);
     const out = Buffer.allocUnsafe(valueLen);
     const from = at + RECORD_HEADER_BYTES + this.maxKey;
-    this.mem.copy(out, 0, from, from + valueLen);
+    // Short values: a plain loop, as in copyInto().
+    if (valueLen <= 64) for (let k = 0; k < valueLen; k++) out[k] = this.mem[from + k];
+    else this.mem.copy(out, 0, from, from + valueLen);
     return out;
   }
 
@@ -239,7 +241,7 @@ export class SharedStore implements Store {
     this.i32[H_FREE_TOP] = top - 1;
     const at = this.recordsAt + record * this.recordBytes;
     this.i32[at >> 2] = key.length;
-    key.copy(this.mem, at + RECORD_HEADER_BYTES);
+    copyInto(this.mem, at + RECORD_HEADER_BYTES, key);
     this.writeValue(at, value);
     const w = this.indexAt + 2 * ~slot;
     this.i32[w] = hash;
@@ -393,7 +395,7 @@ export class SharedStore implements Store {
     // Length and bytes are two separate writes: a reader without a lock can
     // see the new length with old bytes, or half the new bytes (a torn value).
     this.i32[(recordAt >> 2) + 1] = value.length;
-    value.copy(this.mem, recordAt + RECORD_HEADER_BYTES + this.maxKey);
+    copyInto(this.mem, recordAt + RECORD_HEADER_BYTES + this.maxKey, value);
   }
 
   // Empties `hole`, then walks the probe run after it and moves back every
@@ -431,6 +433,13 @@ export function fnv1a(key: Uint8Array): number {
     h = Math.imul(h, 0x01000193);
   }
   return h;
+}
+
+// Copies `source` into `target` at byte `at`. Short ones with a plain loop,
+// which beats a call into C++ (Buffer.copy) for the few bytes of a typical key.
+function copyInto(target: Buffer, at: number, source: Buffer): void {
+  if (source.length <= 64) for (let k = 0; k < source.length; k++) target[at + k] = source[k];
+  else source.copy(target, at);
 }
 
 function corrupted(what: string): StoreError {

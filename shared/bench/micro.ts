@@ -1,0 +1,66 @@
+import { Mutex } from '../locks/mutex.ts';
+import { RwLock } from '../locks/rwlock.ts';
+import { MapStore } from '../store/map-store.ts';
+import { SharedStore } from '../store/shared-store.ts';
+import type { Store } from '../store/store.ts';
+
+// Single-thread micro-benchmarks of the building blocks: what one uncontended
+// lock/unlock costs, and the shared table against a Map. Run:
+//   npx tsx shared/bench/micro.ts
+// Contended costs belong to the step benchmarks (step 03), not here.
+
+function measure(name: string, count: number, fn: () => void): void {
+  fn(); // warm up (JIT)
+  const start = process.hrtime.bigint();
+  fn();
+  const ns = Number(process.hrtime.bigint() - start);
+  const perSecond = (count / ns) * 1e9;
+  console.log(`${name.padEnd(42)} ${(ns / 1e6).toFixed(1).padStart(8)} ms  ${Math.round(perSecond).toLocaleString('en').padStart(13)} /s`);
+}
+
+const N = 1_000_000;
+const mutex = Mutex.create();
+measure(`mutex lock+unlock x ${N}`, N, () => {
+  for (let n = 0; n < N; n++) {
+    mutex.lock();
+    mutex.unlock();
+  }
+});
+measure(`mutex withLock x ${N}`, N, () => {
+  for (let n = 0; n < N; n++) mutex.withLock(() => n);
+});
+const rw = RwLock.create();
+measure(`rwlock readLock+readUnlock x ${N}`, N, () => {
+  for (let n = 0; n < N; n++) {
+    rw.readLock();
+    rw.readUnlock();
+  }
+});
+measure(`rwlock writeLock+writeUnlock x ${N}`, N, () => {
+  for (let n = 0; n < N; n++) {
+    rw.writeLock();
+    rw.writeUnlock();
+  }
+});
+
+const KEYS = 50_000;
+const keys = Array.from({ length: KEYS }, (_, k) => Buffer.from(`key:${String(k).padStart(12, '0')}`));
+const value = Buffer.from('xxx');
+const OPS = 500_000;
+for (const [name, store] of [
+  ['MapStore', new MapStore()],
+  ['SharedStore', SharedStore.create({ capacity: KEYS })],
+] as Array<[string, Store]>) {
+  measure(`${name} set (new + replace) x ${OPS}`, OPS, () => {
+    for (let n = 0; n < OPS; n++) store.set(keys[n % KEYS]!, value);
+  });
+  measure(`${name} get (hit) x ${OPS}`, OPS, () => {
+    for (let n = 0; n < OPS; n++) store.get(keys[n % KEYS]!);
+  });
+  measure(`${name} delete + set x ${OPS}`, OPS, () => {
+    for (let n = 0; n < OPS; n++) {
+      store.delete(keys[n % KEYS]!);
+      store.set(keys[n % KEYS]!, value);
+    }
+  });
+}
