@@ -1,0 +1,103 @@
+import { describeOperation, describeOutcome, type TimedOperation } from '../operations.ts';
+import type { KeyState } from './kv-model.ts';
+import type { Violation } from './linearizability.ts';
+
+// Turns a violation found by the checker into words and a small timeline a
+// student can read: which operation could not be explained, what the key held
+// at that point in the longest consistent order, and the operations around it.
+
+export interface Explanation {
+  /** A short name for the kind of anomaly: 'stale read', 'double create'... */
+  kind: string;
+  /** Plain words: what was seen and why no correct server could answer that. */
+  text: string;
+  timeline: string;
+}
+
+export function explainViolation(key: string, violation: Violation, origin: number): Explanation {
+  const { stuck, stateAfterExplained: state } = violation;
+  const who = `client ${stuck.client}'s ${describeOperation(stuck.op)} -> ${describeOutcome(stuck.outcome)}`;
+  const [kind, why] = reason(violation, state);
+  const text =
+    `No order of the ${violation.history.length} operations on key ${key} agrees with every reply. ` +
+    `The longest order that does explains ${violation.explained.length} of them; after it the key ` +
+    `${state === null ? 'is absent' : `holds ${JSON.stringify(state)}`}. Then ${who} ` +
+    `(sent at ${ms(stuck.invokedAt - origin)}, answered at ${ms(stuck.returnedAt - origin)}) cannot be placed: ${why}`;
+  return { kind, text, timeline: timeline(violation, origin) };
+}
+
+function reason(violation: Violation, state: KeyState): [string, string] {
+  const { stuck, history } = violation;
+  const { op, outcome } = stuck;
+  const shown = state === null ? 'absent' : JSON.stringify(state);
+  if (op.kind === 'read' && outcome.kind === 'value') {
+    const writer = history.find((h) => writes(h) === outcome.value && h !== stuck);
+    if (outcome.value !== null && writer === undefined) {
+      return ['impossible read', `it read ${JSON.stringify(outcome.value)}, a value no operation wrote.`];
+    }
+    // A newer write finished before this read began: the value read was already replaced.
+    const newer = writer && history.find((h) => h !== writer && writes(h) !== undefined &&
+      writes(h) !== outcome.value && h.invokedAt > writer.returnedAt && h.returnedAt < stuck.invokedAt);
+    if (newer) {
+      return ['stale read', `it read ${JSON.stringify(outcome.value)}, written by client ${writer!.client}'s ` +
+        `${describeOperation(writer!.op)}, but client ${newer.client}'s ${describeOperation(newer.op)} ` +
+        `-> ${describeOutcome(newer.outcome)} had replaced it before this read was sent (a stale read).`];
+    }
+    return ['wrong read', `it read ${describeOutcome(outcome)} where the key was ${shown}.`];
+  }
+  if (op.kind === 'create' && outcome.kind === 'ok' && state !== null) {
+    return ['double create', `it created the key, but the key already existed (${shown}): another create ` +
+      'had already succeeded, so two clients each believe they created it.'];
+  }
+  if (op.kind === 'incr' && outcome.kind === 'integer') {
+    return ['lost update', `it returned ${outcome.value}, but after the operations before it the key was ${shown}: ` +
+      'two increments read the same old value, and one of them was lost.'];
+  }
+  if (op.kind === 'delete' && outcome.kind === 'ok' && state === null) {
+    return ['double delete', 'it deleted the key, but the key was already absent: another delete had ' +
+      'already succeeded, so two clients each believe they deleted it.'];
+  }
+  if (op.kind === 'update' && outcome.kind === 'ok' && state === null) {
+    return ['update of an absent key', 'it updated the key, but at that point the key was absent, so a correct ' +
+      'server would have answered NOT_FOUND.'];
+  }
+  return ['impossible reply', `on a key that is ${shown}, a correct server would not answer ${describeOutcome(outcome)}.`];
+}
+
+/** The value an operation leaves if it writes one (for finding who wrote what). */
+function writes(h: TimedOperation): string | null | undefined {
+  if ((h.op.kind === 'create' || h.op.kind === 'update') && h.outcome.kind === 'ok') return h.op.value;
+  if (h.op.kind === 'incr' && h.outcome.kind === 'integer') return String(h.outcome.value);
+  if (h.op.kind === 'delete' && h.outcome.kind === 'ok') return null;
+  return undefined;
+}
+
+/**
+ * The operations around the stuck one, one line each, in the order they were
+ * sent, with a bar showing when each was in flight:
+ *
+ *     12.301 ms  client 3  |   ====       |  PUT k "30017" -> OK
+ */
+export function timeline(violation: Violation, origin: number, width = 32): string {
+  const { stuck } = violation;
+  const end = Number.isFinite(stuck.returnedAt) ? stuck.returnedAt : stuck.invokedAt;
+  // The last few explained operations, and everything in flight while the stuck one was.
+  const recent = violation.explained.slice(-6);
+  const overlapping = violation.history.filter((h) => h.invokedAt <= end && h.returnedAt >= stuck.invokedAt - 0.001);
+  const shown = [...new Set([...recent, ...overlapping])].sort((a, b) => a.invokedAt - b.invokedAt).slice(-12);
+  const from = Math.min(...shown.map((h) => h.invokedAt));
+  const to = Math.max(...shown.map((h) => (Number.isFinite(h.returnedAt) ? h.returnedAt : h.invokedAt)));
+  const scale = (t: number) => Math.round(((t - from) / Math.max(to - from, 1e-6)) * (width - 1));
+  return shown.map((h) => {
+    const start = scale(h.invokedAt);
+    const stop = Number.isFinite(h.returnedAt) ? scale(h.returnedAt) : width - 1;
+    const bar = ' '.repeat(start) + '='.repeat(stop - start + 1) + ' '.repeat(width - 1 - stop);
+    const mark = h === stuck ? '   <- cannot be placed' : '';
+    return `${ms(h.invokedAt - origin).padStart(11)}  client ${String(h.client).padEnd(2)} |${bar}|  ` +
+      `${describeOperation(h.op)} -> ${describeOutcome(h.outcome)}${mark}`;
+  }).join('\n');
+}
+
+function ms(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(3)} ms` : 'never';
+}
