@@ -1,0 +1,36 @@
+// `npm run exercise -- 01 append`: checks a student's answer to one exercise by
+// running its check (steps/01-tcp/exercises/append.check.ts) with node's test
+// runner. A check fails until the exercise is done. `npm run exercise -- 01`
+// lists the step's exercises.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { findStep } from './steps.ts';
+
+const [stepName, exercise] = process.argv.slice(2);
+if (stepName === undefined) {
+  console.error('usage: npm run exercise -- STEP [NAME]');
+  process.exit(2);
+}
+const step = findStep(stepName);
+const dir = path.join(step.dir, 'exercises');
+const checks = existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.check.ts')).sort() : [];
+
+if (exercise === undefined) {
+  console.log(`exercises of step ${step.name}:`);
+  for (const file of checks) {
+    // The first comment line of each check says what it checks.
+    const firstLine = readFileSync(path.join(dir, file), 'utf8').split('\n')[0]!.replace(/^\/\/\s*/, '');
+    console.log(`  ${file.replace('.check.ts', '').padEnd(20)} ${firstLine}`);
+  }
+  process.exit(0);
+}
+const file = path.join(dir, `${exercise}.check.ts`);
+if (!existsSync(file)) {
+  console.error(`no exercise '${exercise}' in step ${step.name}; try: npm run exercise -- ${step.number}`);
+  process.exit(2);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', file], { stdio: 'inherit' });
+console.log(result.status === 0 ? `\nexercise ${exercise}: DONE` : `\nexercise ${exercise}: not yet (see the failures above)`);
+process.exit(result.status ?? 1);
