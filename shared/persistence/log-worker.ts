@@ -1,0 +1,74 @@
+// A worker process: appends persistence tasks to one log file.
+//
+// The server starts it with child_process.fork (see persister.ts); they talk
+// only by messages over the IPC channel that fork sets up - no shared memory
+// at all between processes. Usage (done by the server, not by hand):
+//
+//   fork('log-worker.ts', [LOG_FILE, TASK_CPU_MS], { serialization: 'advanced' })
+//
+// Messages in:   { type: 'batch', id, count, bytes, sync }
+//                  bytes: `count` log records, one after the other
+//                  sync:  fsync before acknowledging (--durable)
+// Messages out:  { type: 'ready' }  once the log is open
+//                { type: 'ack', id } once the batch is written (and synced)
+//
+// HOW IT ENDS. There is no "stop" message. The worker lives exactly as long as
+// its IPC channel: when the channel closes it flushes the log to disk and
+// exits. The server closes the channel on purpose at shutdown, after the
+// queue is drained; and if the server dies any other way - a crash, or
+// SIGKILL, which no process can catch - the operating system closes the
+// channel for it. Either way the worker sees 'disconnect' and goes: no
+// orphans (the seed's workers outlived a killed server).
+
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { burnCpu } from '../commands/burn-cpu.ts';
+
+export interface BatchMessage {
+  type: 'batch';
+  id: number;
+  count: number;
+  bytes: Uint8Array;
+  sync: boolean;
+}
+export type WorkerMessage = { type: 'ready' } | { type: 'ack'; id: number };
+
+const [file, cpuArg] = process.argv.slice(2);
+if (file === undefined || process.send === undefined) {
+  console.error('log-worker: run by the server (child_process.fork), with a log file argument');
+  process.exit(2);
+}
+const taskCpuMs = Number(cpuArg ?? 0);
+
+// 'a': every write goes to the end of the file. Several processes may append
+// to one file this way (step 05's free dispatch) without overwriting each other.
+const fd = openSync(file, 'a');
+
+process.on('message', (message: BatchMessage) => {
+  // The "real work" a task could need before it is stored (compressing,
+  // checksumming, ...), simulated with --task-cpu-ms.
+  if (taskCpuMs > 0) burnCpu(taskCpuMs * message.count);
+  // One write for the whole batch: the records reach the kernel together.
+  writeSync(fd, message.bytes);
+  // A write is in the kernel's page cache: it survives this process dying,
+  // not the machine losing power. fdatasync waits until it is on the disk.
+  if (message.sync) fdatasyncSync(fd);
+  reply({ type: 'ack', id: message.id });
+});
+
+process.on('disconnect', () => {
+  fdatasyncSync(fd);
+  closeSync(fd);
+  process.exit(0);
+});
+
+// Ctrl+C in a terminal sends SIGINT to every process of the group, so to us
+// too. We must not die before the server has drained its queue into us: the
+// server decides when we stop (by closing the channel), signals do not.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+
+reply({ type: 'ready' });
+
+function reply(message: WorkerMessage): void {
+  if (process.connected) process.send!(message);
+}

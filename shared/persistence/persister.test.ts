@@ -1,0 +1,139 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { MapStore } from '../store/map-store.ts';
+import { Persister, logFileNames, type Dispatch, type PersisterOptions } from './persister.ts';
+import { RecordingStore, newSequence } from './recording-store.ts';
+import { replayLogs } from './replay.ts';
+import { processGone } from './process-gone.ts';
+
+const tempDir = () => mkdtempSync(path.join(tmpdir(), 'persister-'));
+
+function options(dataDir: string, more: Partial<PersisterOptions> = {}): PersisterOptions {
+  return { dataDir, workers: 1, dispatch: 'by-key', capacity: 1000, durable: false, taskCpuMs: 0, firstSeq: 1, ...more };
+}
+
+function replayed(dataDir: string, workers: number, dispatch: Dispatch) {
+  const store = new MapStore();
+  const result = replayLogs(dataDir, logFileNames(workers, dispatch), store);
+  return { store, result };
+}
+
+describe('shared: persister (worker processes over IPC)', () => {
+  it('writes every submitted task to the log, in order, and close() waits for it', async () => {
+    const dir = tempDir();
+    const memory = new RecordingStore(new MapStore(), newSequence(1));
+    const persister = await Persister.start(options(dir));
+    for (let i = 0; i < 2000; i++) {
+      memory.set(Buffer.from(`key${i % 100}`), Buffer.from(`value${i}`));
+      if (i % 7 === 0) void persister.submit(memory.takeTasks());
+    }
+    void persister.submit(memory.takeTasks());
+    await persister.close();
+    const { store, result } = replayed(dir, 1, 'by-key');
+    assert.equal(result.records, 2000);
+    assert.equal(result.outOfOrder, 0);
+    assert.deepEqual(new Map(store.entries().map(([k, v]) => [k.toString(), v.toString()])),
+      new Map(memory.entries().map(([k, v]) => [k.toString(), v.toString()])));
+  });
+
+  it('restores apply order when tasks are submitted out of order', async () => {
+    const dir = tempDir();
+    const memory = new RecordingStore(new MapStore(), newSequence(1));
+    memory.set(Buffer.from('k'), Buffer.from('first'));
+    const first = memory.takeTasks();
+    memory.set(Buffer.from('k'), Buffer.from('second'));
+    const second = memory.takeTasks();
+    const persister = await Persister.start(options(dir));
+    const late = persister.submit(second); // the later write's message arrives first
+    assert.equal(persister.stats().sequencer_holding, 1);
+    await Promise.all([persister.submit(first), late]);
+    await persister.close();
+    assert.equal(readFileSync(path.join(dir, 'log.aof'), 'latin1').indexOf('first') <
+      readFileSync(path.join(dir, 'log.aof'), 'latin1').indexOf('second'), true);
+    assert.deepEqual(replayed(dir, 1, 'by-key').store.get(Buffer.from('k')), Buffer.from('second'));
+  });
+
+  it('with a slow worker, submit waits once the queue is full (backpressure)', async () => {
+    const dir = tempDir();
+    const memory = new RecordingStore(new MapStore(), newSequence(1));
+    const persister = await Persister.start(options(dir, { capacity: 10, taskCpuMs: 20 }));
+    const settled: boolean[] = [];
+    const submits = [];
+    for (let i = 0; i < 30; i++) {
+      memory.set(Buffer.from(`k${i}`), Buffer.from('v'));
+      const index = i;
+      submits.push(persister.submit(memory.takeTasks()).then(() => { settled[index] = true; }));
+    }
+    await submits[9]; // the first ten fit at once
+    assert.equal(settled[29], undefined, 'the 30th write must wait for room');
+    assert.ok(persister.stats().queue_depth <= 10, `depth ${persister.stats().queue_depth} exceeds the capacity`);
+    assert.ok(persister.stats().queue_blocked > 0);
+    await Promise.all(submits);
+    await persister.close();
+    assert.equal(persister.stats().queue_depth_max, 10);
+    assert.equal(replayed(dir, 1, 'by-key').result.records, 30);
+  });
+
+  it('durable: submit resolves only after the worker wrote the task', async () => {
+    const dir = tempDir();
+    const memory = new RecordingStore(new MapStore(), newSequence(1));
+    const persister = await Persister.start(options(dir, { durable: true }));
+    memory.set(Buffer.from('k'), Buffer.from('on disk'));
+    await persister.submit(memory.takeTasks());
+    // The worker acknowledged: the record is in the file now, before close().
+    assert.match(readFileSync(path.join(dir, 'log.aof'), 'latin1'), /on disk/);
+    assert.equal(persister.stats().tasks_written, 1);
+    await persister.close();
+  });
+
+  for (const dispatch of ['free', 'by-key'] as const) {
+    it(`${dispatch} dispatch with 2 workers: ${dispatch === 'free'
+      ? 'a key\'s writes reach the log out of order (the hazard)'
+      : 'each key\'s writes stay in order'}`, async () => {
+      const dir = tempDir();
+      const memory = new RecordingStore(new MapStore(), newSequence(1));
+      const persister = await Persister.start(options(dir, { workers: 2, dispatch, taskCpuMs: 5 }));
+      // One big batch that ends with hot=old, then hot=new alone in the next
+      // turn. Free dispatch gives the second batch to the idle worker, which
+      // finishes it long before the busy one reaches hot=old (40 x 5 ms).
+      for (let i = 0; i < 40; i++) memory.set(Buffer.from(`filler${i}`), Buffer.from('x'));
+      memory.set(Buffer.from('hot'), Buffer.from('old'));
+      await persister.submit(memory.takeTasks());
+      await new Promise((resolve) => setImmediate(resolve)); // the first batch has left
+      memory.set(Buffer.from('hot'), Buffer.from('new'));
+      await persister.submit(memory.takeTasks());
+      await persister.close();
+      const { store, result } = replayed(dir, 2, dispatch);
+      assert.equal(result.records, 42);
+      if (dispatch === 'free') {
+        assert.equal(result.outOfOrder, 1);
+        assert.deepEqual(store.get(Buffer.from('hot')), Buffer.from('old'), 'replay brings back the older value');
+      } else {
+        assert.equal(result.outOfOrder, 0);
+        assert.deepEqual(store.get(Buffer.from('hot')), Buffer.from('new'));
+      }
+    });
+  }
+
+  it('worker processes exit when the process that started them is killed with SIGKILL', async () => {
+    const fixture = new URL('./hold-persister.fixture.ts', import.meta.url);
+    const holder = spawn(process.execPath, ['--import', 'tsx', fixture.pathname, tempDir(), '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const line = await new Promise<string>((resolve) => createInterface({ input: holder.stdout! }).once('line', resolve));
+    const pids = JSON.parse(line) as number[];
+    assert.equal(pids.length, 2);
+    assert.ok(pids.every((pid) => !processGone(pid)), 'the workers run');
+    // The workers share the holder's stderr pipe: it closes only when every
+    // process holding it has exited - an event, no polling.
+    const stderrClosed = new Promise((resolve) => holder.stderr!.on('close', resolve).resume());
+    holder.kill('SIGKILL');
+    await stderrClosed;
+    for (const pid of pids) assert.ok(processGone(pid), `worker ${pid} outlived its server`);
+  });
+});

@@ -1,0 +1,77 @@
+import type { Store } from '../store/store.ts';
+import { delRecord, hashKey, setRecord, type PersistTask } from './task.ts';
+
+// A Store that passes every call to the real store and, for each write that
+// changed something, records a persistence task. The commands do not know it
+// is there: step 04 wraps the shared store in one of these in each connection
+// thread, runs the commands exactly as step 03 does, then collects
+// `takeTasks()` and sends them to the main thread with the replies.
+//
+// THE SEQUENCE NUMBER. Several threads write to the store. The order in which
+// their messages reach the main thread is not the order in which they took the
+// lock: thread A may apply `SET k 1`, release the lock, and be descheduled
+// before it posts its message, while thread B applies `SET k 2` and posts
+// first. A log written in message order would say k=1; memory says k=2.
+// So each write takes a number from a counter shared by all threads *while it
+// still holds the store lock* (the caller guarantees every Store call runs
+// under it). Lock order is apply order, so the numbers are apply order, and
+// the main thread can restore that order before anything reaches the log.
+
+export class RecordingStore implements Store {
+  private tasks: PersistTask[] = [];
+
+  /**
+   * @param inner the real store (the shared hash table)
+   * @param sequence a counter shared by every thread (`newSequence()`): word 0
+   *   holds the next sequence number
+   */
+  constructor(
+    private readonly inner: Store,
+    private readonly sequence: BigInt64Array,
+  ) {}
+
+  get(key: Buffer): Buffer | undefined {
+    return this.inner.get(key);
+  }
+
+  set(key: Buffer, value: Buffer): void {
+    this.inner.set(key, value); // throws on a limit: then nothing is recorded
+    const seq = this.nextSeq();
+    this.tasks.push({ seq, keyHash: hashKey(key), record: setRecord(seq, key, value) });
+  }
+
+  delete(key: Buffer): boolean {
+    if (!this.inner.delete(key)) return false; // nothing changed, nothing to log
+    const seq = this.nextSeq();
+    this.tasks.push({ seq, keyHash: hashKey(key), record: delRecord(seq, key) });
+    return true;
+  }
+
+  size(): number {
+    return this.inner.size();
+  }
+
+  entries(): Array<[Buffer, Buffer]> {
+    return this.inner.entries();
+  }
+
+  /** The tasks recorded since the last call, in the order they were applied. */
+  takeTasks(): PersistTask[] {
+    const tasks = this.tasks;
+    this.tasks = [];
+    return tasks;
+  }
+
+  private nextSeq(): number {
+    // Atomics.add is not what orders the writes (the store lock does); it
+    // just makes the counter itself safe to share.
+    return Number(Atomics.add(this.sequence, 0, 1n));
+  }
+}
+
+/** A sequence counter in shared memory, starting at `first`; post its buffer to each thread. */
+export function newSequence(first: number): BigInt64Array {
+  const counter = new BigInt64Array(new SharedArrayBuffer(8));
+  counter[0] = BigInt(first);
+  return counter;
+}

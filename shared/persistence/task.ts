@@ -1,0 +1,48 @@
+import { encodeCommand } from '../protocol/encode.ts';
+
+// A persistence task: one write that was applied to the store and must now
+// reach the log on disk.
+//
+// The record is encoded where the write happened (in the connection's thread),
+// so the main thread only moves bytes. It is written in the protocol's own
+// format, the way Redis writes its append-only file:
+//
+//   SET <seq> <key> <value>      (a POST, PUT, SET or INCR: the value stored)
+//   DEL <seq> <key>              (a DELETE or DEL that removed the key)
+//
+// each as a RESP array of bulk strings, so `cat data/04-ipc-queue/*.aof`
+// shows readable lines, and replay parses the log with the request parser.
+//
+// A record holds the value that was stored, not the command: INCR is logged
+// as `SET counter 7`, so replaying it twice cannot count twice.
+
+export interface PersistTask {
+  /**
+   * Its position in the order the writes were applied to the store. Taken
+   * while holding the store's lock, so that order is the real one; the main
+   * thread uses it to put tasks back in that order (see sequencer.ts).
+   */
+  seq: number;
+  /** A hash of the key: by-key dispatch sends every write of a key to one worker. */
+  keyHash: number;
+  /** The log record, ready to append. */
+  record: Uint8Array;
+}
+
+export function setRecord(seq: number, key: Buffer, value: Buffer): Buffer {
+  return encodeCommand(['SET', String(seq), key, value]);
+}
+
+export function delRecord(seq: number, key: Buffer): Buffer {
+  return encodeCommand(['DEL', String(seq), key]);
+}
+
+/** FNV-1a, 32 bits: a cheap, well-spread hash of the key's bytes. */
+export function hashKey(key: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key[i]!;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
