@@ -1,0 +1,123 @@
+import { readFileSync, readdirSync } from 'node:fs';
+
+// CPU time and memory of a server and every process it started (the worker
+// processes of steps 04-06), read from Linux's /proc while a scenario runs.
+//
+// - CPU: /proc/PID/stat fields utime + stime (all threads of the process, in
+//   clock ticks of 1/100 s). A process that ends between two samples loses its
+//   last moments, so sampling is frequent.
+// - Memory: the sum of every process's resident set (VmRSS in
+//   /proc/PID/status) at each sample, and the highest sum seen; at least the
+//   server's own peak (VmHWM, which the kernel keeps exactly).
+
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux Node supports
+
+export interface ProcessFigures {
+  /** CPU seconds used since the monitor started, all processes together. */
+  cpuSeconds: number;
+  /** The highest total resident memory seen, in bytes. */
+  peakRssBytes: number;
+  /** How many processes were seen (the server and its descendants). */
+  processes: number;
+}
+
+export class ProcessTreeMonitor {
+  private readonly cpuAtStart = new Map<number, number>();
+  private readonly cpuLatest = new Map<number, number>();
+  private peakRss = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly rootPid: number) {}
+
+  static available(): boolean {
+    try {
+      readFileSync('/proc/self/stat');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  start(intervalMs = 200): void {
+    for (const pid of processTree(this.rootPid)) {
+      const cpu = cpuTicks(pid);
+      if (cpu !== null) this.cpuAtStart.set(pid, cpu);
+    }
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): ProcessFigures {
+    this.sample();
+    if (this.timer) clearInterval(this.timer);
+    let ticks = 0;
+    for (const [pid, latest] of this.cpuLatest) ticks += latest - (this.cpuAtStart.get(pid) ?? 0);
+    const rootPeak = statusField(this.rootPid, 'VmHWM') ?? 0;
+    return { cpuSeconds: ticks / TICKS_PER_SECOND, peakRssBytes: Math.max(this.peakRss, rootPeak), processes: this.cpuLatest.size };
+  }
+
+  private sample(): void {
+    let rss = 0;
+    for (const pid of processTree(this.rootPid)) {
+      const cpu = cpuTicks(pid);
+      if (cpu !== null) this.cpuLatest.set(pid, cpu);
+      rss += statusField(pid, 'VmRSS') ?? 0;
+    }
+    this.peakRss = Math.max(this.peakRss, rss);
+  }
+}
+
+/** `root` and all its descendants that are alive now. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const parent = statFields(Number(name))?.[1];
+    if (parent === undefined) continue;
+    const list = children.get(Number(parent)) ?? [];
+    list.push(Number(name));
+    children.set(Number(parent), list);
+  }
+  const tree: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    if (statFields(pid) === null) continue;
+    tree.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+/** Whether a process is alive (and not a zombie waiting to be reaped). */
+export function isAlive(pid: number): boolean {
+  const fields = statFields(pid);
+  return fields !== null && fields[0] !== 'Z';
+}
+
+// The fields of /proc/PID/stat after the command name (which is in
+// parentheses and may contain spaces): [state, ppid, pgrp, ...].
+function statFields(pid: number): string[] | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+function cpuTicks(pid: number): number | null {
+  const fields = statFields(pid);
+  // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
+  return fields === null ? null : Number(fields[11]) + Number(fields[12]);
+}
+
+function statusField(pid: number, name: string): number | null {
+  try {
+    const match = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,108 @@
+// What a scenario finds, and how it is shown: to people (text) or to
+// programs (--json).
+
+export type Verdict = 'SUCCESS' | 'FAIL' | 'UNKNOWN';
+
+/** One kind of anomaly, how often it happened, and a few examples. */
+export interface Anomaly {
+  kind: string;
+  count: number;
+  /** What it means, in plain words, once for the kind. */
+  meaning: string;
+  /** Up to three concrete cases: which key, which clients, what each saw, what was expected. */
+  samples: string[];
+}
+
+export interface ScenarioResult {
+  name: string;
+  verdict: Verdict;
+  /** What ran, in one line. */
+  description: string;
+  /** Figures in display order (also the rows of `compare`). */
+  figures: Record<string, string | number>;
+  /** More lines for people: a histogram, a note. */
+  details: string[];
+  anomalies: Anomaly[];
+}
+
+export interface TesterReport {
+  target: string;
+  dialect: string;
+  randomSeed: number;
+  scenarios: ScenarioResult[];
+  verdict: Verdict | 'ERROR';
+  /** 0 SUCCESS, 1 FAIL, 2 error or undecided. */
+  exitCode: 0 | 1 | 2;
+  error?: string;
+}
+
+const MAX_SAMPLES = 3;
+
+/** Collects anomalies by kind while a scenario runs. */
+export class AnomalyLog {
+  private readonly byKind = new Map<string, Anomaly>();
+
+  add(kind: string, meaning: string, sample: string): void {
+    const anomaly = this.byKind.get(kind) ?? { kind, count: 0, meaning, samples: [] };
+    anomaly.count++;
+    if (anomaly.samples.length < MAX_SAMPLES) anomaly.samples.push(sample);
+    this.byKind.set(kind, anomaly);
+  }
+
+  count(kind: string): number {
+    return this.byKind.get(kind)?.count ?? 0;
+  }
+
+  list(): Anomaly[] {
+    return [...this.byKind.values()];
+  }
+}
+
+/** FAIL beats UNKNOWN beats SUCCESS. */
+export function combine(verdicts: Verdict[]): Verdict {
+  if (verdicts.includes('FAIL')) return 'FAIL';
+  if (verdicts.includes('UNKNOWN')) return 'UNKNOWN';
+  return 'SUCCESS';
+}
+
+export function exitCodeOf(verdict: Verdict | 'ERROR'): 0 | 1 | 2 {
+  return verdict === 'SUCCESS' ? 0 : verdict === 'FAIL' ? 1 : 2;
+}
+
+export function formatScenario(result: ScenarioResult): string {
+  const lines = [`== ${result.name}: ${result.description}`];
+  const width = Math.max(...Object.keys(result.figures).map((label) => label.length));
+  for (const [label, value] of Object.entries(result.figures)) lines.push(`   ${label.padEnd(width)}  ${value}`);
+  for (const line of result.details) lines.push(`   ${line}`);
+  for (const anomaly of result.anomalies) {
+    lines.push('', `   ${anomaly.kind} (${anomaly.count}x): ${anomaly.meaning}`);
+    for (const sample of anomaly.samples) {
+      lines.push(...sample.split('\n').map((line, i) => `${i === 0 ? '     - ' : '       '}${line}`));
+    }
+  }
+  lines.push(`   ${result.verdict}`);
+  return lines.join('\n');
+}
+
+export function reportHeader(report: TesterReport): string {
+  return `tester: ${report.target}, dialect ${report.dialect}, random seed ${report.randomSeed}`;
+}
+
+/** The last lines: an error if any, then the overall result. */
+export function reportFooter(report: TesterReport): string {
+  const lines = report.error ? [`error: ${report.error}`] : [];
+  const failed = report.scenarios.filter((s) => s.verdict !== 'SUCCESS').map((s) => `${s.name} ${s.verdict}`);
+  lines.push(`RESULT: ${report.verdict}${failed.length > 0 ? ` (${failed.join(', ')})` : ''}`);
+  return lines.join('\n');
+}
+
+export function formatReport(report: TesterReport): string {
+  return [reportHeader(report), '', ...report.scenarios.flatMap((s) => [formatScenario(s), '']), reportFooter(report)].join('\n');
+}
+
+/** A table with a header row, columns padded to fit (for compare and bench). */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
