@@ -1,0 +1,32 @@
+// `npm run bench [-- tester options]`: the load scenario against every step
+// that exists, one after the other (never at the same time: they would share
+// the 2 cores), and one table. Options go to the load scenario, for example
+// `npm run bench -- --duration 10 --pipeline 16 --load-clients 20`.
+//
+// The load client is Node on the same cores as the server: it tops out near
+// 35k requests/s. For more, see redis-benchmark in tester/README.md.
+
+import { parseOptions } from '../shared/cli/options.ts';
+import { listSteps } from '../shared/cli/steps.ts';
+import { TESTER_OPTIONS } from './options.ts';
+import { liveLine } from './progress.ts';
+import { reportFooter, type TesterReport } from './report.ts';
+import { comparisonTable } from './table.ts';
+import { runTester } from './run.ts';
+
+const { values } = parseOptions(TESTER_OPTIONS, 'npm run bench -- [load options]');
+const steps = listSteps();
+const progress = liveLine(process.stderr);
+const reports: TesterReport[] = [];
+for (const step of steps) {
+  console.error(`load against step ${step.name}...`);
+  const report = await runTester({ ...values, step: step.number, scenario: 'load' }, { progress });
+  if (report.error) console.error(`step ${step.name}: ${reportFooter(report)}`);
+  reports.push(report);
+}
+if (values.json) {
+  console.log(JSON.stringify(reports, null, 2));
+} else {
+  console.log(comparisonTable(steps.map((step) => `step ${step.number}`), reports));
+}
+process.exitCode = Math.max(...reports.map((r) => r.exitCode));

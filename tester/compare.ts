@@ -1,0 +1,42 @@
+// `npm run compare -- 02 03 [--scenario contention] [tester options]`: runs
+// one scenario (contention unless --scenario says otherwise) against several
+// steps, one after the other, and prints one table with a column per step.
+// Exit status: 0 if every step succeeded, 1 if one failed, 2 on error.
+
+import { parseOptions } from '../shared/cli/options.ts';
+import { findStep } from '../shared/cli/steps.ts';
+import { TESTER_OPTIONS } from './options.ts';
+import { liveLine } from './progress.ts';
+import { reportFooter, type TesterReport } from './report.ts';
+import { comparisonTable } from './table.ts';
+import { runTester } from './run.ts';
+
+const usage = 'npm run compare -- STEP STEP... [--scenario NAME] [tester options]';
+const { values, positionals } = parseOptions(TESTER_OPTIONS, usage);
+if (positionals.length === 0) {
+  console.error(`usage: ${usage}`);
+  process.exit(2);
+}
+const scenarioGiven = process.argv.includes('--scenario') || process.env.KV_SCENARIO !== undefined;
+const scenario = scenarioGiven ? values.scenario : 'contention';
+try {
+  positionals.forEach((step) => findStep(step));
+} catch (caught) {
+  console.error(`error: ${(caught as Error).message}`);
+  process.exit(2);
+}
+
+const progress = liveLine(process.stderr);
+const reports: TesterReport[] = [];
+for (const step of positionals) {
+  console.error(`running ${scenario} against step ${step}...`);
+  const report = await runTester({ ...values, step, scenario }, { progress });
+  if (report.error) console.error(`step ${step}: ${reportFooter(report)}`);
+  reports.push(report);
+}
+if (values.json) {
+  console.log(JSON.stringify(reports, null, 2));
+} else {
+  console.log(comparisonTable(positionals.map((step) => `step ${findStep(step).number}`), reports));
+}
+process.exitCode = Math.max(...reports.map((r) => r.exitCode));
