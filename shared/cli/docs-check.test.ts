@@ -105,3 +105,16 @@ test('docs check: wrong scripts, steps, files and options are caught; real runs 
   assert.equal(lines.length, 7, lines.join('\n'));
   assert.deepEqual(report.ran.map((r) => r.line), [12, 14, 16, 18]);
 });
+
+test('docs check: a needs-step block waits for its step, and strict mode reports it', async () => {
+  const doc = parseMarkdown('docs/fixture.md', [
+    '<!-- docs-check: needs-step 99 -->', '', `${FENCE}sh`, 'npm run tester -- --step 99 --no-such-flag', `${FENCE}`,
+    '<!-- docs-check: sometimes -->', `${FENCE}sh`, 'npm run diff -- 01 01', `${FENCE}`,
+  ].join('\n'));
+  const relaxed = await checkCommands([doc], { run: false });
+  assert.deepEqual(relaxed.pending.map((p) => p.line), [4]);
+  assert.deepEqual(relaxed.problems.map((p) => [p.line, p.message]),
+    [[7, "unknown marker 'docs-check: sometimes' (known: skip, output-varies, ignore, needs-step NN)"]]);
+  const strict = await checkCommands([doc], { run: false, strict: true });
+  assert.ok(strict.problems.some((p) => p.line === 4 && /written for step 99, which does not exist yet/.test(p.message)));
+});

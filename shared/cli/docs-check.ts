@@ -52,7 +52,7 @@ export interface MarkdownDoc {
   links: Array<{ target: string; line: number }>;
 }
 
-const MARKER = /^\s*<!--\s*docs-check:\s*([a-z-]+)\s*-->\s*$/;
+const MARKER = /^\s*<!--\s*docs-check:\s*([a-z-]+(?: [0-9a-z-]+)?)\s*-->\s*$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)/;
 
 /** Every Markdown file of the repository (node_modules, .git, data and dot-folders left out). */
@@ -206,19 +206,20 @@ export interface DocCommand {
   text: string;
   /** The output lines shown under it (console blocks), or null when none is shown. */
   output: string[] | null;
-  /** The block's marker: null, 'skip', 'output-varies' or 'ignore'. */
+  /** The block's marker: null, 'skip', 'output-varies', 'ignore' or 'needs-step NN'. */
   marker: string | null;
   lang: string;
 }
 
 export const SHELL_LANGS = new Set(['console', 'shell-session', 'sh', 'bash', 'shell', 'zsh']);
-export const MARKERS = new Set(['skip', 'output-varies', 'ignore']);
+export const MARKERS = new Set(['skip', 'output-varies', 'ignore', 'needs-step NN']);
+const isKnownMarker = (marker: string) => MARKERS.has(marker) || /^needs-step \d\d$/.test(marker);
 
 export function extractCommands(doc: MarkdownDoc): { commands: DocCommand[]; problems: Problem[] } {
   const commands: DocCommand[] = [];
   const problems: Problem[] = [];
   for (const block of doc.blocks) {
-    if (block.marker !== null && !MARKERS.has(block.marker)) {
+    if (block.marker !== null && !isKnownMarker(block.marker)) {
       problems.push({ file: doc.file, line: block.line, message: `unknown marker 'docs-check: ${block.marker}' (known: ${[...MARKERS].join(', ')})` });
     }
     if (!SHELL_LANGS.has(block.lang)) continue;
@@ -605,13 +606,18 @@ export interface CheckReport {
   /** How many commands were checked statically, and run. */
   checked: number;
   ran: Array<{ file: string; line: number; text: string }>;
+  /** Commands in `needs-step NN` blocks whose step does not exist yet: not checked. */
+  pending: Array<{ file: string; line: number; text: string }>;
 }
 
 /** Checks every command in `docs`: statically, and the runnable ones for real. */
-export async function checkCommands(docs: MarkdownDoc[], options: { run: boolean; root?: string }): Promise<CheckReport> {
+export async function checkCommands(
+  docs: MarkdownDoc[],
+  options: { run: boolean; root?: string; strict?: boolean },
+): Promise<CheckReport> {
   const root = options.root ?? ROOT;
   const checker = new CommandChecker(root);
-  const report: CheckReport = { problems: [], checked: 0, ran: [] };
+  const report: CheckReport = { problems: [], checked: 0, ran: [], pending: [] };
   const perDoc = docs.map(async (doc) => {
     const { commands, problems } = extractCommands(doc);
     report.problems.push(...problems);
@@ -621,6 +627,15 @@ export async function checkCommands(docs: MarkdownDoc[], options: { run: boolean
     try {
       for (const command of commands) {
         if (command.marker === 'ignore') continue;
+        // `needs-step 05`: written ahead of step 05; checked in full once it exists.
+        const needs = /^needs-step (\d\d)$/.exec(command.marker ?? '');
+        if (needs && !checker.stepExists(needs[1]!)) {
+          report.pending.push({ file: doc.file, line: command.line, text: command.text });
+          if (options.strict) {
+            report.problems.push({ file: doc.file, line: command.line, message: `\`${command.text}\`: written for step ${needs[1]}, which does not exist yet` });
+          }
+          continue;
+        }
         const problem = (message: string) => report.problems.push({ file: doc.file, line: command.line, message: `\`${command.text}\`: ${message}` });
         const line = parseShellLine(command.text);
         report.checked++;
@@ -713,11 +728,12 @@ async function main(): Promise<void> {
   const runCommands = !process.argv.includes('--static');
   const docs = loadDocs();
   const links = checkLinks(docs);
-  const commands = await checkCommands(docs, { run: runCommands });
+  const commands = await checkCommands(docs, { run: runCommands, strict: process.argv.includes('--strict') });
   const problems = [...links, ...commands.problems];
   for (const problem of problems) console.log(formatProblem(problem));
   console.log(`${docs.length} Markdown files, ${docs.reduce((n, d) => n + d.links.length, 0)} links, `
-    + `${commands.checked} commands checked, ${commands.ran.length} run for real: `
+    + `${commands.checked} commands checked, ${commands.ran.length} run for real, `
+    + `${commands.pending.length} waiting for a step that does not exist yet: `
     + `${problems.length === 0 ? 'no problems' : `${problems.length} problem(s)`}`);
   process.exit(problems.length === 0 ? 0 : 1);
 }
