@@ -31,17 +31,23 @@ function reason(violation: Violation, state: KeyState): [string, string] {
   const { op, outcome } = stuck;
   const shown = state === null ? 'absent' : JSON.stringify(state);
   if (op.kind === 'read' && outcome.kind === 'value') {
-    const writer = history.find((h) => writes(h) === outcome.value && h !== stuck);
-    if (outcome.value !== null && writer === undefined) {
+    // The most recent write of the value read (or the start, for an absent
+    // key), among those sent before the read was answered.
+    const writers = history.filter((h) => h !== stuck && writes(h) === outcome.value && h.invokedAt < stuck.returnedAt);
+    if (outcome.value !== null && writers.length === 0) {
       return ['impossible read', `it read ${JSON.stringify(outcome.value)}, a value no operation wrote.`];
     }
-    // A newer write finished before this read began: the value read was already replaced.
-    const newer = writer && history.find((h) => h !== writer && writes(h) !== undefined &&
-      writes(h) !== outcome.value && h.invokedAt > writer.returnedAt && h.returnedAt < stuck.invokedAt);
+    const writer = writers.sort((a, b) => b.invokedAt - a.invokedAt)[0];
+    const writtenBy = writer === undefined ? 'as the key was at the start'
+      : `${outcome.value === null ? 'as left by' : 'written by'} client ${writer.client}'s ${describeOperation(writer.op)}`;
+    // A write of another value, sent after that one was answered and answered
+    // before the read was sent: the value read had certainly been replaced.
+    const newer = history.find((h) => writes(h) !== undefined && writes(h) !== outcome.value &&
+      h.invokedAt > (writer?.returnedAt ?? -Infinity) && h.returnedAt < stuck.invokedAt);
     if (newer) {
-      return ['stale read', `it read ${JSON.stringify(outcome.value)}, written by client ${writer!.client}'s ` +
-        `${describeOperation(writer!.op)}, but client ${newer.client}'s ${describeOperation(newer.op)} ` +
-        `-> ${describeOutcome(newer.outcome)} had replaced it before this read was sent (a stale read).`];
+      return ['stale read', `it read ${describeOutcome(outcome)}, ${writtenBy}, but client ${newer.client}'s ` +
+        `${describeOperation(newer.op)} -> ${describeOutcome(newer.outcome)} had changed the key before this read ` +
+        'was sent (a stale read).'];
     }
     return ['wrong read', `it read ${describeOutcome(outcome)} where the key was ${shown}.`];
   }

@@ -72,7 +72,7 @@ test('tester checker: a stale read is a violation, explained as a stale read', (
   const explanation = explainViolation('k', key.violation, 0);
   assert.equal(explanation.kind, 'stale read');
   assert.match(explanation.text, /client 2's GET k -> "a"/);
-  assert.match(explanation.text, /client 1's PUT k "b" -> OK had replaced it/);
+  assert.match(explanation.text, /client 1's PUT k "b" -> OK had changed the key before this read was sent/);
   assert.match(explanation.timeline, /GET k -> "a"   <- cannot be placed/);
 });
 
