@@ -1,0 +1,149 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Connection } from '../client/connection.ts';
+import { describeReply } from '../protocol/reply.ts';
+import { launchStep, type RunningServer } from '../server/launch.ts';
+import { processGone } from '../persistence/process-gone.ts';
+
+// Tests that every step with persistence (04, 05, 06) must pass: what was
+// acknowledged survives a restart, and no worker process outlives the server.
+//   persistenceSuite('05', ['--workers', '2']);
+
+export const tempDataDir = (): string => mkdtempSync(path.join(tmpdir(), 'kv-data-'));
+
+export function start(step: string, dataDir: string, args: string[] = []): Promise<RunningServer> {
+  return launchStep(step, { args: ['--quiet', '--data-dir', dataDir, ...args] });
+}
+
+/** The worker pids from the server's `worker processes: 123, 456` log line. */
+export function workerPids(server: RunningServer): number[] {
+  const match = /worker processes: ([\d, ]+)/.exec(server.log());
+  assert.ok(match, `no 'worker processes:' line in the log:\n${server.log()}`);
+  return match[1]!.split(',').map((pid) => Number(pid.trim()));
+}
+
+/**
+ * SIGKILLs the server and resolves once every process that shared its stderr
+ * (the server and its worker processes, which inherit it) has exited: the
+ * pipe closes only then. An event, not a sleep.
+ */
+export async function killAndWaitForWorkers(server: RunningServer): Promise<void> {
+  const closed = new Promise((resolve) => server.child.stderr!.once('close', resolve));
+  await server.stop('SIGKILL');
+  await closed;
+}
+
+/** Every key and value, from DUMP. */
+export async function dump(connection: Connection): Promise<Map<string, string>> {
+  const reply = await connection.send('DUMP');
+  assert.ok(reply.type === 'array' && reply.value !== null, 'DUMP replies with an array');
+  const items = reply.value.map((item) => (item.type === 'bulk' ? String(item.value) : '?'));
+  const map = new Map<string, string>();
+  for (let i = 0; i < items.length; i += 2) map.set(items[i]!, items[i + 1]!);
+  return map;
+}
+
+/** Clients writing their own keys as fast as they can; records what was acknowledged. */
+function writers(server: RunningServer, clients: number) {
+  const acked = new Map<string, string>(); // key -> last acknowledged value
+  let ackedIncrs = 0;
+  let sentIncrs = 0;
+  let stopped = false;
+  const running = Array.from({ length: clients }, async (_, c) => {
+    const connection = await Connection.open(server.host, server.port);
+    try {
+      for (let i = 0; !stopped; i++) {
+        const key = `client${c}:key${i % 20}`;
+        const value = `value ${i}`;
+        if (describeReply(await connection.send('SET', key, value)) !== 'OK') break;
+        acked.set(key, value);
+        if (i % 5 === 0) {
+          sentIncrs++;
+          await connection.send('INCR', 'shared:counter');
+          ackedIncrs++;
+        }
+        if (i % 7 === 3) {
+          const gone = `client${c}:key${(i + 1) % 20}`;
+          if (describeReply(await connection.send('DEL', gone)) === '(integer) 1') acked.delete(gone);
+        }
+      }
+    } catch {
+      // the server went away mid-request: that request was not acknowledged
+    } finally {
+      connection.destroy();
+    }
+  });
+  return {
+    acked,
+    counts: () => ({ ackedIncrs, sentIncrs }),
+    writes: () => acked.size,
+    stop: async () => { stopped = true; await Promise.all(running); },
+    done: () => Promise.all(running),
+  };
+}
+
+async function until(condition: () => boolean, what: string, limitMs = 20_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function assertRestored(
+  step: string, dataDir: string, args: string[], acked: Map<string, string>,
+  counts: { ackedIncrs: number; sentIncrs: number },
+): Promise<void> {
+  const again = await start(step, dataDir, args);
+  try {
+    const connection = await Connection.open(again.host, again.port);
+    const restored = await dump(connection);
+    for (const [key, value] of acked) {
+      assert.equal(restored.get(key), value, `acknowledged ${key}=${value} is ${restored.get(key) ?? 'missing'} after restart`);
+    }
+    const counter = Number(restored.get('shared:counter') ?? 0);
+    assert.ok(counter >= counts.ackedIncrs && counter <= counts.sentIncrs,
+      `counter ${counter}: ${counts.ackedIncrs} INCRs were acknowledged, ${counts.sentIncrs} sent`);
+    await connection.close();
+  } finally {
+    await again.stop();
+  }
+}
+
+export function persistenceSuite(step: string, args: string[] = []): void {
+  describe(`step ${step}: persistence`, () => {
+    it('SIGTERM while clients write, restart on the same data dir: every acknowledged write is back', async () => {
+      const dataDir = tempDataDir();
+      const server = await start(step, dataDir, args);
+      const load = writers(server, 4);
+      await until(() => load.writes() >= 60, 'the clients have written 60 keys');
+      const exit = await server.stop('SIGTERM'); // while they are still writing
+      await load.done();
+      assert.deepEqual(exit, { code: 0, signal: null }, `graceful exit expected:\n${server.log()}`);
+      assert.ok(load.acked.size >= 60);
+      await assertRestored(step, dataDir, args, load.acked, load.counts());
+    });
+
+    it('SIGKILL: no worker process outlives the server', async () => {
+      const server = await start(step, tempDataDir(), args);
+      const pids = workerPids(server);
+      assert.ok(pids.length >= 1 && pids.every((pid) => !processGone(pid)), 'the workers run');
+      await killAndWaitForWorkers(server);
+      for (const pid of pids) assert.ok(processGone(pid), `worker ${pid} outlived the server`);
+    });
+
+    it('--durable: every acknowledged write is back after SIGKILL and restart', async () => {
+      const dataDir = tempDataDir();
+      const durable = [...args, '--durable'];
+      const server = await start(step, dataDir, durable);
+      const load = writers(server, 4);
+      await until(() => load.writes() >= 60, 'the clients have written 60 keys');
+      await killAndWaitForWorkers(server);
+      await load.done();
+      await assertRestored(step, dataDir, durable, load.acked, load.counts());
+    });
+  });
+}

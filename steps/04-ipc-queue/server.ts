@@ -1,0 +1,142 @@
+// Step 04: writes are persisted by a worker process, through a bounded queue.
+//
+// Step 03 kept everything in memory: stop the server and the data is gone.
+// Here every write that changed the store also becomes a persistence task.
+// The main thread puts the tasks on a bounded queue; a worker process (its
+// own process, started with child_process.fork) takes them in batches over
+// the IPC channel and appends them to a log file in --data-dir. When the
+// server starts, it replays that log into the store.
+//
+// The lessons:
+// - MESSAGE PASSING. The worker process shares no memory with the server:
+//   everything it knows arrives as a message (a copy of the bytes). Compare
+//   with the connection threads, which share the store and need a lock.
+// - BACKPRESSURE. The queue is bounded (--queue-capacity). When the worker
+//   cannot keep up (try --task-cpu-ms 5), the server holds back its replies to
+//   writes until there is room, and stops reading from those clients: they
+//   slow down to the worker's pace, and memory stays bounded. (The seed's
+//   queue was unbounded: its backlog, and memory, grew without limit.)
+// - ORDER. The log must hold the writes in the order they were applied, or
+//   replay rebuilds another state. Threads number their writes under the
+//   store lock; the main thread restores that order before queueing.
+// - DURABILITY. By default a write is acknowledged once it is queued: a crash
+//   loses what is still queued. With --durable the reply waits until the
+//   worker has written and fsynced it.
+//
+// Run it: npm run step -- 04        (then: npm run step -- 04 --durable)
+
+import net from 'node:net';
+import path from 'node:path';
+import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
+import { ROOT } from '../../shared/cli/steps.ts';
+import { encodeReply } from '../../shared/protocol/encode.ts';
+import { ErrorCode, error } from '../../shared/protocol/reply.ts';
+import { SharedStore } from '../../shared/store/shared-store.ts';
+import { startWorker } from '../../shared/threads/start-worker.ts';
+import { listen } from '../../shared/server/listen.ts';
+import { log, peerName } from '../../shared/server/log.ts';
+import { FIGURE_NAMES, type ConnectionThreadData } from '../../shared/persistence/connection-thread.ts';
+import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
+import { newSequence } from '../../shared/persistence/recording-store.ts';
+import { replayLogs } from '../../shared/persistence/replay.ts';
+import { serveThroughThread, type ThreadConnection } from '../../shared/persistence/serve-through-thread.ts';
+
+const { values: options } = parseOptions({
+  ...SERVER_OPTIONS,
+  lock: { type: 'string', default: 'mutex', choices: ['mutex', 'rw'], help: 'the store lock (as in step 03)' },
+  maxConnections: { type: 'number', default: 100, min: 1, max: 1000, help: 'most connections (one thread each)' },
+  dataDir: { type: 'string', default: path.join(ROOT, 'data', '04-ipc-queue'), help: 'folder of the log' },
+  durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },
+  queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
+  taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs the worker, in ms' },
+} as const, 'npx tsx steps/04-ipc-queue/server.ts [options]');
+log(`step 04-ipc-queue: ${describeOptions(options)}`);
+
+// The store in shared memory, as in step 03.
+const store = SharedStore.create();
+
+// 1. Replay: rebuild the store from the log before anyone connects.
+const logFiles = logFileNames(1, 'by-key'); // one worker, one log: log.aof
+const replay = replayLogs(options.dataDir, logFiles, store);
+log(`replayed ${replay.records} records from ${path.join(options.dataDir, logFiles[0]!)}: ` +
+  `${replay.keys} keys` + (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
+
+// 2. The sequence counter, shared by every connection thread, continues
+//    after the last number in the log.
+const sequence = newSequence(replay.lastSeq + 1);
+
+// 3. The worker process and the bounded queue in front of it.
+const persister = await Persister.start({
+  dataDir: options.dataDir,
+  workers: 1,
+  dispatch: 'by-key',
+  capacity: options.queueCapacity,
+  durable: options.durable,
+  taskCpuMs: options.taskCpuMs,
+  firstSeq: replay.lastSeq + 1,
+  onWorkerExit(_index, code, signal) {
+    // No supervision yet (that is step 06): without its worker the server
+    // cannot keep its promise to persist, so it stops.
+    log(`the worker process died (${signal ?? code}): stopping`);
+    process.exit(1);
+  },
+});
+log(`worker processes: ${persister.workerPids().join(', ')} (appending to the log)`);
+
+// Figures for INFO, which runs in the connection threads: the main thread
+// copies them into shared memory now and then.
+const figures = new Int32Array(new SharedArrayBuffer(4 * FIGURE_NAMES.length));
+const connections = new Map<net.Socket, ThreadConnection>();
+const publishFigures = () => {
+  const stats = persister.stats();
+  const values: Record<(typeof FIGURE_NAMES)[number], number> = {
+    ...stats, connected_clients: connections.size, worker_processes: 1,
+  };
+  FIGURE_NAMES.forEach((name, i) => Atomics.store(figures, i, values[name] | 0));
+};
+setInterval(publishFigures, 50).unref();
+
+// One thread per connection, as in step 03; the main thread forwards bytes.
+const threadData: Omit<ConnectionThreadData, 'step'> & { step: string } = {
+  storeBuffer: store.buffer, sequence, lock: options.lock as 'mutex' | 'rw',
+  workMs: options.workMs, figures, step: '04-ipc-queue',
+};
+const threadFile = new URL('../../shared/persistence/connection-thread.ts', import.meta.url);
+let shuttingDown = false;
+
+const server = net.createServer((socket) => {
+  const peer = peerName(socket);
+  if (connections.size >= options.maxConnections || shuttingDown) {
+    socket.end(encodeReply(error(ErrorCode.BUSY, `too many connections (the limit is ${options.maxConnections})`)));
+    return;
+  }
+  const thread = startWorker(threadFile, threadData);
+  connections.set(socket, serveThroughThread(socket, thread, persister, () => {
+    connections.delete(socket);
+    if (!options.quiet) log(`${peer} closed (${connections.size} open)`);
+  }));
+  if (!options.quiet) log(`connection from ${peer} (${connections.size} open)`);
+});
+
+await listen(server, options.host, options.port);
+
+// Ctrl+C or SIGTERM: a graceful stop that loses nothing acknowledged.
+//   1. stop accepting connections;
+//   2. let each connection thread finish what it was given, and send its replies;
+//   3. drain the queue: the worker writes every task, then - its channel
+//      closed - fsyncs the log and exits;
+//   4. exit.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    shuttingDown = true;
+    log(`${signal}: draining ${persister.stats().queue_depth} queued tasks, then stopping`);
+    server.close();
+    await Promise.all([...connections.entries()].map(async ([socket, connection]) => {
+      await connection.finish();
+      socket.end();
+    }));
+    await persister.close();
+    log(`log closed: ${persister.stats().tasks_written} tasks written since start`);
+    process.exit(0);
+  });
+}
