@@ -6,6 +6,7 @@
 // The load client is Node on the same cores as the server: it tops out near
 // 35k requests/s. For more, see redis-benchmark in tester/README.md.
 
+import { existsSync } from 'node:fs';
 import { parseOptions } from '../shared/cli/options.ts';
 import { listSteps } from '../shared/cli/steps.ts';
 import { TESTER_OPTIONS } from './options.ts';
@@ -15,7 +16,8 @@ import { comparisonTable } from './table.ts';
 import { runTester } from './run.ts';
 
 const { values } = parseOptions(TESTER_OPTIONS, 'npm run bench -- [load options]');
-const steps = listSteps();
+// A step being written may have a folder but no server yet.
+const steps = listSteps().filter((step) => existsSync(step.server));
 const progress = liveLine(process.stderr);
 const reports: TesterReport[] = [];
 for (const step of steps) {

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { runTester } from '../run.ts';
+import { TESTER_DEFAULTS } from '../options.ts';
+
+// The tester as a program: exit status, output, and no server left running.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tester/cli.ts', ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function refused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (caught: NodeJS.ErrnoException) => resolve(caught.code === 'ECONNREFUSED'));
+  });
+}
+
+test('tester cli: a racy server gets exit 1, the race named, and its server stopped', async () => {
+  const { code, stdout } = await runCli([
+    '--server', 'tester/fixtures/double-create.ts', '--scenario', 'contention', '--rounds', '2', '--contention-clients', '4',
+  ]);
+  assert.equal(code, 1, stdout);
+  assert.match(stdout, /double create \(2x\): several clients POSTed the same new key/);
+  assert.match(stdout, /RESULT: FAIL \(contention FAIL\)/);
+  const [, host, port] = /at (\S+):(\d+) \(started by the tester\)/.exec(stdout)!;
+  assert.ok(await refused(host!, Number(port)), 'the server the tester started is still listening');
+});
+
+test('tester cli: --json prints a report a program can read; exit 0 on SUCCESS', async () => {
+  const { code, stdout } = await runCli(['--step', '01', '--scenario', 'contention', '--rounds', '2', '--json']);
+  assert.equal(code, 0, stdout);
+  const report = JSON.parse(stdout);
+  assert.equal(report.verdict, 'SUCCESS');
+  assert.equal(report.scenarios[0].name, 'contention');
+  assert.equal(report.scenarios[0].figures.rounds, 2);
+});
+
+test('tester cli: a usage error or no server is exit 2 with a readable message', async () => {
+  const noStep = await runCli(['--step', '99']);
+  assert.equal(noStep.code, 2);
+  assert.match(noStep.stdout, /error: no step '99'; the steps are: 01-tcp/);
+  const badScenario = await runCli(['--step', '01', '--scenario', 'nonsense']);
+  assert.equal(badScenario.code, 2);
+  assert.match(badScenario.stdout, /unknown scenario 'nonsense'/);
+});
+
+test('tester: nobody listening is an error (exit 2), not a FAIL', async () => {
+  // A port that was free a moment ago: listen on 0, note the port, close.
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  const report = await runTester({ ...TESTER_DEFAULTS, port, scenario: 'contention' });
+  assert.equal(report.exitCode, 2);
+  assert.match(report.error!, /no server is listening on 127\.0\.0\.1:\d+/);
+});
+
+test('tester: step 01 (one thread, a Map) passes every scenario', async () => {
+  const report = await runTester({
+    ...TESTER_DEFAULTS, step: '01', seedClients: 5, seedOps: 20, thinkMs: '0', rounds: 3,
+    linClients: 5, linOps: 30, loadClients: 2, count: 500,
+  });
+  assert.equal(report.verdict, 'SUCCESS', JSON.stringify(report.scenarios.map((s) => s.anomalies)));
+  const load = report.scenarios.find((s) => s.name === 'load')!;
+  assert.equal(load.figures.operations, 500);
+  // The tester started the server, so it measured it from /proc.
+  assert.ok(Number(load.figures['server peak RSS MB']) > 10, String(load.figures['server peak RSS MB']));
+  assert.equal(load.figures['server processes'], 1);
+});

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { runTester } from '../run.ts';
+import { TESTER_DEFAULTS } from '../options.ts';
+
+// The tester checked against a reference: a real Redis, spoken to in the
+// redis dialect (SET NX, SET XX, DEL, SCAN + GET), must get SUCCESS.
+
+const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
+
+async function freePort(): Promise<number> {
+  // redis-server cannot listen on port 0 (it means "no TCP" there): ask the
+  // system for a free port, release it, and give it to Redis.
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('tester against redis-server, redis dialect: SUCCESS', { skip: haveRedis ? false : 'redis-server is not installed (apt-get install redis-server)' }, async () => {
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((resolve) => redis.once('exit', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      redis.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready`)));
+      createInterface({ input: redis.stdout! }).on('line', (line) => {
+        if (line.includes('Ready to accept connections')) resolve();
+      });
+    });
+    const report = await runTester({
+      ...TESTER_DEFAULTS, port, dialect: 'redis', scenario: 'seed,contention,linearizability',
+      seedClients: 5, seedOps: 20, thinkMs: '0', rounds: 4, linClients: 5, linOps: 40,
+    });
+    assert.equal(report.verdict, 'SUCCESS', JSON.stringify(report, null, 1));
+    assert.deepEqual(report.scenarios.map((s) => s.verdict), ['SUCCESS', 'SUCCESS', 'SUCCESS']);
+  } finally {
+    redis.kill('SIGTERM');
+    await exited;
+  }
+});
