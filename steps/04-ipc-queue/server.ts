@@ -97,7 +97,7 @@ const publishFigures = () => {
 setInterval(publishFigures, 50).unref();
 
 // One thread per connection, as in step 03; the main thread forwards bytes.
-const threadData: Omit<ConnectionThreadData, 'step'> & { step: string } = {
+const threadData: ConnectionThreadData = {
   storeBuffer: store.buffer, sequence, lock: options.lock as 'mutex' | 'rw',
   workMs: options.workMs, figures, step: '04-ipc-queue',
 };

@@ -1,0 +1,151 @@
+// Step 05: several worker processes consume the queue in parallel.
+//
+// Step 04 had one worker process: with real work per task (try
+// --task-cpu-ms 2), one process on one core is the limit. Here --workers N
+// processes (default: one per core) take batches from the same bounded queue,
+// in parallel - truly in parallel: they are processes, each with its own
+// event loop, on their own cores.
+//
+// The lesson is the hazard that parallel consumers bring, and its fix:
+// - --dispatch free: each batch goes to whichever worker is least busy, and
+//   all append to one shared log. Two writes to one key can land in two
+//   workers; if the one holding the OLDER write is still busy when the other
+//   finishes, the newer write reaches the log first. Memory says `new`; after
+//   a restart, replay (in file order) says `old`. Replay counts and reports
+//   such keys.
+// - --dispatch by-key (the default): every write of a key goes to worker
+//   hash(key) mod N, and each worker has a log of its own. One key's writes
+//   then travel one FIFO path - queue, channel, worker, file - so they stay in
+//   order, and keys never meet across logs. Parallel, and still correct.
+//
+// Run it: npm run step -- 05 --workers 2 --dispatch free --task-cpu-ms 5
+
+import net from 'node:net';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
+import { ROOT } from '../../shared/cli/steps.ts';
+import { encodeReply } from '../../shared/protocol/encode.ts';
+import { ErrorCode, error } from '../../shared/protocol/reply.ts';
+import { SharedStore } from '../../shared/store/shared-store.ts';
+import { startWorker } from '../../shared/threads/start-worker.ts';
+import { listen } from '../../shared/server/listen.ts';
+import { log, peerName } from '../../shared/server/log.ts';
+import { FIGURE_NAMES, type ConnectionThreadData } from '../../shared/persistence/connection-thread.ts';
+import { Persister, logFileNames, type Dispatch } from '../../shared/persistence/persister.ts';
+import { newSequence } from '../../shared/persistence/recording-store.ts';
+import { replayLogs } from '../../shared/persistence/replay.ts';
+import { serveThroughThread, type ThreadConnection } from '../../shared/persistence/serve-through-thread.ts';
+
+const { values: options } = parseOptions({
+  ...SERVER_OPTIONS,
+  lock: { type: 'string', default: 'mutex', choices: ['mutex', 'rw'], help: 'the store lock (as in step 03)' },
+  maxConnections: { type: 'number', default: 100, min: 1, max: 1000, help: 'most connections (one thread each)' },
+  dataDir: { type: 'string', default: path.join(ROOT, 'data', '05-workers'), help: 'folder of the logs' },
+  workers: { type: 'number', default: availableParallelism(), min: 1, max: 64, help: 'worker processes' },
+  dispatch: {
+    type: 'string', default: 'by-key', choices: ['by-key', 'free'],
+    help: 'by-key: hash(key) mod N, a log per worker; free: least busy worker, one shared log',
+  },
+  durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },
+  queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
+  taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs the worker, in ms' },
+} as const, 'npx tsx steps/05-workers/server.ts [options]');
+log(`step 05-workers: ${describeOptions(options)}`);
+
+// The store in shared memory, as in step 03.
+const store = SharedStore.create();
+
+const dispatch = options.dispatch as Dispatch;
+
+// 1. Replay: rebuild the store from the logs before anyone connects. With
+//    by-key dispatch a key's records are all in one log, in order; with free
+//    dispatch they may not be, and replay says so.
+const logFiles = logFileNames(options.workers, dispatch);
+const replay = replayLogs(options.dataDir, logFiles, store);
+log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ` +
+  `${replay.keys} keys` + (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
+if (replay.outOfOrder > 0) {
+  log(`WARNING: ${replay.outOfOrder} records were out of order in the log (${replay.outOfOrderExample}): ` +
+    'those keys may hold an older value than the one acknowledged before the restart');
+}
+
+// 2. The sequence counter, shared by every connection thread, continues
+//    after the last number in the log.
+const sequence = newSequence(replay.lastSeq + 1);
+
+// 3. The worker processes and the bounded queue in front of them.
+const persister = await Persister.start({
+  dataDir: options.dataDir,
+  workers: options.workers,
+  dispatch,
+  capacity: options.queueCapacity,
+  durable: options.durable,
+  taskCpuMs: options.taskCpuMs,
+  firstSeq: replay.lastSeq + 1,
+  onWorkerExit(index, code, signal) {
+    // No supervision yet (that is step 06): without all its workers the server
+    // cannot keep its promise to persist, so it stops.
+    log(`worker process ${index} died (${signal ?? code}): stopping`);
+    process.exit(1);
+  },
+});
+log(`worker processes: ${persister.workerPids().join(', ')} (${dispatch} dispatch)`);
+
+// Figures for INFO, which runs in the connection threads: the main thread
+// copies them into shared memory now and then.
+const figures = new Int32Array(new SharedArrayBuffer(4 * FIGURE_NAMES.length));
+const connections = new Map<net.Socket, ThreadConnection>();
+const publishFigures = () => {
+  const stats = persister.stats();
+  const values: Record<(typeof FIGURE_NAMES)[number], number> = {
+    ...stats, connected_clients: connections.size, worker_processes: options.workers,
+  };
+  FIGURE_NAMES.forEach((name, i) => Atomics.store(figures, i, values[name] | 0));
+};
+setInterval(publishFigures, 50).unref();
+
+// One thread per connection, as in steps 03 and 04.
+const threadData: ConnectionThreadData = {
+  storeBuffer: store.buffer, sequence, lock: options.lock as 'mutex' | 'rw',
+  workMs: options.workMs, figures, step: '05-workers',
+};
+const threadFile = new URL('../../shared/persistence/connection-thread.ts', import.meta.url);
+let shuttingDown = false;
+
+const server = net.createServer((socket) => {
+  const peer = peerName(socket);
+  if (connections.size >= options.maxConnections || shuttingDown) {
+    socket.end(encodeReply(error(ErrorCode.BUSY, `too many connections (the limit is ${options.maxConnections})`)));
+    return;
+  }
+  const thread = startWorker(threadFile, threadData);
+  connections.set(socket, serveThroughThread(socket, thread, persister, () => {
+    connections.delete(socket);
+    if (!options.quiet) log(`${peer} closed (${connections.size} open)`);
+  }));
+  if (!options.quiet) log(`connection from ${peer} (${connections.size} open)`);
+});
+
+await listen(server, options.host, options.port);
+
+// Ctrl+C or SIGTERM: a graceful stop that loses nothing acknowledged.
+//   1. stop accepting connections;
+//   2. let each connection thread finish what it was given, and send its replies;
+//   3. drain the queue: the workers write every task, then - their channels
+//      closed - fsync their logs and exit;
+//   4. exit.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    shuttingDown = true;
+    log(`${signal}: draining ${persister.stats().queue_depth} queued tasks, then stopping`);
+    server.close();
+    await Promise.all([...connections.entries()].map(async ([socket, connection]) => {
+      await connection.finish();
+      socket.end();
+    }));
+    await persister.close();
+    log(`log closed: ${persister.stats().tasks_written} tasks written since start`);
+    process.exit(0);
+  });
+}
