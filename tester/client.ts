@@ -43,6 +43,11 @@ export async function openClients(count: number, host: string, port: number, dia
   const clients: TesterClient[] = [];
   try {
     for (let id = 1; id <= count; id++) clients.push(await TesterClient.open(id, host, port, dialect));
+    // One PING each before any measured or racing operation: a server may need
+    // time to set a connection up (a Worker thread per connection takes
+    // ~200 ms to start), and that must not count as latency, nor let clients
+    // miss the start of the first round.
+    await Promise.all(clients.map((client) => client.connection.send('PING')));
   } catch (caught) {
     for (const client of clients) client.connection.destroy();
     throw caught;
