@@ -48,7 +48,9 @@ function run(job: Job): unknown {
           work();
           m[W.COUNTER] = v + 1; // ...plain write: only the lock keeps this exact
         };
-        // Use all three ways in: lock/unlock, withLock, and a tryLock loop.
+        // Use all three ways in: lock/unlock, withLock, and tryLock (falling
+        // back to lock() when it fails: a spinning tryLock loop would burn the
+        // CPU the lock holder needs, and the test would crawl on a busy machine).
         if (n % 3 === 0) {
           mutex.lock();
           critical();
@@ -56,7 +58,7 @@ function run(job: Job): unknown {
         } else if (n % 3 === 1) {
           mutex.withLock(critical);
         } else {
-          while (!mutex.tryLock());
+          if (!mutex.tryLock()) mutex.lock();
           critical();
           mutex.unlock();
         }
@@ -82,6 +84,7 @@ function run(job: Job): unknown {
         Atomics.sub(m, W.READERS_INSIDE, 1);
         rw.readUnlock();
         Atomics.add(m, W.READS, 1);
+        Atomics.notify(m, W.READS); // the writer may be waiting for reads to happen
         reads++;
       }
       return { reads };
@@ -94,7 +97,9 @@ function run(job: Job): unknown {
         // has to get in while readers keep arriving (and a writer that
         // loops alone cannot shut them out: writers are preferred).
         const target = Atomics.load(m, W.READS) + job.readsBetween;
-        while (Atomics.load(m, W.READS) < target);
+        for (let r = Atomics.load(m, W.READS); r < target; r = Atomics.load(m, W.READS)) {
+          Atomics.wait(m, W.READS, r);
+        }
         rw.writeLock();
         Atomics.store(m, W.WRITER_INSIDE, 1);
         if (Atomics.load(m, W.READERS_INSIDE) !== 0) Atomics.add(m, W.VIOLATIONS, 1);
