@@ -12,7 +12,7 @@ import { StoreError, type Store } from './store.ts';
 //                 startWorker(url, { buffer: store.buffer });
 //   each worker:  const store = new SharedStore(workerData.buffer);
 //
-// THE LAYOUT (all integers are Int32, little-endian, offsets in bytes)
+// THE LAYOUT (integers are Int32 in the machine's byte order; offsets in bytes)
 //
 //   0   +-------------------------------------------------------------+
 //       | header, 32 words                                            |
