@@ -1,5 +1,5 @@
 import { describeOperation, describeOutcome, type TimedOperation } from '../operations.ts';
-import type { KeyState } from './kv-model.ts';
+import { step, type KeyState } from './kv-model.ts';
 import type { Violation } from './linearizability.ts';
 
 // Turns a violation found by the checker into words and a small timeline a
@@ -49,6 +49,15 @@ function reason(violation: Violation, state: KeyState): [string, string] {
         `${describeOperation(newer.op)} -> ${describeOutcome(newer.outcome)} had changed the key before this read ` +
         'was sent (a stale read).'];
     }
+    // Otherwise, in the longest consistent order: after the last moment the
+    // key held the value read, which operation changed it, and was that one
+    // finished before this read was sent?
+    const changer = changedAfterLastHeld(violation, outcome.value);
+    if (changer && changer.returnedAt < stuck.invokedAt) {
+      return ['stale read', `it read ${describeOutcome(outcome)}, but client ${changer.client}'s ` +
+        `${describeOperation(changer.op)} -> ${describeOutcome(changer.outcome)} had changed the key before this ` +
+        'read was sent, and nothing set it back (a stale read).'];
+    }
     return ['wrong read', `it read ${describeOutcome(outcome)} where the key was ${shown}.`];
   }
   if (op.kind === 'create' && outcome.kind === 'ok' && state !== null) {
@@ -68,6 +77,20 @@ function reason(violation: Violation, state: KeyState): [string, string] {
       'server would have answered NOT_FOUND.'];
   }
   return ['impossible reply', `on a key that is ${shown}, a correct server would not answer ${describeOutcome(outcome)}.`];
+}
+
+/** In the longest consistent order, the operation that last moved the key away from `value`. */
+function changedAfterLastHeld(violation: Violation, value: string | null): TimedOperation | undefined {
+  let state: KeyState = null; // every run starts on fresh keys
+  let changer: TimedOperation | undefined;
+  for (const entry of violation.explained) {
+    const after = step(state, entry.op, entry.outcome);
+    if (after === undefined) return undefined;
+    if (state === value && after !== value) changer = entry;
+    if (after === value) changer = undefined;
+    state = after;
+  }
+  return changer;
 }
 
 /** The value an operation leaves if it writes one (for finding who wrote what). */

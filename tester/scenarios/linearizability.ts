@@ -58,7 +58,7 @@ export async function linearizabilityScenario(context: ScenarioContext): Promise
   return {
     name: 'linearizability',
     verdict: list.length > 0 ? 'FAIL' : unknown.length > 0 ? 'UNKNOWN' : 'SUCCESS',
-    description: `${options.linClients} clients x ${options.linOps} random operations on ${options.linKeys} keys, checked per key`,
+    description: `${options.linClients} clients x ${options.linOps} random operations on ${options.linKeys} key${options.linKeys === 1 ? '' : 's'}, checked per key`,
     figures: {
       operations: history.length,
       'operations without a reply': history.filter((h) => h.outcome.kind === 'noreply').length,
