@@ -1,0 +1,66 @@
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { executeCommand, type CommandContext } from '../commands/commands.ts';
+import { guardCommands } from '../locks/guard.ts';
+import { Session } from '../server/session.ts';
+import { SharedStore } from '../store/shared-store.ts';
+import type { ConnectionThreadData, FromThread, ToThread } from './connection-thread.ts';
+
+// The thread of one connection (steps 02 and 03): started by
+// serveOnThread() in connection-thread.ts, which owns the socket and
+// forwards its bytes here.
+//
+// Everything a client asks for runs on THIS thread, in parallel with the
+// other connections' threads: parsing, the command, the reply. The only thing
+// the threads share is the store's SharedArrayBuffer (and the lock words in
+// it). Each thread wraps that buffer in its own SharedStore object.
+//
+//   main -> thread   Uint8Array   bytes read from the socket
+//                    null         the client is gone: finish and exit
+//   thread -> main   { bytes, close, consumed }   the replies to those bytes
+
+const data = workerData as ConnectionThreadData;
+const port = parentPort!;
+const store = new SharedStore(data.storeBuffer);
+
+// The race window: a real sleep of this thread between a check and its act
+// (Atomics.wait on a word nobody ever changes, so it always times out).
+const sleepWord = new Int32Array(new SharedArrayBuffer(4));
+const betweenCheckAndAct =
+  data.raceWindowMs > 0 ? () => void Atomics.wait(sleepWord, 0, 0, data.raceWindowMs) : () => {};
+
+const context: CommandContext = {
+  store,
+  betweenCheckAndAct,
+  workMs: data.workMs,
+  serverInfo: () => {
+    const problems = store.check(); // what races did to the table, in words
+    return {
+      step: data.step,
+      thread_id: threadId,
+      lock: data.lock,
+      race_window_ms: data.raceWindowMs,
+      connected_clients: Atomics.load(data.counters, 0),
+      max_connections: data.maxConnections,
+      store_problems: problems.length,
+      ...(problems.length > 0 ? { store_first_problem: problems[0]! } : {}),
+    };
+  },
+};
+
+// Each command runs under the step's lock (or none, in step 02).
+const session = new Session(guardCommands(data.lock, store.lockWords, (args) => executeCommand(args, context)));
+
+port.on('message', (message: ToThread) => {
+  if (message === null) {
+    // Every chunk sent before this was answered (messages arrive in order), so
+    // no command is half done and no lock is held: close the port, and with
+    // nothing left to do the thread ends.
+    port.close();
+    return;
+  }
+  const { bytes, close } = session.receive(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
+  // A copy of exactly the reply bytes, moved (not copied again) to the main thread.
+  const reply = bytes === null ? null : new Uint8Array(bytes);
+  const out: FromThread = { bytes: reply, close, consumed: message.byteLength };
+  port.postMessage(out, reply === null ? [] : [reply.buffer]);
+});
