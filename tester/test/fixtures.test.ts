@@ -66,6 +66,6 @@ withFixture('stale-reads', 'contention,linearizability', (report) => {
   assert.deepEqual(report.scenarios.map((s) => s.verdict), ['SUCCESS', 'FAIL']);
   assert.ok(kinds(report, 'linearizability').includes('stale read'), kinds(report, 'linearizability').join());
   const sample = report.scenarios[1]!.anomalies.find((a) => a.kind === 'stale read')!.samples[0]!;
-  assert.match(sample, /cannot be placed: it read .* had changed the key before this read was sent \(a stale read\)/);
+  assert.match(sample, /cannot be placed: it read .* had changed the key before this read was sent.*\(a stale read\)/);
   assert.match(sample, /<- cannot be placed/); // the timeline
 });
