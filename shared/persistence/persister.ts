@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BoundedQueue } from './bounded-queue.ts';
@@ -30,6 +30,16 @@ import type { PersistTask } from './task.ts';
 //   other finishes): step 05's hazard.
 // - 'by-key': a task goes to worker hash(key) mod N, which has a log of its
 //   own. One key's writes then travel one FIFO path, in order.
+//
+// SUPERVISION (`supervise`, step 06). A worker process that dies (a crash, a
+// SIGKILL) is restarted on its own log, and the batches it had not
+// acknowledged are sent again. Nothing acknowledged to a client is lost: a
+// task leaves the persister's memory only once its worker acknowledged it.
+// The dead worker may have written part of its batches before it died, so
+// before the restart the persister works out, from the log's size, which
+// records are already whole in the file (they are not sent twice) and cuts
+// off a record that was half written. That needs a log per worker: by-key
+// dispatch, or a single worker.
 
 export type Dispatch = 'free' | 'by-key';
 
@@ -51,6 +61,10 @@ export interface PersisterOptions {
   maxBatch?: number;
   /** A worker process ended while the server was not shutting down. */
   onWorkerExit?: (index: number, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** Restart a worker that dies and resend its unacknowledged tasks (see SUPERVISION). */
+  supervise?: boolean;
+  /** A supervised worker was replaced: its new pid, and how many tasks were sent again. */
+  onWorkerRestart?: (index: number, pid: number, resent: number) => void;
 }
 
 export interface PersisterStats {
@@ -67,6 +81,8 @@ export interface PersisterStats {
   batches_sent: number;
   /** Deepest the queue has been. */
   queue_depth_max: number;
+  /** Worker processes restarted after they died (supervision). */
+  worker_restarts: number;
 }
 
 /** The log files of a layout: one shared log, or one log per worker (by-key). */
@@ -93,13 +109,43 @@ interface Ticket {
 
 class WorkerHandle {
   inFlight = 0;
-  readonly outbox: Entry[] = []; // by-key: tasks routed here, not sent yet
+  outbox: Entry[] = []; // by-key: tasks routed here, not sent yet
   readonly pending = new Map<number, Entry[]>();
-  readonly exited: Promise<void>;
+  exited!: Promise<void>;
+  child!: ChildProcess;
+  /** False from its process's death until its replacement is ready. */
+  alive = true;
+  restarts = 0;
+  /** Bytes of the log known to hold whole records: its size at start plus every acknowledged batch. */
+  loggedBytes: number;
 
-  constructor(readonly child: ChildProcess) {
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  constructor(child: ChildProcess, readonly file: string) {
+    this.loggedBytes = existsSync(file) ? statSync(file).size : 0;
+    this.attach(child);
   }
+
+  attach(child: ChildProcess): void {
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // Sending to a process that just died emits 'error'; its 'exit' handles it.
+    child.on('error', () => {});
+  }
+}
+
+/** Forks one log worker on `file` and resolves once it has its log open. */
+function forkLogWorker(file: string, taskCpuMs: number): Promise<ChildProcess> {
+  const child = fork(WORKER_FILE, [file, String(taskCpuMs)], {
+    execArgv: ['--import', TSX_LOADER],
+    // 'advanced' serialization sends Buffers as bytes (JSON would turn
+    // each byte into a number in a text array).
+    serialization: 'advanced',
+    // stderr is shared with the server: a worker's errors show in its log.
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise<ChildProcess>((resolve, reject) => {
+    child.once('message', () => resolve(child)); // its first message is 'ready'
+    child.once('exit', (code) => reject(new Error(`log worker exited (code ${code}) before it was ready`)));
+  });
 }
 
 export class Persister {
@@ -119,40 +165,86 @@ export class Persister {
   static async start(options: PersisterOptions): Promise<Persister> {
     mkdirSync(options.dataDir, { recursive: true });
     const files = logFileNames(options.workers, options.dispatch);
-    const children = Array.from({ length: options.workers }, (_, i) =>
-      fork(WORKER_FILE, [path.join(options.dataDir, files[i % files.length]!), String(options.taskCpuMs)], {
-        execArgv: ['--import', TSX_LOADER],
-        // 'advanced' serialization sends Buffers as bytes (JSON would turn
-        // each byte into a number in a text array).
-        serialization: 'advanced',
-        // stderr is shared with the server: a worker's errors show in its log.
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      }),
-    );
-    await Promise.all(children.map((child) => new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve()); // its first message is 'ready'
-      child.once('exit', (code) => reject(new Error(`log worker exited (code ${code}) before it was ready`)));
-    })));
-    return new Persister(options, children);
+    if (options.supervise && files.length !== options.workers) {
+      throw new Error('supervise needs a log per worker (by-key dispatch, or one worker)');
+    }
+    const paths = Array.from({ length: options.workers }, (_, i) => path.join(options.dataDir, files[i % files.length]!));
+    const children = await Promise.all(paths.map((file) => forkLogWorker(file, options.taskCpuMs)));
+    return new Persister(options, children, paths);
   }
+
+  private restarts = 0;
 
   private constructor(
     private readonly options: PersisterOptions,
     children: ChildProcess[],
+    paths: string[],
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
     this.queue = new BoundedQueue<Entry>(options.capacity, () => this.scheduleFlush());
     this.sequencer = new Sequencer<Entry>(options.firstSeq, (entry) => this.released.push(entry));
     this.handles = children.map((child, index) => {
-      const handle = new WorkerHandle(child);
-      child.on('message', (message: WorkerMessage) => {
-        if (message.type === 'ack') this.acknowledged(handle, message.id);
-      });
-      child.once('exit', (code, signal) => {
-        if (!this.closing) options.onWorkerExit?.(index, code, signal);
-      });
+      const handle = new WorkerHandle(child, paths[index]!);
+      this.watch(handle, index);
       return handle;
     });
+  }
+
+  private watch(handle: WorkerHandle, index: number): void {
+    const child = handle.child;
+    child.on('message', (message: WorkerMessage) => {
+      if (message.type === 'ack') this.acknowledged(handle, message.id);
+    });
+    child.once('exit', (code, signal) => {
+      if (this.closing) return;
+      this.options.onWorkerExit?.(index, code, signal);
+      if (this.options.supervise) void this.restart(handle, index);
+    });
+  }
+
+  /**
+   * Supervision: replaces a dead worker. Its unacknowledged batches are
+   * still here (in `pending`); those records the dead process managed to
+   * write whole are counted as written, a half-written one is cut off the
+   * log, and the rest go to the new process before anything newer.
+   */
+  private async restart(handle: WorkerHandle, index: number): Promise<void> {
+    handle.alive = false;
+    handle.restarts++;
+    this.restarts++;
+    const unacked = [...handle.pending.keys()].sort((a, b) => a - b).flatMap((id) => handle.pending.get(id)!);
+    handle.pending.clear();
+    handle.inFlight = 0;
+    // The log holds loggedBytes of whole records, then whatever the dead
+    // process appended of `unacked`, in order.
+    const size = existsSync(handle.file) ? statSync(handle.file).size : 0;
+    let extra = size - handle.loggedBytes;
+    let whole = 0;
+    while (whole < unacked.length && extra >= unacked[whole]!.task.record.length) {
+      extra -= unacked[whole]!.task.record.length;
+      handle.loggedBytes += unacked[whole]!.task.record.length;
+      whole++;
+    }
+    const fd = openSync(handle.file, 'r+');
+    if (extra !== 0) ftruncateSync(fd, handle.loggedBytes); // half a record: cut it off
+    fdatasyncSync(fd); // what the dead process wrote is on disk before it counts
+    closeSync(fd);
+    this.finished(unacked.slice(0, whole));
+    handle.outbox = [...unacked.slice(whole), ...handle.outbox];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        handle.attach(await forkLogWorker(handle.file, this.options.taskCpuMs));
+        break;
+      } catch (caught) {
+        // It died before it was ready: try again, a little later each time.
+        process.stderr.write(`log worker ${index} failed to restart: ${(caught as Error).message}\n`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** attempt)));
+      }
+    }
+    this.watch(handle, index);
+    handle.alive = true;
+    this.options.onWorkerRestart?.(index, handle.child.pid!, unacked.length - whole);
+    this.scheduleFlush();
   }
 
   /**
@@ -185,12 +277,18 @@ export class Persister {
       tasks_written: this.written,
       batches_sent: this.batches,
       queue_depth_max: this.depthMax,
+      worker_restarts: this.restarts,
     };
   }
 
   /** The worker processes' ids (tests check that none outlives the server). */
   workerPids(): number[] {
     return this.handles.map((handle) => handle.child.pid!);
+  }
+
+  /** Each worker process: its pid now, how often it was restarted, whether it runs (for INFO). */
+  workerProcesses(): Array<{ pid: number; restarts: number; alive: boolean }> {
+    return this.handles.map((handle) => ({ pid: handle.child.pid!, restarts: handle.restarts, alive: handle.alive }));
   }
 
   /**
@@ -224,11 +322,18 @@ export class Persister {
         this.handles[entry.task.keyHash % n]!.outbox.push(entry);
       }
       for (const handle of this.handles) {
-        while (handle.inFlight < MAX_IN_FLIGHT && handle.outbox.length > 0) {
+        while (handle.alive && handle.inFlight < MAX_IN_FLIGHT && handle.outbox.length > 0) {
           this.send(handle, handle.outbox.splice(0, this.maxBatch));
         }
       }
       return;
+    }
+    if (n === 1) {
+      // One worker. If it was restarted, what it left unfinished (in its
+      // outbox) goes first; while it restarts, tasks wait in the queue.
+      const only = this.handles[0]!;
+      if (!only.alive) return;
+      while (only.inFlight < MAX_IN_FLIGHT && only.outbox.length > 0) this.send(only, only.outbox.splice(0, this.maxBatch));
     }
     // Free dispatch: the next batch goes to whichever worker is least busy.
     while (this.queue.ready > 0) {
@@ -258,10 +363,17 @@ export class Persister {
     if (batch === undefined) return;
     handle.pending.delete(id);
     handle.inFlight--;
+    for (const entry of batch) handle.loggedBytes += entry.task.record.length;
+    this.finished(batch);
+    this.scheduleFlush();
+  }
+
+  /** Tasks now in their log: count them, free their room in the queue. */
+  private finished(batch: Entry[]): void {
+    if (batch.length === 0) return;
     this.written += batch.length;
     if (this.options.durable) for (const entry of batch) countDown(entry.ticket);
     this.queue.done(batch.length); // frees room: waiting producers go in
-    this.scheduleFlush();
   }
 }
 
