@@ -21,7 +21,6 @@
 // orphans (the seed's workers outlived a killed server).
 
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
-import { burnCpu } from '../commands/burn-cpu.ts';
 
 export interface BatchMessage {
   type: 'batch';
@@ -46,7 +45,7 @@ const fd = openSync(file, 'a');
 process.on('message', (message: BatchMessage) => {
   // The "real work" a task could need before it is stored (compressing,
   // checksumming, ...), simulated with --task-cpu-ms.
-  if (taskCpuMs > 0) burnCpu(taskCpuMs * message.count);
+  if (taskCpuMs > 0) burnCpuTime(taskCpuMs * message.count);
   // One write for the whole batch: the records reach the kernel together.
   writeSync(fd, message.bytes);
   // A write is in the kernel's page cache: it survives this process dying,
@@ -68,6 +67,24 @@ process.on('SIGINT', () => {});
 process.on('SIGTERM', () => {});
 
 reply({ type: 'ready' });
+
+/**
+ * Computes until this process has used `ms` of CPU time. CPU time, not
+ * elapsed time: when more processes want the cores than there are cores, a
+ * descheduled worker does not count the time it waited as work done, so
+ * adding workers beyond the cores shows no false speedup.
+ */
+function burnCpuTime(ms: number): void {
+  const end = cpuMs() + ms;
+  let x = 0;
+  while (cpuMs() < end) for (let i = 0; i < 1000; i++) x = (x * 31 + i) | 0;
+  if (x === 42) console.error(''); // keeps the loop from being optimized away
+}
+
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 function reply(message: WorkerMessage): void {
   if (process.connected) process.send!(message);
