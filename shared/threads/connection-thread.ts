@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { LockKind } from '../locks/guard.ts';
 import { log } from '../server/log.ts';
-import { startWorker } from './start-worker.ts';
+import { compileWorker } from './compiled-worker.ts';
 
 // One connection served by its own Worker thread (steps 02 and 03).
 //
@@ -15,8 +15,9 @@ import { startWorker } from './start-worker.ts';
 //
 // The main thread only moves bytes, so it stays free to accept connections
 // and to move other clients' bytes while a thread computes. What this costs:
-// a copy and a message each way per read, and a Worker per connection (tens of
-// milliseconds and about 10 MB each to start; see the step 02 README).
+// a copy and a message each way per read, and a Worker per connection (about
+// 14 MB and 100 ms or more to start; see the step 02 README). The thread's
+// code is compiled once, when this module loads (compiled-worker.ts).
 //
 // The main thread must never block (no Atomics.wait, no lock here): while it
 // waits, no message from any thread is delivered.
@@ -70,7 +71,8 @@ export interface FromThread {
 /** Stop reading from a client while this many of its bytes wait for its thread. */
 export const MAX_IN_FLIGHT_BYTES = 256 * 1024;
 
-const WORKER_FILE = new URL('./connection-worker.ts', import.meta.url);
+// Compiled when the server imports this module, before it listens.
+const connectionThread = await compileWorker(new URL('./connection-worker.ts', import.meta.url));
 
 export interface ThreadConnection {
   /** The thread's id (as in INFO's thread_id). */
@@ -84,7 +86,7 @@ export interface ThreadConnection {
  * have come back from the thread, and they must still reach it.
  */
 export function serveOnThread(socket: Socket, data: ConnectionThreadData, onClosed: () => void): ThreadConnection {
-  const thread = startWorker(WORKER_FILE, data);
+  const thread = connectionThread.start(data);
   let inFlight = 0; // bytes posted to the thread and not answered yet
   let blockedOnWrite = false; // the socket's write buffer is full
   let ended = false; // we told the thread to finish
