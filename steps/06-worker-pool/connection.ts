@@ -1,0 +1,184 @@
+import type { Socket } from 'node:net';
+import { appendReply, encodeReply } from '../../shared/protocol/encode.ts';
+import { RequestParser, type ParseEvent } from '../../shared/protocol/request-parser.ts';
+import { ErrorCode, OK, error, type Reply } from '../../shared/protocol/reply.ts';
+import type { JobResult } from './pool-thread.ts';
+
+// One client connection of step 06, served on the event loop.
+//
+// Each request either runs right here (`runInline`: a fast command, a few
+// microseconds on the shared store under the lock) or goes to the thread
+// pool (`runOnPool`: a heavy one). Either way:
+//
+// - replies leave in the order of the requests. Each group of replies waits
+//   for the one before it, and for the persister to accept the group's
+//   writes (or, with --durable, to have them on disk);
+// - a connection is served in order: after a request that went to the pool,
+//   its next requests wait until that one is done (read-your-writes);
+// - while replies are held back, we stop reading from the socket, so a
+//   client cannot pile up work in our memory (backpressure).
+
+export interface ConnectionHooks {
+  /** Whether this request goes to the pool. */
+  isHeavy(args: Buffer[]): boolean;
+  /** Runs a fast request here, on the event loop; the writes' tasks are collected by `takeGate`. */
+  runInline(args: Buffer[]): Reply;
+  /** A promise that the writes run since the last call are persisted (null when there were none). */
+  takeGate(): Promise<void> | null;
+  /** Runs requests on the pool; resolves once their result is in and its writes are persisted. */
+  runOnPool(requests: Buffer[][]): Promise<JobResult>;
+  /** Called for each group of replies written: how many requests, and how long they took (us). */
+  answered(requests: number, us: number): void;
+}
+
+
+export class ClientConnection {
+  private readonly parser: RequestParser;
+  private parked: ParseEvent[] = []; // requests received, waiting behind a pool job
+  private poolBusy = false;
+  private closing = false; // QUIT or a fatal protocol error: no more requests
+  private tail: Promise<void> | null = null; // the last held group of replies
+  private held = 0;
+  private receivedAt = 0;
+  private finishedCallbacks: Array<() => void> = [];
+  /** The server is shutting down: read nothing more, finish, then say so. */
+  private draining = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.parser = new RequestParser();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', () => socket.destroy());
+  }
+
+  private receive(chunk: Buffer): void {
+    this.receivedAt = performance.now();
+    const events = this.parser.push(chunk);
+    if (this.parked.length === 0) this.parked = events;
+    else for (const event of events) this.parked.push(event);
+    this.pump();
+  }
+
+  /** Runs parked requests until a pool job or the end of what was received. */
+  private pump(): void {
+    const parts: Buffer[] = [];
+    let count = 0;
+    let i = 0;
+    const events = this.parked;
+    for (; i < events.length && !this.poolBusy && !this.closing; i++) {
+      const event = events[i]!;
+      if (event.kind === 'error') {
+        appendReply(error(ErrorCode.PROTOCOL_ERROR, event.message), parts);
+        count++;
+        if (event.fatal) this.closing = true;
+        continue;
+      }
+      const args = event.args;
+      if (args.length === 1 && args[0]!.length === 4 && args[0]!.toString('latin1').toUpperCase() === 'QUIT') {
+        appendReply(OK, parts);
+        count++;
+        this.closing = true;
+        continue;
+      }
+      if (!this.hooks.isHeavy(args)) {
+        appendReply(this.hooks.runInline(args), parts);
+        count++;
+        continue;
+      }
+      // A heavy request, and the heavy ones right after it: one job.
+      const batch: Buffer[][] = [args];
+      while (i + 1 < events.length && events[i + 1]!.kind === 'command'
+        && this.hooks.isHeavy((events[i + 1] as { args: Buffer[] }).args)) {
+        batch.push((events[++i] as { args: Buffer[] }).args);
+      }
+      this.emit(parts, count, this.hooks.takeGate());
+      parts.length = 0;
+      count = 0;
+      this.poolBusy = true;
+      const job = this.hooks.runOnPool(batch);
+      this.emit(job.then((result) => Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength)), batch.length, null);
+      void job.then(() => {
+        this.poolBusy = false;
+        this.pump();
+      });
+    }
+    this.parked = i >= events.length ? [] : events.slice(i);
+    if (this.closing) this.parked = [];
+    this.emit(parts, count, this.hooks.takeGate());
+    if (this.closing) this.afterReplies(() => this.socket.end());
+    this.updateFlow();
+  }
+
+  /**
+   * Writes a group of replies: now if nothing is held back, else after the
+   * group before it. `gate` is the persister's promise for the group's writes.
+   */
+  private emit(replies: Buffer[] | Promise<Buffer>, count: number, gate: Promise<void> | null): void {
+    if (count === 0) return;
+    const startedAt = this.receivedAt;
+    if (Array.isArray(replies) && gate === null && this.tail === null) {
+      this.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies), count, startedAt);
+      return;
+    }
+    const bytes = Array.isArray(replies) ? Buffer.concat(replies) : replies;
+    this.held++;
+    const previous = this.tail ?? Promise.resolve();
+    const tail: Promise<void> = previous.then(() => gate).then(() => bytes).then((out) => {
+      this.write(out, count, startedAt);
+      this.held--;
+      if (this.tail === tail) this.tail = null;
+      this.updateFlow();
+    });
+    this.tail = tail;
+  }
+
+  private write(bytes: Buffer, count: number, startedAt: number): void {
+    this.hooks.answered(count, (performance.now() - startedAt) * 1000);
+    if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.write(bytes);
+  }
+
+  /** Reads only while nothing is held back and the socket's buffer has room. */
+  private updateFlow(): void {
+    const blocked = this.held > 0 || this.poolBusy || this.draining || this.socket.writableNeedDrain;
+    if (blocked && !this.socket.isPaused()) {
+      this.socket.pause();
+      if (this.socket.writableNeedDrain) this.socket.once('drain', () => this.updateFlow());
+    } else if (!blocked && this.socket.isPaused()) {
+      this.socket.resume();
+    }
+    if (!this.poolBusy && this.held === 0) for (const callback of this.finishedCallbacks.splice(0)) callback();
+  }
+
+  private afterReplies(callback: () => void): void {
+    if (!this.poolBusy && this.held === 0) callback();
+    else this.finishedCallbacks.push(callback);
+  }
+
+  /**
+   * Graceful shutdown of this connection: stop reading, finish what was
+   * received (including a pool job in progress), send its replies, then the
+   * notice, then close.
+   */
+  drain(notice: string): Promise<void> {
+    this.draining = true;
+    this.updateFlow();
+    return new Promise((resolve) => {
+      const finish = () => {
+        if (this.parked.length > 0 && !this.closing) {
+          this.pump(); // requests already received still get their replies
+          this.afterReplies(finish);
+          return;
+        }
+        if (!this.socket.destroyed && !this.socket.writableEnded) {
+          this.socket.end(encodeReply(error(ErrorCode.SHUTTING_DOWN, notice)));
+        }
+        resolve();
+      };
+      this.afterReplies(finish);
+    });
+  }
+}
+

@@ -1,0 +1,86 @@
+// One thread of step 06's bounded pool.
+//
+// It does not own a connection (steps 02-05 gave every connection a thread of
+// its own). It receives jobs - a few parsed requests of some connection that
+// are too heavy for the event loop - runs them on the shared store under the
+// same read-write lock as the event loop, and sends back the encoded replies
+// and the persistence tasks of the writes, as step 05's connection threads
+// did.
+//
+//   main -> thread:  Job[]        every job of one turn of the event loop
+//   thread -> main:  JobResult[]  their results, in the same order
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { executeCommand, isWrite, type CommandContext } from '../../shared/commands/commands.ts';
+import { burnCpu } from '../../shared/commands/burn-cpu.ts';
+import { RwLock } from '../../shared/locks/rwlock.ts';
+import { appendReply } from '../../shared/protocol/encode.ts';
+import { ErrorCode, error } from '../../shared/protocol/reply.ts';
+import { SharedStore } from '../../shared/store/shared-store.ts';
+import { RecordingStore } from '../../shared/persistence/recording-store.ts';
+import type { PersistTask } from '../../shared/persistence/task.ts';
+
+export interface PoolThreadData {
+  storeBuffer: SharedArrayBuffer;
+  sequence: BigInt64Array;
+  /** CPU every request burns, in ms (--work-ms), before it takes the lock. */
+  workMs: number;
+}
+
+export interface Job {
+  id: number;
+  /** Requests of one connection, in order: each is [name, ...arguments]. */
+  requests: Uint8Array[][];
+}
+
+export interface JobResult {
+  id: number;
+  /** The replies, encoded, in the order of the requests. */
+  bytes: Uint8Array;
+  /** The writes' persistence tasks, numbered under the lock. */
+  tasks: PersistTask[];
+}
+
+/** Commands that never touch the store: they run without the lock. */
+const LOCK_FREE = new Set(['WORK', 'PING']);
+
+if (parentPort !== null && workerData?.storeBuffer !== undefined) {
+  const data = workerData as PoolThreadData;
+  const port = parentPort;
+  const shared = new SharedStore(data.storeBuffer);
+  const store = new RecordingStore(shared, data.sequence);
+  const lock = new RwLock(shared.lockWords);
+  const context: CommandContext = {
+    store,
+    betweenCheckAndAct: () => {}, // the lock makes check-then-act atomic
+    workMs: 0, // burned below, outside the lock
+    serverInfo: () => ({}), // INFO runs on the event loop
+  };
+
+  const run = (args: Buffer[]) => {
+    // The heavy part first, holding no lock: the event loop, which takes the
+    // same lock for every fast command, must never wait for our computing.
+    if (data.workMs > 0) burnCpu(data.workMs);
+    if (LOCK_FREE.has(args[0]!.toString('latin1').toUpperCase())) return executeCommand(args, context);
+    return isWrite(args)
+      ? lock.withWrite(() => executeCommand(args, context))
+      : lock.withRead(() => executeCommand(args, context));
+  };
+
+  port.on('message', (jobs: Job[]) => {
+    const results: JobResult[] = jobs.map(({ id, requests }) => {
+      const parts: Buffer[] = [];
+      for (const request of requests) {
+        const args = request.map((arg) => Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength));
+        try {
+          appendReply(run(args), parts);
+        } catch (caught) {
+          // A bug, not a client's fault: answer it, keep the thread alive.
+          appendReply(error(ErrorCode.INVALID_COMMAND, `internal error: ${(caught as Error).message}`), parts);
+        }
+      }
+      return { id, bytes: Buffer.concat(parts), tasks: store.takeTasks() };
+    });
+    port.postMessage(results);
+  });
+}
