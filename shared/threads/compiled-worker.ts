@@ -1,6 +1,6 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 
 // Starts Worker threads from a TypeScript file compiled once, for code that
 // starts a thread per connection.
@@ -37,6 +37,7 @@ export async function compileWorker(file: URL): Promise<CompiledWorker> {
     write: false,
     logLevel: 'silent',
   });
+  await stop(); // esbuild compiles in a child process: end it, we are done
   const code = result.outputFiles[0]!.text;
   const url = new URL(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
   return {

@@ -26,7 +26,7 @@ import { log, peerName } from '../../shared/server/log.ts';
 const { values: options } = parseOptions({
   ...SERVER_OPTIONS,
   raceWindowMs: {
-    type: 'number', default: 1, min: 0, max: 1000,
+    type: 'number', default: 1, min: 0, max: 10_000,
     help: 'ms a command sleeps between its check and its act: a magnifying glass on the race (0: off)',
   },
   maxConnections: {

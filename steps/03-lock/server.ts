@@ -29,7 +29,7 @@ const { values: options } = parseOptions({
     help: 'the lock every command runs under: a mutex, or a read-write lock',
   },
   raceWindowMs: {
-    type: 'number', default: 1, min: 0, max: 1000,
+    type: 'number', default: 1, min: 0, max: 10_000,
     help: 'ms a command sleeps between its check and its act: a magnifying glass on the race (0: off)',
   },
   maxConnections: {
