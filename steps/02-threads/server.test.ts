@@ -22,14 +22,15 @@ hostileInputSuite('02');
 // Each race on a fresh server: the races damage the table (that is the
 // point), and a damaged table must not decide the next test.
 function race(name: string, test: (clients: Connection[], t: TestContext) => Promise<void>): void {
-  describe(`step 02: races are real (no lock; the default 1 ms race window): ${name}`, () => {
+  const [title, what] = name.split(': ') as [string, string];
+  describe(`step 02 race (no lock, 1 ms window): ${title}`, () => {
     const server = withServer('02', []);
     let clients: Connection[];
     before(async () => {
       clients = await openClients(server().host, server().port, 8);
     });
     after(() => closeClients(clients));
-    it(name, (t) => test(clients, t));
+    it(what, (t) => test(clients, t));
   });
 }
 
@@ -83,7 +84,7 @@ race('lost entries: 8 clients each POST 200 keys of their own, yet the table los
     const problems = await info(clients[0]!);
     if (lost.length > 0 || problems.get('store_problems') !== '0') {
       damage = `round ${round + 1}: ${1600 - refused} POSTs of 1600 got OK; ` +
-        `${lost.length} keys missing or with another's value (first: ${lost[0] ?? 'none'}); ` +
+        `acknowledged keys now missing or holding another's value: ${lost.length} (first: ${lost[0] ?? 'none'}); ` +
         `DBSIZE ${dbsize}, DUMP ${dump.size}; ` +
         `INFO store_problems:${problems.get('store_problems')} (${problems.get('store_first_problem') ?? ''})`;
     }
