@@ -1,0 +1,31 @@
+// --lock spin: a spin lock (compareExchange in a loop, no Atomics.wait) that is just as correct.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Connection } from '../../../shared/client/connection.ts';
+import { withServer } from '../../../shared/testing/server-suites.ts';
+import {
+  closeClients, incrRound, info, openClients, postRound,
+} from '../../../shared/testing/contention.ts';
+
+describe('exercise 03/spin-lock', () => {
+  const server = withServer('03', ['--lock', 'spin']);
+  let clients: Connection[];
+  before(async () => {
+    clients = await openClients(server().host, server().port, 8);
+  });
+  after(() => closeClients(clients));
+
+  it('INFO says lock:spin', async () => {
+    assert.equal((await info(clients[0]!)).get('lock'), 'spin');
+  });
+
+  it('exactly one of 8 clients creates a fresh key, in each of 30 rounds', async () => {
+    for (let r = 0; r < 30; r++) assert.equal(await postRound(clients, `dc:${r}`), 1, `round ${r + 1}`);
+  });
+
+  it('no lost update: 8 clients x 5 INCRs end at exactly 40, in each of 5 rounds', async () => {
+    for (let r = 0; r < 5; r++) {
+      assert.deepEqual(await incrRound(clients, `lu:${r}`, 5), { acknowledged: 40, final: 40 });
+    }
+  });
+});
