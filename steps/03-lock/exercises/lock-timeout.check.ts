@@ -5,12 +5,13 @@ import { ask, withServer } from '../../../shared/testing/server-suites.ts';
 import { closeClients, openClients } from '../../../shared/testing/contention.ts';
 
 describe('exercise 03/lock-timeout', () => {
-  const server = withServer('03', ['--lock-timeout-ms', '200']);
+  // A 1.5 s race window: a POST of a fresh key holds the lock that long.
+  const server = withServer('03', ['--lock-timeout-ms', '200', '--race-window-ms', '1500']);
 
-  it('while WORK 1500 holds the mutex, a GET elsewhere gets BUSY; afterwards GET works', async () => {
+  it('while a slow POST holds the mutex, a GET elsewhere gets BUSY; afterwards GET works', async () => {
     const [busy, other] = await openClients(server().host, server().port, 2);
     let workDone = false;
-    const work = busy!.send('WORK', '1500').then(() => (workDone = true));
+    const work = busy!.send('POST', 'slow', 'x').then(() => (workDone = true));
     const replies: string[] = [];
     while (!workDone) replies.push(await ask(other!, 'GET', 'k'));
     await work;
@@ -18,7 +19,7 @@ describe('exercise 03/lock-timeout', () => {
     assert.ok(refused.length >= 1, `no BUSY while the lock was held; replies: ${replies.join(', ')}`);
     assert.ok(refused.length <= 1500 / 200 + 2, `too many BUSY replies (${refused.length}): does it wait 200 ms first?`);
     assert.match(refused[0]!, /lock/i, 'the BUSY message should say that the lock was not available');
-    assert.equal(await ask(other!, 'GET', 'k'), '(nil)');
+    assert.equal(await ask(other!, 'GET', 'slow'), '"x"');
     await closeClients([busy!, other!]);
   });
 });
