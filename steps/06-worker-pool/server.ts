@@ -214,7 +214,7 @@ async function shutdown(reason: string): Promise<void> {
   log(`${reason}: shutting down gracefully (${connections.size} connections, ` +
     `${persister.stats().queue_depth} tasks queued); Ctrl+C again stops at once`);
   server.close();
-  await Promise.all([...connections].map((c) => c.drain('the server is shutting down: this connection will close')));
+  await Promise.all([...connections].map((c) => c.drain('your requests received so far were answered; this connection will now close')));
   await persister.close();
   await pool.close();
   log(`stopped: ${persister.stats().tasks_written} tasks written and fsynced since start, ` +

@@ -18,7 +18,10 @@ import { launchStep, type RunningServer } from '../../shared/server/launch.ts';
 import { ProcessTreeMonitor } from '../proc-stats.ts';
 
 const { values: options } = parseOptions({
-  step: { type: 'string', default: '', help: 'steps to start and measure, comma-separated (06,01)' },
+  step: {
+    type: 'string', default: '',
+    help: 'steps to start and measure, comma-separated; each may carry its own options: "06,06 --execute pool,01"',
+  },
   redis: { type: 'boolean', default: false, help: 'also start redis-server (no persistence) and measure it' },
   port: { type: 'number', default: 0, min: 0, max: 65535, help: 'measure a server already running on this port instead' },
   host: { type: 'string', default: '127.0.0.1', help: 'its address (with --port)' },
@@ -93,12 +96,13 @@ const dataDirs: string[] = [];
 if (options.port > 0) {
   targets.push({ name: `${options.host}:${options.port}`, host: options.host, port: options.port, dialect: 'native', stop: async () => {} });
 }
-for (const step of options.step.split(',').filter(Boolean)) {
+for (const item of options.step.split(',').map((text) => text.trim()).filter(Boolean)) {
+  const [step, ...own] = item.split(/\s+/);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'loadgen-'));
   dataDirs.push(dataDir);
-  const args = ['--quiet', ...(Number(step) >= 4 ? ['--data-dir', dataDir] : []), ...options.serverArgs.split(' ').filter(Boolean)];
-  const server: RunningServer = await launchStep(step, { args });
-  targets.push({ name: `step ${step}`, host: server.host, port: server.port, dialect: 'native', stop: () => server.stop(), pid: server.child.pid! });
+  const args = ['--quiet', ...(Number(step) >= 4 ? ['--data-dir', dataDir] : []), ...options.serverArgs.split(' ').filter(Boolean), ...own];
+  const server: RunningServer = await launchStep(step!, { args });
+  targets.push({ name: `step ${item}`, host: server.host, port: server.port, dialect: 'native', stop: () => server.stop(), pid: server.child.pid! });
 }
 if (options.redis) {
   const redis = await startRedis();

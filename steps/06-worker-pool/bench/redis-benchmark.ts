@@ -1,0 +1,61 @@
+// redis-benchmark against step 06, step 01 and redis-server, in one run:
+// each server started here (redis-server with no persistence), the same
+// benchmark run against each in turn, one table of requests per second and
+// the ratio to redis-server.
+//
+//   npx tsx steps/06-worker-pool/bench/redis-benchmark.ts [RUNS]
+//
+// The benchmarks: `redis-benchmark -c 50 -n 100000 -t set,get` and the same
+// with `-P 16` (16 requests in flight per connection) and -n 300000.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { launchStep } from '../../../shared/server/launch.ts';
+
+const runs = Number(process.argv[2] ?? 1);
+const dataDir = mkdtempSync(path.join(tmpdir(), 'rb-'));
+const step06 = await launchStep('06', { args: ['--quiet', '--data-dir', dataDir] });
+const step01 = await launchStep('01', { args: ['--quiet'] });
+const redisPort = await new Promise<number>((resolve) => {
+  const probe = net.createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address() as net.AddressInfo;
+    probe.close(() => resolve(port));
+  });
+});
+const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+process.once('exit', () => redis.kill('SIGKILL'));
+await new Promise<void>((resolve) => createInterface({ input: redis.stdout! }).on('line', (line) => {
+  if (/Ready to accept connections/.test(line)) resolve();
+}));
+
+const servers = [['step 06', step06.port], ['step 01', step01.port], ['redis-server', redisPort]] as const;
+const benchmarks = [['-P 1', ['-n', '100000']], ['-P 16', ['-n', '300000', '-P', '16']]] as const;
+
+function bench(port: number, extra: readonly string[]): Record<string, number> {
+  const out = execFileSync('redis-benchmark', ['-p', String(port), '-c', '50', '-t', 'set,get', '-q', ...extra], { encoding: 'utf8' });
+  const figures: Record<string, number> = {};
+  for (const match of out.matchAll(/(SET|GET): ([\d.]+) requests per second/g)) figures[match[1]!] = Number(match[2]);
+  return figures;
+}
+
+console.log('redis-benchmark -c 50 -t set,get (-n 100000; with -P 16: -n 300000), requests per second:');
+for (let run = 1; run <= runs; run++) {
+  for (const [label, extra] of benchmarks) {
+    const results = servers.map(([name, port]) => [name, bench(port, extra)] as const);
+    const reference = results[2]![1];
+    for (const [name, figures] of results) {
+      const cells = ['SET', 'GET'].map((op) => `${op} ${figures[op]!.toFixed(0).padStart(7)} (${(figures[op]! / reference[op]!).toFixed(2)}x)`);
+      console.log(`run ${run} ${label.padEnd(6)} ${name.padEnd(13)} ${cells.join('   ')}`);
+    }
+  }
+}
+console.log('(x: against redis-server in the same run)');
+await Promise.all([step06.stop(), step01.stop()]);
+redis.kill('SIGTERM');
+rmSync(dataDir, { recursive: true, force: true });
