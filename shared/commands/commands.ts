@@ -213,13 +213,13 @@ export function isWrite(args: Buffer[]): boolean {
  * an error reply whose first word is a code; nothing here throws to the caller.
  */
 export function executeCommand(args: Buffer[], context: CommandContext): Reply {
-  const name = args[0]!.toString('latin1').toUpperCase();
   const spec = lookup(args[0]!);
   if (spec === undefined) {
     return error(ErrorCode.INVALID_COMMAND, `unknown command '${showKey(args[0]!)}' (HELP lists the commands)`);
   }
   const argCount = args.length - 1;
   if (argCount < spec.minArgs || argCount > spec.maxArgs) {
+    const name = args[0]!.toString('latin1').toUpperCase();
     return error(ErrorCode.INVALID_COMMAND, `wrong number of arguments for '${name}' (usage: ${spec.usage})`);
   }
   if (context.workMs > 0) burnCpu(context.workMs);
@@ -231,10 +231,14 @@ export function executeCommand(args: Buffer[], context: CommandContext): Reply {
   }
 }
 
+// Looked up on every request: a Map, tried first with the name as sent
+// (clients usually send upper case), then upper-cased.
+const BY_NAME = new Map(Object.entries(COMMANDS));
+
 function lookup(name: Buffer): CommandSpec | undefined {
   if (name.length > 16) return undefined;
-  const upper = name.toString('latin1').toUpperCase();
-  return Object.hasOwn(COMMANDS, upper) ? COMMANDS[upper] : undefined;
+  const text = name.toString('latin1');
+  return BY_NAME.get(text) ?? BY_NAME.get(text.toUpperCase());
 }
 
 /** A strict decimal integer, as Redis accepts for INCR; null otherwise. */

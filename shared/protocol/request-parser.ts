@@ -101,8 +101,8 @@ export class RequestParser {
       // Every other state reads one line.
       const limit = this.state === 'inline' ? this.limits.maxInlineBytes : MAX_HEADER_BYTES;
       const newline = chunk.indexOf(LF, pos);
-      const end = newline === -1 ? chunk.length : newline;
-      if (this.pendingBytes + (end - pos) > limit) {
+      const available = (newline === -1 ? chunk.length : newline) - pos;
+      if (this.pendingBytes + available > limit) {
         this.fail(events, this.state === 'inline'
           ? `inline command longer than ${limit} bytes`
           : 'invalid header line (expected *<count> or $<length>)');
@@ -112,22 +112,28 @@ export class RequestParser {
         this.keep(chunk.subarray(pos));
         break;
       }
-      const line = this.takeLine(chunk.subarray(pos, newline));
+      // The usual case reads the line in place; a line cut across reads is
+      // first joined with what was kept of it.
+      const line = this.pendingBytes === 0 ? chunk : this.join(chunk.subarray(pos, newline));
+      const start = line === chunk ? pos : 0;
+      let end = line === chunk ? newline : line.length;
+      if (end > start && line[end - 1] === CR) end--; // CRLF; a bare LF is accepted too (nc without -C)
       pos = newline + 1;
-      this.handleLine(line, events);
+      this.handleLine(line, start, end, events);
     }
     return events;
   }
 
-  private handleLine(line: Buffer, events: ParseEvent[]): void {
+  /** Handles the line `buf[start..end)` (without its line ending). */
+  private handleLine(buf: Buffer, start: number, end: number, events: ParseEvent[]): void {
     switch (this.state) {
       case 'inline':
         this.state = 'start';
-        this.handleInline(line, events);
+        this.handleInline(buf.toString('latin1', start, end), events);
         return;
       case 'arrayHeader': {
-        const count = parseLength(line, STAR);
-        if (count === null) return this.fail(events, `invalid array header '${printable(line)}'`);
+        const count = parseInteger(buf, start + 1, end);
+        if (count === null) return this.fail(events, `invalid array header '${printable(buf, start, end)}'`);
         if (count > this.limits.maxArgs) {
           return this.fail(events, `too many arguments (${count}, the limit is ${this.limits.maxArgs})`);
         }
@@ -140,12 +146,12 @@ export class RequestParser {
         return;
       }
       case 'bulkHeader': {
-        if (line[0] !== DOLLAR) {
-          return this.fail(events, `expected '$' but got '${printable(line.subarray(0, 1))}'`);
+        if (buf[start] !== DOLLAR) {
+          return this.fail(events, `expected '$' but got '${printable(buf, start, Math.min(end, start + 1))}'`);
         }
-        const length = parseLength(line, DOLLAR);
+        const length = parseInteger(buf, start + 1, end);
         if (length === null || length < 0) {
-          return this.fail(events, `invalid bulk length '${printable(line)}'`);
+          return this.fail(events, `invalid bulk length '${printable(buf, start, end)}'`);
         }
         if (length > this.limits.maxBulkBytes) {
           return this.fail(events, `argument of ${length} bytes, the limit is ${this.limits.maxBulkBytes}`);
@@ -162,17 +168,19 @@ export class RequestParser {
 
   private readBulkBody(chunk: Buffer, pos: number, events: ParseEvent[]): number {
     const needed = this.bulkLength + 2 - this.pendingBytes; // the body and its CRLF
-    const available = chunk.length - pos;
-    if (available < needed) {
+    if (chunk.length - pos < needed) {
       this.keep(chunk.subarray(pos));
       return chunk.length;
     }
-    const body = this.takeLine(chunk.subarray(pos, pos + needed));
-    if (body[this.bulkLength] !== CR || body[this.bulkLength + 1] !== LF) {
+    // The usual case takes the argument in place, without copying it.
+    const body = this.pendingBytes === 0 ? chunk : this.join(chunk.subarray(pos, pos + needed));
+    const start = body === chunk ? pos : 0;
+    const end = start + this.bulkLength;
+    if (body[end] !== CR || body[end + 1] !== LF) {
       this.fail(events, 'bulk string not followed by CRLF');
       return chunk.length;
     }
-    this.args.push(body.subarray(0, this.bulkLength));
+    this.args.push(body.subarray(start, end));
     this.requestBytes += this.bulkLength;
     if (this.args.length === this.argsExpected) {
       events.push({ kind: 'command', args: this.args });
@@ -185,8 +193,7 @@ export class RequestParser {
     return pos + needed;
   }
 
-  private handleInline(line: Buffer, events: ParseEvent[]): void {
-    const text = line.toString('latin1');
+  private handleInline(text: string, events: ParseEvent[]): void {
     const words = splitInline(text);
     if (words === null) {
       events.push({ kind: 'error', message: 'unbalanced quotes in inline command', fatal: false });
@@ -204,19 +211,11 @@ export class RequestParser {
   }
 
   /** The kept bytes followed by `tail`, as one Buffer; clears what was kept. */
-  private takeLine(tail: Buffer): Buffer {
-    let whole = tail;
-    if (this.pending.length > 0) {
-      this.pending.push(tail);
-      whole = Buffer.concat(this.pending);
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
-    // A line ends with LF; strip the CR before it (RESP requires CRLF, and
-    // we also accept a bare LF so that `nc` without -C works).
-    if (this.state !== 'bulkBody' && whole.length > 0 && whole[whole.length - 1] === CR) {
-      return whole.subarray(0, whole.length - 1);
-    }
+  private join(tail: Buffer): Buffer {
+    this.pending.push(tail);
+    const whole = Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
     return whole;
   }
 
@@ -229,19 +228,28 @@ export class RequestParser {
   }
 }
 
-/** `*12` or `$-1` -> the number; null unless it is a plain decimal integer. */
-function parseLength(line: Buffer, prefix: number): number | null {
-  if (line[0] !== prefix || line.length < 2 || line.length > 20) return null;
-  const text = line.toString('latin1', 1);
-  if (!/^-?\d+$/.test(text)) return null;
-  return Number(text);
+/**
+ * The decimal integer in `buf[start..end)` (`12`, `-1`); null unless it is a
+ * plain integer of at most 15 digits. Read byte by byte: this runs twice per
+ * argument, so it avoids making a string.
+ */
+function parseInteger(buf: Buffer, start: number, end: number): number | null {
+  const negative = buf[start] === 45; // '-'
+  let i = negative ? start + 1 : start;
+  if (i >= end || end - i > 15) return null;
+  let value = 0;
+  for (; i < end; i++) {
+    const digit = buf[i]! - 48;
+    if (digit < 0 || digit > 9) return null;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
 }
 
 /** Shows a short, safe excerpt of bad input in an error message. */
-function printable(bytes: Buffer): string {
-  return bytes
-    .subarray(0, 20)
-    .toString('latin1')
+function printable(buf: Buffer, start: number, end: number): string {
+  return buf
+    .toString('latin1', start, Math.min(end, start + 20))
     .replace(/[^\x20-\x7e]/g, '?');
 }
 

@@ -1,5 +1,5 @@
 import { RequestParser, DEFAULT_LIMITS, type ParserLimits } from '../protocol/request-parser.ts';
-import { appendReply } from '../protocol/encode.ts';
+import { ReplyWriter } from '../protocol/encode.ts';
 import { ErrorCode, OK, error, type Reply } from '../protocol/reply.ts';
 
 // One client's conversation: bytes in, reply bytes out. It owns the parser (so
@@ -18,6 +18,7 @@ export interface SessionOutput {
 
 export class Session {
   private readonly parser: RequestParser;
+  private readonly replies = new ReplyWriter();
   private closed = false;
 
   constructor(private readonly execute: Execute, limits: ParserLimits = DEFAULT_LIMITS) {
@@ -29,23 +30,22 @@ export class Session {
 
   receive(chunk: Buffer): SessionOutput {
     if (this.closed) return { bytes: null, close: true };
-    const parts: Buffer[] = [];
     for (const event of this.parser.push(chunk)) {
       if (event.kind === 'error') {
-        appendReply(error(ErrorCode.PROTOCOL_ERROR, event.message), parts);
+        this.replies.reply(error(ErrorCode.PROTOCOL_ERROR, event.message));
         if (event.fatal) this.closed = true;
         continue;
       }
       // QUIT belongs to the connection, not to the store.
-      if (event.args.length === 1 && event.args[0]!.toString('latin1').toUpperCase() === 'QUIT') {
-        appendReply(OK, parts);
+      if (event.args.length === 1 && event.args[0]!.length === 4 && event.args[0]!.toString('latin1').toUpperCase() === 'QUIT') {
+        this.replies.reply(OK);
         this.closed = true;
         break; // whatever follows QUIT is not executed
       }
       this.commandsExecuted++;
-      appendReply(this.execute(event.args), parts);
+      this.replies.reply(this.execute(event.args));
     }
-    const bytes = parts.length === 0 ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const bytes = this.replies.size === 0 ? null : this.replies.take();
     return { bytes, close: this.closed };
   }
 }

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { appendReply, encodeReply } from '../../shared/protocol/encode.ts';
+import { ReplyWriter, encodeReply } from '../../shared/protocol/encode.ts';
 import { RequestParser, type ParseEvent } from '../../shared/protocol/request-parser.ts';
 import { ErrorCode, OK, error, type Reply } from '../../shared/protocol/reply.ts';
 import type { JobResult } from './pool-thread.ts';
@@ -34,6 +34,7 @@ export interface ConnectionHooks {
 
 export class ClientConnection {
   private readonly parser: RequestParser;
+  private readonly replies = new ReplyWriter(); // replies of the current group
   private parked: ParseEvent[] = []; // requests received, waiting behind a pool job
   private poolBusy = false;
   private closing = false; // QUIT or a fatal protocol error: no more requests
@@ -64,27 +65,26 @@ export class ClientConnection {
 
   /** Runs parked requests until a pool job or the end of what was received. */
   private pump(): void {
-    const parts: Buffer[] = [];
     let count = 0;
     let i = 0;
     const events = this.parked;
     for (; i < events.length && !this.poolBusy && !this.closing; i++) {
       const event = events[i]!;
       if (event.kind === 'error') {
-        appendReply(error(ErrorCode.PROTOCOL_ERROR, event.message), parts);
+        this.replies.reply(error(ErrorCode.PROTOCOL_ERROR, event.message));
         count++;
         if (event.fatal) this.closing = true;
         continue;
       }
       const args = event.args;
       if (args.length === 1 && args[0]!.length === 4 && args[0]!.toString('latin1').toUpperCase() === 'QUIT') {
-        appendReply(OK, parts);
+        this.replies.reply(OK);
         count++;
         this.closing = true;
         continue;
       }
       if (!this.hooks.isHeavy(args)) {
-        appendReply(this.hooks.runInline(args), parts);
+        this.replies.reply(this.hooks.runInline(args));
         count++;
         continue;
       }
@@ -94,8 +94,7 @@ export class ClientConnection {
         && this.hooks.isHeavy((events[i + 1] as { args: Buffer[] }).args)) {
         batch.push((events[++i] as { args: Buffer[] }).args);
       }
-      this.emit(parts, count, this.hooks.takeGate());
-      parts.length = 0;
+      this.emit(this.replies.take(), count, this.hooks.takeGate());
       count = 0;
       this.poolBusy = true;
       const job = this.hooks.runOnPool(batch);
@@ -107,7 +106,7 @@ export class ClientConnection {
     }
     this.parked = i >= events.length ? [] : events.slice(i);
     if (this.closing) this.parked = [];
-    this.emit(parts, count, this.hooks.takeGate());
+    this.emit(this.replies.take(), count, this.hooks.takeGate());
     if (this.closing) this.afterReplies(() => this.socket.end());
     this.updateFlow();
   }
@@ -116,14 +115,13 @@ export class ClientConnection {
    * Writes a group of replies: now if nothing is held back, else after the
    * group before it. `gate` is the persister's promise for the group's writes.
    */
-  private emit(replies: Buffer[] | Promise<Buffer>, count: number, gate: Promise<void> | null): void {
+  private emit(bytes: Buffer | Promise<Buffer>, count: number, gate: Promise<void> | null): void {
     if (count === 0) return;
     const startedAt = this.receivedAt;
-    if (Array.isArray(replies) && gate === null && this.tail === null) {
-      this.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies), count, startedAt);
+    if (bytes instanceof Buffer && gate === null && this.tail === null) {
+      this.write(bytes, count, startedAt);
       return;
     }
-    const bytes = Array.isArray(replies) ? Buffer.concat(replies) : replies;
     this.held++;
     const previous = this.tail ?? Promise.resolve();
     const tail: Promise<void> = previous.then(() => gate).then(() => bytes).then((out) => {

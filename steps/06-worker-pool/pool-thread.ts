@@ -14,7 +14,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { executeCommand, isWrite, type CommandContext } from '../../shared/commands/commands.ts';
 import { burnCpu } from '../../shared/commands/burn-cpu.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
-import { appendReply } from '../../shared/protocol/encode.ts';
+import { ReplyWriter } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { SharedStore } from '../../shared/store/shared-store.ts';
 import { RecordingStore } from '../../shared/persistence/recording-store.ts';
@@ -67,19 +67,19 @@ if (parentPort !== null && workerData?.storeBuffer !== undefined) {
       : lock.withRead(() => executeCommand(args, context));
   };
 
+  const replies = new ReplyWriter();
   port.on('message', (jobs: Job[]) => {
     const results: JobResult[] = jobs.map(({ id, requests }) => {
-      const parts: Buffer[] = [];
       for (const request of requests) {
         const args = request.map((arg) => Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength));
         try {
-          appendReply(run(args), parts);
+          replies.reply(run(args));
         } catch (caught) {
           // A bug, not a client's fault: answer it, keep the thread alive.
-          appendReply(error(ErrorCode.INVALID_COMMAND, `internal error: ${(caught as Error).message}`), parts);
+          replies.reply(error(ErrorCode.INVALID_COMMAND, `internal error: ${(caught as Error).message}`));
         }
       }
-      return { id, bytes: Buffer.concat(parts), tasks: store.takeTasks() };
+      return { id, bytes: replies.take(), tasks: store.takeTasks() };
     });
     port.postMessage(results);
   });
