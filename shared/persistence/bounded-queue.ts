@@ -63,12 +63,16 @@ export class BoundedQueue<T> {
    * the queue is empty, so it cannot wait forever.
    */
   put(items: T[]): Promise<void> {
-    if (items.length === 0) return Promise.resolve();
-    if (this.waiters.length === 0 && this.fits(items.length)) {
-      this.admit(items);
-      return Promise.resolve();
-    }
+    if (this.tryPut(items)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ items, admit: resolve }));
+  }
+
+  /** Admits the group at once if there is room (and nobody waits before it); false otherwise. */
+  tryPut(items: T[]): boolean {
+    if (items.length === 0) return true;
+    if (this.waiters.length > 0 || !this.fits(items.length)) return false;
+    this.admit(items);
+    return true;
   }
 
   /** Removes up to `max` items, oldest first. They keep their slots until `done`. */

@@ -41,6 +41,29 @@ describe('shared: persister (worker processes over IPC)', () => {
       new Map(memory.entries().map(([k, v]) => [k.toString(), v.toString()])));
   });
 
+  it('offer() accepts at once (null) while there is room, and returns a promise when the queue is full or a task is early', async () => {
+    const dir = tempDir();
+    const memory = new RecordingStore(new MapStore(), newSequence(1));
+    const persister = await Persister.start(options(dir, { capacity: 2 }));
+    memory.set(Buffer.from('a'), Buffer.from('1'));
+    const first = memory.takeTasks();
+    memory.set(Buffer.from('b'), Buffer.from('2'));
+    const early = memory.takeTasks();
+    const held = persister.offer(early); // number 2 before number 1: the sequencer holds it
+    assert.ok(held instanceof Promise);
+    assert.equal(persister.offer(first), null, 'room in the queue: accepted at once');
+    // No worker has answered yet (that needs a turn of the event loop): the queue holds 2 of 2.
+    assert.equal(persister.stats().queue_depth, 2);
+    memory.set(Buffer.from('c'), Buffer.from('3'));
+    memory.set(Buffer.from('d'), Buffer.from('4'));
+    memory.set(Buffer.from('e'), Buffer.from('5'));
+    const tooMany = persister.offer(memory.takeTasks());
+    assert.ok(tooMany instanceof Promise, 'a full queue makes the producer wait');
+    await Promise.all([held, tooMany]);
+    await persister.close();
+    assert.equal(replayed(dir, 1, 'by-key').result.records, 5);
+  });
+
   it('restores apply order when tasks are submitted out of order', async () => {
     const dir = tempDir();
     const memory = new RecordingStore(new MapStore(), newSequence(1));

@@ -269,18 +269,37 @@ export class Persister {
    * the caller holds the client's reply meanwhile (backpressure).
    */
   submit(tasks: PersistTask[]): Promise<void> {
-    if (tasks.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const ticket: Ticket = { remaining: tasks.length, resolve };
-      for (const task of tasks) this.sequencer.accept({ seq: task.seq, task, ticket });
-      // Whatever the sequencer let through (these tasks, and perhaps others'
-      // that waited for them) goes into the queue as one group, in order.
-      const group = this.released;
-      this.released = [];
+    return this.offer(tasks) ?? Promise.resolve();
+  }
+
+  /**
+   * The same as `submit`, but returns null when the tasks were accepted at
+   * once - the usual case without `durable`, when the queue has room. Then
+   * the caller can reply right away, without waiting for a promise: on a busy
+   * server that saves a few microseconds per write.
+   */
+  offer(tasks: PersistTask[]): Promise<void> | null {
+    if (tasks.length === 0) return null;
+    let acceptedAtOnce = false;
+    let resolveLater: (() => void) | null = null;
+    const ticket: Ticket = {
+      remaining: tasks.length,
+      resolve: () => (resolveLater ? resolveLater() : (acceptedAtOnce = true)),
+    };
+    for (const task of tasks) this.sequencer.accept({ seq: task.seq, task, ticket });
+    // Whatever the sequencer let through (these tasks, and perhaps others'
+    // that waited for them) goes into the queue as one group, in order.
+    const group = this.released;
+    this.released = [];
+    if (!this.options.durable && this.queue.tryPut(group)) {
+      for (const entry of group) countDown(entry.ticket);
+    } else {
       const admitted = this.queue.put(group);
       if (!this.options.durable) void admitted.then(() => { for (const entry of group) countDown(entry.ticket); });
-      this.depthMax = Math.max(this.depthMax, this.queue.depth);
-    });
+    }
+    this.depthMax = Math.max(this.depthMax, this.queue.depth);
+    if (acceptedAtOnce) return null;
+    return new Promise<void>((resolve) => { resolveLater = resolve; });
   }
 
   stats(): PersisterStats {

@@ -140,9 +140,9 @@ async function runOnPool(requests: Buffer[][]) {
   return result;
 }
 
+// null when the writes were accepted at once: the replies can leave now.
 function takeGate(): Promise<void> | null {
-  const tasks = recording.takeTasks();
-  return tasks.length === 0 ? null : persister.submit(tasks);
+  return persister.offer(recording.takeTasks());
 }
 
 // 6. Accepting connections.
