@@ -27,7 +27,9 @@ export interface CommandContext {
   shutdown?: () => void;
 }
 
-interface CommandSpec {
+export interface CommandSpec {
+  /** Its name, upper case (filled in from the table's keys). */
+  name: string;
   /** How it is written, for help and arity errors. */
   usage: string;
   /** Smallest and largest number of arguments after the name. */
@@ -41,7 +43,7 @@ interface CommandSpec {
 
 const notFound = (key: Buffer) => error(ErrorCode.NOT_FOUND, `key '${showKey(key)}' does not exist`);
 
-export const COMMANDS: Record<string, CommandSpec> = {
+export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
   POST: {
     usage: 'POST key value', minArgs: 2, maxArgs: 2, writes: true,
     summary: 'create a key; fails with ALREADY_EXISTS if it exists',
@@ -208,6 +210,11 @@ export function isWrite(args: Buffer[]): boolean {
   return lookup(args[0]!)?.writes ?? false;
 }
 
+/** The table's entry for a request (its name, whether it writes...); undefined for an unknown command. */
+export function commandSpec(args: Buffer[]): CommandSpec | undefined {
+  return lookup(args[0]!);
+}
+
 /**
  * Runs one request against the store and returns its reply. Bad requests get
  * an error reply whose first word is a code; nothing here throws to the caller.
@@ -233,7 +240,9 @@ export function executeCommand(args: Buffer[], context: CommandContext): Reply {
 
 // Looked up on every request: a Map, tried first with the name as sent
 // (clients usually send upper case), then upper-cased.
-const BY_NAME = new Map(Object.entries(COMMANDS));
+const BY_NAME = new Map<string, CommandSpec>(
+  Object.entries(COMMANDS).map(([name, spec]) => [name, { name, ...spec }]),
+);
 
 function lookup(name: Buffer): CommandSpec | undefined {
   if (name.length > 16) return undefined;

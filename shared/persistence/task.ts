@@ -1,4 +1,4 @@
-import { encodeCommand } from '../protocol/encode.ts';
+import { ReplyWriter } from '../protocol/encode.ts';
 
 // A persistence task: one write that was applied to the store and must now
 // reach the log on disk.
@@ -29,12 +29,26 @@ export interface PersistTask {
   record: Uint8Array;
 }
 
+// One writer serves every record of this thread (encoding is synchronous).
+const records = new ReplyWriter();
+const SET = Buffer.from('SET');
+const DEL = Buffer.from('DEL');
+
 export function setRecord(seq: number, key: Buffer, value: Buffer): Buffer {
-  return encodeCommand(['SET', String(seq), key, value]);
+  records.arrayHeader(4);
+  records.bulk(SET);
+  records.bulkInteger(seq);
+  records.bulk(key);
+  records.bulk(value);
+  return records.take();
 }
 
 export function delRecord(seq: number, key: Buffer): Buffer {
-  return encodeCommand(['DEL', String(seq), key]);
+  records.arrayHeader(3);
+  records.bulk(DEL);
+  records.bulkInteger(seq);
+  records.bulk(key);
+  return records.take();
 }
 
 /** FNV-1a, 32 bits: a cheap, well-spread hash of the key's bytes. */

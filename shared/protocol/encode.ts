@@ -58,6 +58,16 @@ export class ReplyWriter {
     this.buffer[this.length++] = LF;
   }
 
+  /** Appends a bulk string holding an integer in decimal: `$<digits>\r\n<digits>\r\n`. */
+  bulkInteger(value: number): void {
+    if (!Number.isSafeInteger(value)) return this.bulk(Buffer.from(String(value)));
+    this.numberLine(36, decimalLength(value)); // '$'
+    this.room(24);
+    this.decimal(value);
+    this.buffer[this.length++] = CR;
+    this.buffer[this.length++] = LF;
+  }
+
   /** Bytes written so far. */
   get size(): number {
     return this.length;
@@ -80,24 +90,28 @@ export class ReplyWriter {
     this.buffer[this.length++] = LF;
   }
 
-  /** A type byte, an integer in decimal, CRLF: written digit by digit (no string). */
+  /** A type byte, an integer in decimal, CRLF. */
   private numberLine(type: number, value: number): void {
     if (!Number.isSafeInteger(value)) return this.line(type, String(value));
     this.room(24);
     this.buffer[this.length++] = type;
+    this.decimal(value);
+    this.buffer[this.length++] = CR;
+    this.buffer[this.length++] = LF;
+  }
+
+  /** An integer's decimal digits, written one by one (no string made); room is the caller's. */
+  private decimal(value: number): void {
     if (value < 0) {
       this.buffer[this.length++] = 45; // '-'
       value = -value;
     }
-    let digits = 1;
-    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    const digits = decimalLength(value);
     for (let i = this.length + digits - 1; i >= this.length; i--) {
       this.buffer[i] = 48 + (value % 10);
       value = Math.floor(value / 10);
     }
     this.length += digits;
-    this.buffer[this.length++] = CR;
-    this.buffer[this.length++] = LF;
   }
 
   /** Bytes as they are (with room for a CRLF after them). */
@@ -113,6 +127,13 @@ export class ReplyWriter {
     this.buffer.copy(bigger, 0, 0, this.length);
     this.buffer = bigger;
   }
+}
+
+/** How many characters `value` takes in decimal, its sign included. */
+function decimalLength(value: number): number {
+  let length = value < 0 ? 2 : 1;
+  for (let rest = Math.abs(value); rest >= 10; rest = Math.floor(rest / 10)) length++;
+  return length;
 }
 
 // Encoding is synchronous, so one writer per thread serves every call below.

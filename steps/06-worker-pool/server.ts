@@ -31,7 +31,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
-import { executeCommand, isWrite, type CommandContext } from '../../shared/commands/commands.ts';
+import { commandSpec, executeCommand, type CommandContext } from '../../shared/commands/commands.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
@@ -113,7 +113,9 @@ const context: CommandContext = {
 };
 
 const ON_THE_LOOP = new Set(['INFO', 'SHUTDOWN']); // they need the server's own state
-const commandName = (args: Buffer[]) => args[0]!.toString('latin1').toUpperCase();
+// Counted by their name in the table: a client sending made-up names must
+// not grow the counts without bound.
+const commandName = (args: Buffer[]) => commandSpec(args)?.name ?? 'UNKNOWN';
 // With --work-ms every command is heavy; --execute pool measures the alternative.
 const everyCommandOnPool = options.workMs > 0 || (options.execute as string) === 'pool';
 
@@ -124,9 +126,10 @@ function isHeavy(args: Buffer[]): boolean {
 }
 
 function runInline(args: Buffer[]) {
-  counts.count(commandName(args));
+  const spec = commandSpec(args);
+  counts.count(spec?.name ?? 'UNKNOWN');
   // Lock even here: a pool thread may be running a command on the store.
-  return isWrite(args)
+  return spec?.writes
     ? lock.withWrite(() => executeCommand(args, context))
     : lock.withRead(() => executeCommand(args, context));
 }
