@@ -419,6 +419,13 @@ export class CommandChecker {
     } else {
       return { invocation: { program: null, script: null, args: rest, startsStep: null }, problems };
     }
+    if (head === 'node' && rest.includes('--test')) {
+      // `node --test FILES...`: test files, maybe shell globs; each must match something.
+      for (const pattern of [program, ...args].filter((word): word is string => typeof word === 'string')) {
+        if (!globMatchesAFile(this.root, pattern)) problems.push(`${pattern} matches no file`);
+      }
+      return { invocation: null, problems };
+    }
     if (program !== undefined && program !== null) {
       program = program.replace(/^\.\//, '');
       if (!existsSync(path.join(this.root, program))) {
@@ -739,3 +746,13 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+
+/** Whether a path, or a shell glob with `*` in its last part, names at least one existing file. */
+function globMatchesAFile(root: string, pattern: string): boolean {
+  const file = pattern.replace(/^\.\//, '');
+  if (!file.includes('*')) return existsSync(path.join(root, file));
+  const dir = path.dirname(file);
+  if (dir.includes('*')) return true; // deeper globs: leave them to the shell
+  const matcher = new RegExp(`^${path.basename(file).split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return existsSync(path.join(root, dir)) && readdirSync(path.join(root, dir)).some((name) => matcher.test(name));
+}
