@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { LockKind } from '../locks/guard.ts';
 import { log } from '../server/log.ts';
-import { compileWorker } from './compiled-worker.ts';
+import { bundle } from './bundle.ts';
 
 // One connection served by its own Worker thread (steps 02 and 03).
 //
@@ -17,7 +18,9 @@ import { compileWorker } from './compiled-worker.ts';
 // and to move other clients' bytes while a thread computes. What this costs:
 // a copy and a message each way per read, and a Worker per connection (about
 // 14 MB and 100 ms or more to start; see the step 02 README). The thread's
-// code is compiled once, when this module loads (compiled-worker.ts).
+// code is compiled once, when this module loads, into plain JavaScript that
+// needs no tsx (bundle.ts: with tsx inside, each thread would cost about
+// twice the memory and start-up time, and a second, hidden loader thread).
 //
 // The main thread must never block (no Atomics.wait, no lock here): while it
 // waits, no message from any thread is delivered.
@@ -72,7 +75,7 @@ export interface FromThread {
 export const MAX_IN_FLIGHT_BYTES = 256 * 1024;
 
 // Compiled when the server imports this module, before it listens.
-const connectionThread = await compileWorker(new URL('./connection-worker.ts', import.meta.url));
+const CONNECTION_WORKER = bundle(new URL('./connection-worker.ts', import.meta.url));
 
 export interface ThreadConnection {
   /** The thread's id (as in INFO's thread_id). */
@@ -86,7 +89,7 @@ export interface ThreadConnection {
  * have come back from the thread, and they must still reach it.
  */
 export function serveOnThread(socket: Socket, data: ConnectionThreadData, onClosed: () => void): ThreadConnection {
-  const thread = connectionThread.start(data);
+  const thread = new Worker(CONNECTION_WORKER, { workerData: data });
   let inFlight = 0; // bytes posted to the thread and not answered yet
   let blockedOnWrite = false; // the socket's write buffer is full
   let ended = false; // we told the thread to finish
