@@ -102,6 +102,26 @@ describe('shared: persister (worker processes over IPC)', () => {
     assert.equal(replayed(dir, 1, 'by-key').result.records, 30);
   });
 
+  it('tasks the sequencer releases together never take the queue past its capacity', async () => {
+    // Seven threads' writes arrive before the one numbered first: the sequencer
+    // holds them, then releases all eight at once into an empty queue of 3.
+    const dir = tempDir();
+    const memory = new RecordingStore(new MapStore(), newSequence(1));
+    const persister = await Persister.start(options(dir, { capacity: 3 }));
+    const tasks = Array.from({ length: 8 }, (_, i) => {
+      memory.set(Buffer.from(`k${i}`), Buffer.from('v'));
+      return memory.takeTasks();
+    });
+    const submits = tasks.slice(1).map((early) => persister.submit(early));
+    submits.push(persister.submit(tasks[0]!));
+    const depth = persister.stats().queue_depth;
+    await Promise.all(submits);
+    await persister.close();
+    assert.equal(depth, 3, 'three admitted, the rest wait their turn');
+    assert.equal(persister.stats().queue_depth_max, 3);
+    assert.equal(replayed(dir, 1, 'by-key').result.records, 8);
+  });
+
   it('durable: submit resolves only after the worker wrote the task', async () => {
     const dir = tempDir();
     const memory = new RecordingStore(new MapStore(), newSequence(1));

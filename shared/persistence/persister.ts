@@ -288,14 +288,21 @@ export class Persister {
     };
     for (const task of tasks) this.sequencer.accept({ seq: task.seq, task, ticket });
     // Whatever the sequencer let through (these tasks, and perhaps others'
-    // that waited for them) goes into the queue as one group, in order.
-    const group = this.released;
+    // that waited for them) goes into the queue, in order: as one group if it
+    // fits, else in groups of at most the capacity, admitted one after
+    // another. (The queue would admit an oversized group whole once empty;
+    // several threads' tasks released together must not break the bound.)
+    const released = this.released;
     this.released = [];
-    if (!this.options.durable && this.queue.tryPut(group)) {
-      for (const entry of group) countDown(entry.ticket);
-    } else {
-      const admitted = this.queue.put(group);
-      if (!this.options.durable) void admitted.then(() => { for (const entry of group) countDown(entry.ticket); });
+    const capacity = this.queue.capacity;
+    for (let start = 0; start < released.length; start += capacity) {
+      const group = released.length <= capacity ? released : released.slice(start, start + capacity);
+      if (!this.options.durable && this.queue.tryPut(group)) {
+        for (const entry of group) countDown(entry.ticket);
+      } else {
+        const admitted = this.queue.put(group);
+        if (!this.options.durable) void admitted.then(() => { for (const entry of group) countDown(entry.ticket); });
+      }
     }
     this.depthMax = Math.max(this.depthMax, this.queue.depth);
     if (acceptedAtOnce) return null;
