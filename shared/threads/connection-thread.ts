@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { LockKind } from '../locks/guard.ts';
+import type { PersistTask } from '../persistence/task.ts';
 import { log } from '../server/log.ts';
 import { bundle } from './bundle.ts';
 
-// One connection served by its own Worker thread (steps 02 and 03).
+// One connection served by its own Worker thread (steps 02 to 05).
 //
 // A net.Socket cannot be handed to a Worker (it is not transferable: a
 // DataCloneError), so the work is split:
@@ -41,6 +42,15 @@ import { bundle } from './bundle.ts';
 // than MAX_IN_FLIGHT_BYTES are waiting for the thread, or while the socket
 // cannot take more replies; the client's requests then wait in the kernel,
 // and TCP makes the client slow down.
+//
+// PERSISTENCE (steps 04 and 05). With `sequence` set, the thread records
+// each write as a persistence task (numbered while the lock is held: see
+// recording-store.ts) and sends the chunk's tasks with its replies. The
+// main thread hands them to `beforeReply` at once, and writes the replies
+// only when the promise it returns resolves (the persister accepted the
+// tasks, or with --durable wrote them): the reply is HELD. While a reply is
+// held, the socket is not read - backpressure from the queue reaches the
+// client - and later replies wait behind it, so they stay in request order.
 
 /** What each connection thread is given (as workerData). */
 export interface ConnectionThreadData {
@@ -57,6 +67,29 @@ export interface ConnectionThreadData {
   maxConnections: number;
   /** Word 0: open connections, kept up to date by the main thread (for INFO). */
   counters: Int32Array;
+  /**
+   * Steps 04-05: record every write as a persistence task, numbered from this
+   * counter that all threads share (newSequence() in recording-store.ts).
+   */
+  sequence?: BigInt64Array;
+  /** More figures for INFO, kept up to date by the main thread (steps 04-05: the queue's). */
+  figures?: InfoFigures;
+}
+
+/** Named numbers in shared memory: INFO shows `names[i]: values[i]`. */
+export interface InfoFigures {
+  names: readonly string[];
+  values: Int32Array;
+}
+
+/** What serveOnThread may do besides moving bytes. */
+export interface ServeOptions {
+  /**
+   * Called with each chunk's persistence tasks (none without `sequence`), in
+   * the order the thread sent them, as soon as they arrive. The chunk's reply
+   * is written once the promise resolves; null means "reply now".
+   */
+  beforeReply?: (tasks: PersistTask[]) => Promise<void> | null;
 }
 
 /** Main thread -> connection thread: bytes from the socket, or null (the end). */
@@ -69,6 +102,8 @@ export interface FromThread {
   close: boolean;
   /** How many bytes of input this answers (for the in-flight count). */
   consumed: number;
+  /** The writes of this chunk (empty unless the thread records them). */
+  tasks: PersistTask[];
 }
 
 /** Stop reading from a client while this many of its bytes wait for its thread. */
@@ -80,19 +115,34 @@ const CONNECTION_WORKER = bundle(new URL('./connection-worker.ts', import.meta.u
 export interface ThreadConnection {
   /** The thread's id (as in INFO's thread_id). */
   readonly threadId: number;
+  /**
+   * Stops reading from the client and lets the thread answer what it was
+   * given (a graceful shutdown). Resolves once every reply is written, the
+   * thread has exited and `onClosed` has run.
+   */
+  finish(): Promise<void>;
 }
 
 /**
  * Serves `socket` on a new Worker thread. `onClosed` runs once, after both the
- * socket and the thread are gone. Create the server with
- * `{ allowHalfOpen: true }`: a client may finish sending before its replies
- * have come back from the thread, and they must still reach it.
+ * socket and the thread are gone and every reply is written. Create the server
+ * with `{ allowHalfOpen: true }`: a client may finish sending before its
+ * replies have come back from the thread, and they must still reach it.
  */
-export function serveOnThread(socket: Socket, data: ConnectionThreadData, onClosed: () => void): ThreadConnection {
+export function serveOnThread(
+  socket: Socket,
+  data: ConnectionThreadData,
+  onClosed: () => void,
+  { beforeReply }: ServeOptions = {},
+): ThreadConnection {
   const thread = new Worker(CONNECTION_WORKER, { workerData: data });
   let inFlight = 0; // bytes posted to the thread and not answered yet
   let blockedOnWrite = false; // the socket's write buffer is full
+  let held = 0; // replies waiting for beforeReply
+  let lastHeld: Promise<void> = Promise.resolve(); // the last of them
   let ended = false; // we told the thread to finish
+  let closed!: () => void;
+  const whenClosed = new Promise<void>((resolve) => (closed = resolve));
 
   socket.setNoDelay(true); // replies are small: send each at once
 
@@ -103,45 +153,73 @@ export function serveOnThread(socket: Socket, data: ConnectionThreadData, onClos
     thread.postMessage(bytes satisfies ToThread, [bytes.buffer]);
     if (inFlight > MAX_IN_FLIGHT_BYTES) socket.pause();
   });
-  socket.on('end', () => finish()); // the client sent everything it will send
-  socket.on('close', () => finish());
+  socket.on('end', () => endThread()); // the client sent everything it will send
+  socket.on('close', () => endThread());
   socket.on('error', () => socket.destroy()); // the client vanished; 'close' follows
   socket.on('drain', () => {
     blockedOnWrite = false;
     readOnIfPossible();
   });
 
-  thread.on('message', ({ bytes, close, consumed }: FromThread) => {
-    inFlight -= consumed;
-    if (bytes !== null && socket.writable) {
-      if (!socket.write(bytes)) blockedOnWrite = true;
+  thread.on('message', (message: FromThread) => {
+    inFlight -= message.consumed;
+    // Hand the tasks over now, in the order they came: the sequencer needs
+    // every number, whatever happens to the replies.
+    const accepted = beforeReply?.(message.tasks) ?? null;
+    if (accepted === null && held === 0) {
+      reply(message); // the usual case: nothing to wait for
+      return;
     }
-    if (close) {
-      socket.end(); // after the bytes just written
-      finish();
-    }
-    readOnIfPossible();
+    // Hold the reply until its tasks are accepted, and behind any reply
+    // still held before it. Meanwhile, read nothing more from this client.
+    held++;
+    socket.pause();
+    lastHeld = lastHeld.then(() => accepted).then(() => {
+      held--;
+      reply(message);
+    });
   });
   thread.on('error', (caught) => {
     log(`connection thread ${thread.threadId} failed: ${caught.stack ?? caught}`);
     socket.destroy();
   });
   thread.once('exit', () => {
-    // Replies already written still go out; then the socket closes.
-    if (!socket.destroyed) socket.end();
-    onClosed();
+    // Every message arrived before 'exit'; the replies still held go out
+    // first. Replies already written still go out; then the socket closes.
+    void lastHeld.then(() => {
+      if (!socket.destroyed) socket.end();
+      onClosed();
+      closed();
+    });
   });
 
-  function readOnIfPossible(): void {
-    if (!ended && !blockedOnWrite && inFlight <= MAX_IN_FLIGHT_BYTES && socket.isPaused()) socket.resume();
+  function reply({ bytes, close }: FromThread): void {
+    if (bytes !== null && socket.writable) {
+      if (!socket.write(bytes)) blockedOnWrite = true;
+    }
+    if (close) {
+      socket.end(); // after the bytes just written
+      endThread();
+    }
+    readOnIfPossible();
   }
 
-  function finish(): void {
+  function readOnIfPossible(): void {
+    if (!ended && !blockedOnWrite && held === 0 && inFlight <= MAX_IN_FLIGHT_BYTES && socket.isPaused()) socket.resume();
+  }
+
+  function endThread(): void {
     if (ended) return;
     ended = true;
     socket.pause();
     thread.postMessage(null satisfies ToThread); // after every chunk already posted
   }
 
-  return { threadId: thread.threadId };
+  return {
+    threadId: thread.threadId,
+    finish() {
+      endThread();
+      return whenClosed;
+    },
+  };
 }

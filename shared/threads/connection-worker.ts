@@ -1,11 +1,13 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { executeCommand, type CommandContext } from '../commands/commands.ts';
 import { guardCommands } from '../locks/guard.ts';
+import { RecordingStore } from '../persistence/recording-store.ts';
 import { Session } from '../server/session.ts';
 import { SharedStore } from '../store/shared-store.ts';
+import type { Store } from '../store/store.ts';
 import type { ConnectionThreadData, FromThread, ToThread } from './connection-thread.ts';
 
-// The thread of one connection (steps 02 and 03): started by
+// The thread of one connection (steps 02 to 05): started by
 // serveOnThread() in connection-thread.ts, which owns the socket and
 // forwards its bytes here.
 //
@@ -14,13 +16,20 @@ import type { ConnectionThreadData, FromThread, ToThread } from './connection-th
 // the threads share is the store's SharedArrayBuffer (and the lock words in
 // it). Each thread wraps that buffer in its own SharedStore object.
 //
+// In steps 04 and 05 (`data.sequence` set) the commands see that store through
+// a RecordingStore: each write that changes it takes a sequence number while
+// the lock is still held, and becomes a persistence task, sent to the main
+// thread with the replies of the same chunk.
+//
 //   main -> thread   Uint8Array   bytes read from the socket
 //                    null         the client is gone: finish and exit
-//   thread -> main   { bytes, close, consumed }   the replies to those bytes
+//   thread -> main   { bytes, close, consumed, tasks }   the replies to those bytes
 
 const data = workerData as ConnectionThreadData;
 const port = parentPort!;
-const store = new SharedStore(data.storeBuffer);
+const shared = new SharedStore(data.storeBuffer);
+const recorder = data.sequence === undefined ? null : new RecordingStore(shared, data.sequence);
+const store: Store = recorder ?? shared;
 
 // The race window: a real sleep of this thread between a check and its act
 // (Atomics.wait on a word nobody ever changes, so it always times out).
@@ -33,7 +42,7 @@ const context: CommandContext = {
   betweenCheckAndAct,
   workMs: data.workMs,
   serverInfo: () => {
-    const problems = store.check(); // what races did to the table, in words
+    const problems = shared.check(); // what races did to the table, in words
     return {
       step: data.step,
       thread_id: threadId,
@@ -43,24 +52,37 @@ const context: CommandContext = {
       max_connections: data.maxConnections,
       store_problems: problems.length,
       ...(problems.length > 0 ? { store_first_problem: problems[0]! } : {}),
+      ...figures(),
     };
   },
 };
 
-// Each command runs under the step's lock (or none, in step 02).
-const session = new Session(guardCommands(data.lock, store.lockWords, (args) => executeCommand(args, context)));
+/** The main thread's extra figures (steps 04-05: the queue's), as INFO fields. */
+function figures(): Record<string, number> {
+  if (data.figures === undefined) return {};
+  const { names, values } = data.figures;
+  return Object.fromEntries(names.map((name, i) => [name, Atomics.load(values, i)]));
+}
+
+// Each command runs under the step's lock (or none, in step 02). A write's
+// sequence number is taken inside (RecordingStore): lock order is apply order.
+const session = new Session(guardCommands(data.lock, shared.lockWords, (args) => executeCommand(args, context)));
 
 port.on('message', (message: ToThread) => {
   if (message === null) {
     // Every chunk sent before this was answered (messages arrive in order), so
-    // no command is half done and no lock is held: close the port, and with
-    // nothing left to do the thread ends.
+    // no command is half done, no lock is held, and every sequence number
+    // taken was sent with its task: close the port, and with nothing left to
+    // do the thread ends.
     port.close();
     return;
   }
   const { bytes, close } = session.receive(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
   // A copy of exactly the reply bytes, moved (not copied again) to the main thread.
   const reply = bytes === null ? null : new Uint8Array(bytes);
-  const out: FromThread = { bytes: reply, close, consumed: message.byteLength };
+  // The tasks travel in the same message as the replies: a reply can never
+  // reach the client without its writes having been handed over.
+  const tasks = recorder === null ? [] : recorder.takeTasks();
+  const out: FromThread = { bytes: reply, close, consumed: message.byteLength, tasks };
   port.postMessage(out, reply === null ? [] : [reply.buffer]);
 });

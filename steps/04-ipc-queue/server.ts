@@ -32,19 +32,24 @@ import { ROOT } from '../../shared/cli/steps.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { SharedStore } from '../../shared/store/shared-store.ts';
-import { startWorker } from '../../shared/threads/start-worker.ts';
+import { serveOnThread, type ThreadConnection } from '../../shared/threads/connection-thread.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
-import { FIGURE_NAMES, type ConnectionThreadData } from '../../shared/persistence/connection-thread.ts';
+import { persisterFigures } from '../../shared/persistence/info-figures.ts';
 import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
 import { newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayLogs } from '../../shared/persistence/replay.ts';
-import { serveThroughThread, type ThreadConnection } from '../../shared/persistence/serve-through-thread.ts';
 
 const { values: options } = parseOptions({
   ...SERVER_OPTIONS,
-  lock: { type: 'string', default: 'mutex', choices: ['mutex', 'rw'], help: 'the store lock (as in step 03)' },
-  maxConnections: { type: 'number', default: 100, min: 1, max: 1000, help: 'most connections (one thread each)' },
+  lock: {
+    type: 'string', default: 'mutex', choices: ['mutex', 'rw'],
+    help: 'the lock every command runs under: a mutex, or a read-write lock',
+  },
+  maxConnections: {
+    type: 'number', default: 100, min: 1, max: 1000,
+    help: 'most open connections; each one costs a thread (about 10 MB)',
+  },
   dataDir: { type: 'string', default: path.join(ROOT, 'data', '04-ipc-queue'), help: 'folder of the log' },
   durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },
   queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
@@ -52,7 +57,10 @@ const { values: options } = parseOptions({
 } as const, 'npx tsx steps/04-ipc-queue/server.ts [options]');
 log(`step 04-ipc-queue: ${describeOptions(options)}`);
 
-// The store in shared memory, as in step 03.
+// The data: a hash table in a SharedArrayBuffer, the one kind of memory that
+// threads can share. Every connection thread wraps this same buffer.
+// The lock lives in the same buffer (store.lockWords: a few spare Int32 words
+// in its header), so every thread finds the same lock in the same place.
 const store = SharedStore.create();
 
 // 1. Replay: rebuild the store from the log before anyone connects.
@@ -83,39 +91,50 @@ const persister = await Persister.start({
 });
 log(`worker processes: ${persister.workerPids().join(', ')} (appending to the log)`);
 
-// Figures for INFO, which runs in the connection threads: the main thread
-// copies them into shared memory now and then.
-const figures = new Int32Array(new SharedArrayBuffer(4 * FIGURE_NAMES.length));
-const connections = new Map<net.Socket, ThreadConnection>();
-const publishFigures = () => {
-  const stats = persister.stats();
-  const values: Record<(typeof FIGURE_NAMES)[number], number> = {
-    ...stats, connected_clients: connections.size, worker_processes: 1,
-  };
-  FIGURE_NAMES.forEach((name, i) => Atomics.store(figures, i, values[name] | 0));
-};
-setInterval(publishFigures, 50).unref();
-
-// One thread per connection, as in step 03; the main thread forwards bytes.
-const threadData: ConnectionThreadData = {
-  storeBuffer: store.buffer, sequence, lock: options.lock as 'mutex' | 'rw',
-  workMs: options.workMs, figures, step: '04-ipc-queue',
-};
-const threadFile = new URL('../../shared/persistence/connection-thread.ts', import.meta.url);
+// Open connections, in shared memory so that INFO (run by the threads) can
+// show it; and the queue's figures, the same way.
+const counters = new Int32Array(new SharedArrayBuffer(4));
+const figures = persisterFigures(persister);
+const sockets = new Map<net.Socket, ThreadConnection>(); // each with its thread
 let shuttingDown = false;
 
-const server = net.createServer((socket) => {
+// allowHalfOpen: a client may finish sending (`printf 'GET k\r\n' | nc ...`)
+// before its thread has answered; we close our side once the answers are out.
+const server = net.createServer({ allowHalfOpen: true }, (socket) => {
   const peer = peerName(socket);
-  if (connections.size >= options.maxConnections || shuttingDown) {
+
+  // Threads are expensive (memory, start-up time): past the limit, say so and close.
+  if (sockets.size >= options.maxConnections || shuttingDown) {
     socket.end(encodeReply(error(ErrorCode.BUSY, `too many connections (the limit is ${options.maxConnections})`)));
+    if (!options.quiet) log(`${peer} turned away: ${sockets.size} open, the limit`);
     return;
   }
-  const thread = startWorker(threadFile, threadData);
-  connections.set(socket, serveThroughThread(socket, thread, persister, () => {
-    connections.delete(socket);
-    if (!options.quiet) log(`${peer} closed (${connections.size} open)`);
-  }));
-  if (!options.quiet) log(`connection from ${peer} (${connections.size} open)`);
+
+  // The main thread keeps the socket (it cannot be given to a thread) and
+  // forwards bytes; a new Worker runs this client's commands on the store.
+  const thread = serveOnThread(socket, {
+    storeBuffer: store.buffer,
+    lock: options.lock as 'mutex' | 'rw', // THE LOCK: each command runs holding it
+    raceWindowMs: 0, // the lock closed the race in step 03: no magnifying glass
+    workMs: options.workMs,
+    step: '04-ipc-queue',
+    maxConnections: options.maxConnections,
+    counters,
+    sequence, // NEW: each write becomes a task, numbered under the lock, sent with the replies
+    figures, // NEW: the queue's figures, for INFO
+  }, () => {
+    sockets.delete(socket);
+    Atomics.store(counters, 0, sockets.size);
+    if (!options.quiet) log(`${peer} closed, thread ${thread.threadId} ended (${sockets.size} open)`);
+  }, {
+    // BACKPRESSURE: a chunk's replies go out once the queue has taken its
+    // writes (with --durable: once they are fsynced); until then, this
+    // client is not read from.
+    beforeReply: (tasks) => persister.offer(tasks),
+  });
+  sockets.set(socket, thread);
+  Atomics.store(counters, 0, sockets.size);
+  if (!options.quiet) log(`connection from ${peer} on thread ${thread.threadId} (${sockets.size} open)`);
 });
 
 await listen(server, options.host, options.port);
@@ -131,10 +150,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     shuttingDown = true;
     log(`${signal}: draining ${persister.stats().queue_depth} queued tasks, then stopping`);
     server.close();
-    await Promise.all([...connections.entries()].map(async ([socket, connection]) => {
-      await connection.finish();
-      socket.end();
-    }));
+    await Promise.all([...sockets.values()].map((thread) => thread.finish()));
     await persister.close();
     log(`log closed: ${persister.stats().tasks_written} tasks written since start`);
     process.exit(0);

@@ -1,0 +1,31 @@
+import type { InfoFigures } from '../threads/connection-thread.ts';
+import type { Persister, PersisterStats } from './persister.ts';
+
+// The persister's figures for INFO in steps 04 and 05.
+//
+// INFO runs on a connection thread, but the persister (queue, sequencer,
+// worker processes) lives on the main thread, and threads share no objects.
+// So the main thread copies its figures into a small SharedArrayBuffer now
+// and then, and every thread reads them from there (ConnectionThreadData's
+// `figures`). A figure may be up to EVERY_MS old: good enough for watching.
+
+const NAMES = [
+  'queue_depth', 'queue_capacity', 'queue_blocked', 'queue_depth_max',
+  'sequencer_holding', 'tasks_written', 'worker_processes',
+] as const;
+const EVERY_MS = 50;
+
+/** Shared figures of `persister`, kept up to date until the process exits. */
+export function persisterFigures(persister: Persister): InfoFigures {
+  const values = new Int32Array(new SharedArrayBuffer(4 * NAMES.length));
+  const publish = () => {
+    const figures: PersisterStats & { worker_processes: number } = {
+      ...persister.stats(),
+      worker_processes: persister.workerPids().length,
+    };
+    NAMES.forEach((name, i) => Atomics.store(values, i, figures[name] | 0));
+  };
+  publish();
+  setInterval(publish, EVERY_MS).unref(); // never what keeps the process alive
+  return { names: NAMES, values };
+}
