@@ -13,7 +13,7 @@ import { bundle } from './bundle.ts';
 //   main thread                            connection thread (connection-worker.ts)
 //   owns the socket                        owns the Session: parser, commands
 //   'data' -> postMessage(bytes)  ------>  session.receive(bytes), on the shared store
-//   socket.write(reply)          <------  postMessage({ bytes, close })
+//   socket.write(reply)          <------  postMessage({ bytes, close, tasks })
 //
 // The main thread only moves bytes, so it stays free to accept connections
 // and to move other clients' bytes while a thread computes. What this costs:
@@ -28,13 +28,16 @@ import { bundle } from './bundle.ts';
 //
 // ENDING. Whoever ends first, both sides end, and the thread always ends by
 // itself, between two commands - never killed in the middle of one, which
-// could leave the store's lock held forever:
+// could leave the store's lock held forever (or, in steps 04-05, a sequence
+// number taken and its task never sent: the sequencer would wait for it
+// forever):
 //   - the client closes, or its socket fails: we post `null`; the thread
 //     answers what it was sent before, then exits;
 //   - QUIT or a fatal protocol error: the reply says `close`; we end the socket;
 //   - the thread fails: we destroy the socket.
-// `onClosed` runs once the thread has exited: only then is its memory free
-// and its place under the connection limit available again.
+// `onClosed` runs once the thread has exited and every reply is written: only
+// then is its memory free and its place under the connection limit available
+// again.
 //
 // BACKPRESSURE. Two queues could grow without bound: bytes sent to a thread
 // that is busy (a client pipelining while WORK runs), and replies to a
@@ -56,7 +59,7 @@ import { bundle } from './bundle.ts';
 export interface ConnectionThreadData {
   /** The store every thread shares: SharedStore.create(...).buffer. */
   storeBuffer: SharedArrayBuffer;
-  /** 'none' (step 02) or the lock every command runs under (step 03). */
+  /** 'none' (step 02) or the lock every command runs under (steps 03-05). */
   lock: LockKind;
   /** How long a command sleeps between its check and its act (the magnifying glass). */
   raceWindowMs: number;
