@@ -87,5 +87,7 @@ function cpuMs(): number {
 }
 
 function reply(message: WorkerMessage): void {
-  if (process.connected) process.send!(message);
+  // The server may be gone already (SIGKILL): then the send fails with EPIPE.
+  // That must not kill us before we have written what we received.
+  if (process.connected) process.send!(message, undefined, undefined, () => {});
 }

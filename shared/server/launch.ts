@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { ROOT, findStep } from '../cli/steps.ts';
 
@@ -14,7 +15,7 @@ export interface RunningServer {
   /** Everything the server wrote to stderr so far (its log). */
   log(): string;
   /** Resolves with the exit code (or signal) once the process is gone. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `signal` (SIGTERM by default) and waits for the process to end. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -33,6 +34,17 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
+
+// Once a server is up, it does not by itself keep the launching process
+// alive: a test that fails before stopping its server must still end (and
+// the 'exit' handler above then stops the server) instead of hanging.
+// Waiting for the server to exit keeps the process alive again.
+function holdOpen(child: ChildProcess, hold: boolean): void {
+  // The pipes are sockets (net.Socket), though typed as plain streams.
+  for (const handle of [child, child.stdout as Socket | null, child.stderr as Socket | null]) {
+    if (handle) hold ? handle.ref() : handle.unref();
+  }
+}
 
 export function launchStep(step: string, options: LaunchOptions = {}): Promise<RunningServer> {
   return launchServer(findStep(step).server, options);
@@ -71,13 +83,18 @@ export function launchServer(serverFile: string, options: LaunchOptions = {}): P
       const match = /^listening on (.+):(\d+)$/.exec(line);
       if (!match) return;
       clearTimeout(timer);
+      holdOpen(child, false);
       resolve({
         host: match[1]!,
         port: Number(match[2]),
         child,
         log: () => stderr,
-        exited,
+        get exited() {
+          holdOpen(child, true);
+          return exited;
+        },
         async stop(signal = 'SIGTERM') {
+          holdOpen(child, true);
           if (child.exitCode === null && child.signalCode === null) {
             child.kill(signal);
             const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
