@@ -13,7 +13,13 @@ if (stepName === undefined) {
   console.error('usage: npm run exercise -- STEP [NAME]');
   process.exit(2);
 }
-const step = findStep(stepName);
+let step: ReturnType<typeof findStep>;
+try {
+  step = findStep(stepName);
+} catch (caught) {
+  console.error(`error: ${(caught as Error).message}`);
+  process.exit(2);
+}
 const dir = path.join(step.dir, 'exercises');
 const checks = existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.check.ts')).sort() : [];
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MapStore } from '../store/map-store.ts';
 import { RecordingStore, newSequence } from './recording-store.ts';
-import { LogCorruptedError, replayLogs } from './replay.ts';
+import { ReplayRefusedError, replayLogs } from './replay.ts';
 
 function record(writes: (store: RecordingStore) => void, first = 1): Buffer {
   const store = new RecordingStore(new MapStore(), newSequence(first));
@@ -64,7 +64,7 @@ describe('shared: log replay', () => {
   it('refuses garbage, and logs of another layout', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'replay-'));
     writeFileSync(path.join(dir, 'log.aof'), 'this is not a log record at all, no sir\r\n');
-    assert.throws(() => replayLogs(dir, ['log.aof'], new MapStore()), LogCorruptedError);
+    assert.throws(() => replayLogs(dir, ['log.aof'], new MapStore()), ReplayRefusedError);
     const other = mkdtempSync(path.join(tmpdir(), 'replay-'));
     writeFileSync(path.join(other, 'log-0-of-2.aof'), '');
     assert.throws(() => replayLogs(other, ['log.aof'], new MapStore()), /another layout/);

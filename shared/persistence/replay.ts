@@ -33,11 +33,12 @@ export interface ReplayResult {
   truncatedBytes: number;
 }
 
-export class LogCorruptedError extends Error {}
+/** The logs cannot be replayed as they are: corrupted, or written with another layout. */
+export class ReplayRefusedError extends Error {}
 
 /**
  * Replays `files` (names inside `dataDir`; missing ones count as empty) into
- * `store`, in file order. Refuses (LogCorruptedError) when the folder holds
+ * `store`, in file order. Refuses (ReplayRefusedError) when the folder holds
  * other .aof files: a log written with another layout (another --workers or
  * --dispatch) cannot be replayed in a meaningful order with this one.
  */
@@ -45,7 +46,7 @@ export function replayLogs(dataDir: string, files: string[], store: Store): Repl
   if (existsSync(dataDir)) {
     const strangers = readdirSync(dataDir).filter((name) => name.endsWith('.aof') && !files.includes(name));
     if (strangers.length > 0) {
-      throw new LogCorruptedError(
+      throw new ReplayRefusedError(
         `${dataDir} holds logs of another layout (${strangers.join(', ')}; expected ${files.join(', ')}). ` +
           'Start with the --workers and --dispatch that wrote them, or use another --data-dir.',
       );
@@ -103,7 +104,7 @@ export function readRecords(bytes: Buffer, name = 'log'): { records: Buffer[][];
     return Number(text);
   };
   const corrupt = (): never => {
-    throw new LogCorruptedError(`${name} is corrupted at byte ${pos}: not a log record (move the file away to start empty)`);
+    throw new ReplayRefusedError(`${name} is corrupted at byte ${pos}: not a log record (move the file away to start empty)`);
   };
   for (;;) {
     if (pos === bytes.length) return { records, end };
@@ -121,5 +122,20 @@ export function readRecords(bytes: Buffer, name = 'log'): { records: Buffer[][];
     if (!((op === 'SET' && count === 4) || (op === 'DEL' && count === 3))) corrupt();
     records.push(parts);
     end = pos;
+  }
+}
+
+/**
+ * replayLogs for a server that is starting: a refused log ends the program
+ * with a plain message and exit code 2 (the person must decide what to do
+ * with the files), not with a stack trace.
+ */
+export function replayAtStartup(dataDir: string, files: string[], store: Store): ReplayResult {
+  try {
+    return replayLogs(dataDir, files, store);
+  } catch (caught) {
+    if (!(caught instanceof ReplayRefusedError)) throw caught;
+    console.error(`error: ${caught.message}`);
+    process.exit(2);
   }
 }

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { ROOT, findStep } from '../cli/steps.ts';
@@ -51,10 +54,23 @@ export function launchStep(step: string, options: LaunchOptions = {}): Promise<R
 }
 
 export function launchServer(serverFile: string, options: LaunchOptions = {}): Promise<RunningServer> {
+  // A step that persists (04-06) gets a data directory of its own, removed
+  // when it exits, unless the caller names one: tests and the tester must not
+  // replay, or write into, the student's own data/ folder. (Steps without
+  // persistence ignore KV_DATA_DIR.)
+  const args = options.args ?? [];
+  let scratchDir: string | null = null;
+  if (!args.includes('--data-dir') && options.env?.KV_DATA_DIR === undefined) {
+    scratchDir = mkdtempSync(path.join(tmpdir(), 'kv-launch-'));
+  }
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', serverFile, '--port', '0', ...(options.args ?? [])],
-    { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['--import', 'tsx', serverFile, '--port', '0', ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...(scratchDir ? { KV_DATA_DIR: scratchDir } : {}), ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   running.add(child);
   let stderr = '';
@@ -65,6 +81,7 @@ export function launchServer(serverFile: string, options: LaunchOptions = {}): P
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       running.delete(child);
+      if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
       resolve({ code, signal });
     });
   });

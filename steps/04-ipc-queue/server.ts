@@ -38,7 +38,7 @@ import { log, peerName } from '../../shared/server/log.ts';
 import { persisterFigures } from '../../shared/persistence/info-figures.ts';
 import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
 import { newSequence } from '../../shared/persistence/recording-store.ts';
-import { replayLogs } from '../../shared/persistence/replay.ts';
+import { replayAtStartup } from '../../shared/persistence/replay.ts';
 
 const { values: options } = parseOptions({
   ...SERVER_OPTIONS,
@@ -65,7 +65,7 @@ const store = SharedStore.create();
 
 // 1. Replay: rebuild the store from the log before anyone connects.
 const logFiles = logFileNames(1, 'by-key'); // one worker, one log: log.aof
-const replay = replayLogs(options.dataDir, logFiles, store);
+const replay = replayAtStartup(options.dataDir, logFiles, store);
 log(`replayed ${replay.records} records from ${path.join(options.dataDir, logFiles[0]!)}: ` +
   `${replay.keys} keys` + (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
 

@@ -34,7 +34,7 @@ import { log, peerName } from '../../shared/server/log.ts';
 import { persisterFigures } from '../../shared/persistence/info-figures.ts';
 import { Persister, logFileNames, type Dispatch } from '../../shared/persistence/persister.ts';
 import { newSequence } from '../../shared/persistence/recording-store.ts';
-import { replayLogs } from '../../shared/persistence/replay.ts';
+import { replayAtStartup } from '../../shared/persistence/replay.ts';
 
 const { values: options } = parseOptions({
   ...SERVER_OPTIONS,
@@ -70,7 +70,7 @@ const dispatch = options.dispatch as Dispatch;
 //    by-key dispatch a key's records are all in one log, in order; with free
 //    dispatch they may not be, and replay says so.
 const logFiles = logFileNames(options.workers, dispatch);
-const replay = replayLogs(options.dataDir, logFiles, store);
+const replay = replayAtStartup(options.dataDir, logFiles, store);
 log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ` +
   `${replay.keys} keys` + (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
 if (replay.outOfOrder > 0) {

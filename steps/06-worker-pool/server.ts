@@ -40,7 +40,7 @@ import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
-import { replayLogs } from '../../shared/persistence/replay.ts';
+import { replayAtStartup } from '../../shared/persistence/replay.ts';
 import { ClientConnection } from './connection.ts';
 import { CommandCounts, LatencyHistogram, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
@@ -68,7 +68,7 @@ const lock = new RwLock(store.lockWords);
 
 // 2. Replay the logs, one per worker process (step 05's by-key layout).
 const logFiles = logFileNames(options.workers, 'by-key');
-const replay = replayLogs(options.dataDir, logFiles, store);
+const replay = replayAtStartup(options.dataDir, logFiles, store);
 log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ${replay.keys} keys` +
   (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
 
