@@ -33,7 +33,7 @@ const { values: options } = parseOptions({
   serverArgs: { type: 'string', default: '', help: 'extra options for the started steps, space-separated' },
 } as const, 'npm run loadgen -- --step 06,01 [--redis] [options]');
 
-const SEED_OPS = 20_000; // the Python seed, same workload and machine (shared/seed/NOTES.md)
+const SEED_OPS = 20_000; // the Python seed, same workload and machine (docs/seed.md)
 const SOURCE = path.join(ROOT, 'tester', 'loadgen', 'loadgen.c');
 const BINARY = path.join(ROOT, 'node_modules', '.cache', 'kv-course', 'loadgen');
 
@@ -140,5 +140,5 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[
 const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
 console.log(line(header));
 for (const row of rows) console.log(line(row));
-console.log(`(x seed: against the Python seed's ${SEED_OPS} ops/s on this workload, shared/seed/NOTES.md;`);
+console.log(`(x seed: against the Python seed's ${SEED_OPS} ops/s on this workload, docs/seed.md;`);
 console.log(' server CPU us/op: CPU time of the server and its processes per request, all cores together)');
