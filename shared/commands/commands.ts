@@ -217,10 +217,11 @@ export function commandSpec(args: Buffer[]): CommandSpec | undefined {
 
 /**
  * Runs one request against the store and returns its reply. Bad requests get
- * an error reply whose first word is a code; nothing here throws to the caller.
+ * an error reply whose first word is a code; nothing here throws to the
+ * caller. A caller that has looked the command up already (commandSpec) may
+ * pass its spec, saving a second lookup.
  */
-export function executeCommand(args: Buffer[], context: CommandContext): Reply {
-  const spec = lookup(args[0]!);
+export function executeCommand(args: Buffer[], context: CommandContext, spec = lookup(args[0]!)): Reply {
   if (spec === undefined) {
     return error(ErrorCode.INVALID_COMMAND, `unknown command '${showKey(args[0]!)}' (HELP lists the commands)`);
   }
