@@ -117,9 +117,28 @@ interface Entry {
   task: PersistTask;
   ticket: Ticket;
 }
-interface Ticket {
-  remaining: number;
-  resolve: () => void;
+/**
+ * The tasks of one offer(): settled once all of them are accepted (or, with
+ * durable, written). A class rather than an object with a closure: one is
+ * made per write, and a closure per write costs (tsx names every one).
+ */
+class Ticket {
+  settledAtOnce = false;
+  private resolveLater: (() => void) | null = null;
+
+  constructor(public remaining: number) {}
+
+  resolve(): void {
+    if (this.resolveLater) this.resolveLater();
+    else this.settledAtOnce = true;
+  }
+
+  /** A promise for a ticket that was not settled at once. */
+  promise(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.resolveLater = resolve;
+    });
+  }
 }
 
 class WorkerHandle {
@@ -170,6 +189,7 @@ export class Persister {
   private readonly maxBatch: number;
   private nextBatchId = 0;
   private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | null = null;
   private closing = false;
   private written = 0;
   private batches = 0;
@@ -280,12 +300,7 @@ export class Persister {
    */
   offer(tasks: PersistTask[]): Promise<void> | null {
     if (tasks.length === 0) return null;
-    let acceptedAtOnce = false;
-    let resolveLater: (() => void) | null = null;
-    const ticket: Ticket = {
-      remaining: tasks.length,
-      resolve: () => (resolveLater ? resolveLater() : (acceptedAtOnce = true)),
-    };
+    const ticket = new Ticket(tasks.length);
     for (const task of tasks) this.sequencer.accept({ seq: task.seq, task, ticket });
     // Whatever the sequencer let through (these tasks, and perhaps others'
     // that waited for them) goes into the queue, in order: as one group if it
@@ -305,8 +320,7 @@ export class Persister {
       }
     }
     this.depthMax = Math.max(this.depthMax, this.queue.depth);
-    if (acceptedAtOnce) return null;
-    return new Promise<void>((resolve) => { resolveLater = resolve; });
+    return ticket.settledAtOnce ? null : ticket.promise();
   }
 
   stats(): PersisterStats {
@@ -345,15 +359,24 @@ export class Persister {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+    // A full batch, or tasks already routed to a worker that can take them,
+    // are worth sending at once; a smaller batch may wait batchDelayMs for
+    // company. (Without the first rule, a flood of pipelined writes would be
+    // held to a few batches per delay.)
+    const fullBatchReady = this.queue.ready >= this.maxBatch
+      || this.handles.some((handle) => handle.outbox.length > 0 && handle.inFlight < MAX_IN_FLIGHT);
+    if (this.flushScheduled && !(fullBatchReady && this.flushTimer)) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     this.flushScheduled = true;
     // Not now: let this turn of the event loop hand in more tasks first, so
     // they travel together in one message.
     const flush = () => {
       this.flushScheduled = false;
+      this.flushTimer = null;
       this.flush();
     };
-    if (this.options.batchDelayMs) setTimeout(flush, this.options.batchDelayMs);
+    if (this.options.batchDelayMs && !fullBatchReady) this.flushTimer = setTimeout(flush, this.options.batchDelayMs);
     else setImmediate(flush);
   }
 
