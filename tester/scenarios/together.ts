@@ -6,7 +6,7 @@ import type { TesterClient } from '../client.ts';
 // requests reach the server as close together as one process can make them.
 // The next phase starts only when every client has finished this one.
 // Without this, clients drift apart and a race window of a millisecond is
-// rarely hit (see "Facts measured" in the course design).
+// rarely hit (see docs/race-conditions.md, "The race window, a magnifying glass").
 
 export function together<T>(clients: TesterClient[], fn: (client: TesterClient) => Promise<T>): Promise<T[]> {
   return Promise.all(clients.map(fn));
