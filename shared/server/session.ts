@@ -25,9 +25,6 @@ export class Session {
     this.parser = new RequestParser(limits);
   }
 
-  /** Requests executed so far (for figures). */
-  commandsExecuted = 0;
-
   receive(chunk: Buffer): SessionOutput {
     if (this.closed) return { bytes: null, close: true };
     for (const event of this.parser.push(chunk)) {
@@ -42,7 +39,6 @@ export class Session {
         this.closed = true;
         break; // whatever follows QUIT is not executed
       }
-      this.commandsExecuted++;
       this.replies.reply(this.execute(event.args));
     }
     const bytes = this.replies.size === 0 ? null : this.replies.take();
