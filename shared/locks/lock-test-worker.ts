@@ -8,15 +8,15 @@ import { barrier } from '../threads/test-support.ts';
 // W and Job from here; the job itself runs only inside a Worker.
 
 export const W = {
-  LOCK: 0, // 4 words: a Mutex uses 1, an RwLock 4
-  BARRIER: 4,
-  COUNTER: 5, // incremented with plain reads and writes, under the lock
-  STOP: 6, // set by the writer when it is done: readers stop
-  READERS_INSIDE: 7, // readers currently holding the read lock
-  WRITER_INSIDE: 8,
-  VIOLATIONS: 9, // times a reader and a writer were inside together
-  SEQ: 10, // a ticket counter, to record who got in first
-  READS: 11, // read-lock acquisitions so far, all readers together
+  LOCK: 0, // 5 words: a Mutex uses 1, an RwLock 5
+  BARRIER: 5,
+  COUNTER: 6, // incremented with plain reads and writes, under the lock
+  STOP: 7, // set by the writer when it is done: readers stop
+  READERS_INSIDE: 8, // readers currently holding the read lock
+  WRITER_INSIDE: 9,
+  VIOLATIONS: 10, // times a reader and a writer were inside together
+  SEQ: 11, // a ticket counter, to record who got in first
+  READS: 12, // read-lock acquisitions so far, all readers together
   WORDS: 16,
 } as const;
 

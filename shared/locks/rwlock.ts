@@ -1,23 +1,28 @@
 import { rejectPromise } from './mutex.ts';
 
-// A read-write lock for worker threads, on Atomics over four Int32 words of a
+// A read-write lock for worker threads, on Atomics over five Int32 words of a
 // SharedArrayBuffer. Many readers may hold it together; a writer holds it
 // alone. Writers do not starve: once a writer is waiting, new readers wait
 // too, so the readers inside drain out and the writer gets in. (The price:
 // a steady stream of writers can hold readers off; that is the usual choice
 // for a store, where writes are rarer and must not be postponed forever.)
 //
-// The four words, from `index`:
+// The five words, from `index`:
 //
 //   STATE            bits 0-29: readers inside; bit 30: a writer is inside
 //   WRITERS_WAITING  writers that called writeLock() and are not inside yet
 //   READER_SEQ       bumped to wake sleeping readers
 //   WRITER_SEQ       bumped to wake sleeping writers
+//   READERS_WAITING  readers about to sleep, or asleep
 //
-// How sleeping works without lost wake-ups: a thread reads a SEQ word, then
-// checks whether it may enter, then sleeps with Atomics.wait(SEQ, valueRead).
-// Whoever makes entry possible changes the state first and bumps SEQ after, so
-// if that happened after our read of SEQ, Atomics.wait returns at once.
+// How sleeping works without lost wake-ups: a thread says it waits (the
+// WAITING word), reads a SEQ word, checks whether it may enter, then sleeps
+// with Atomics.wait(SEQ, valueRead). Whoever makes entry possible changes the
+// state first, then looks at WAITING and, if anyone waits, bumps SEQ and
+// notifies. If that bump came after our read of SEQ, Atomics.wait returns at
+// once; if it looked at WAITING before we said we wait, we see its new state.
+// The WAITING words spare the usual case - nobody asleep - a notify per unlock
+// (measured: a tenth of the lock's cost on step 06's event loop).
 //
 // Memory model: as with the mutex, the Atomics operations here are the
 // synchronization points; the data the lock guards needs no Atomics.
@@ -28,13 +33,14 @@ const STATE = 0;
 const WRITERS_WAITING = 1;
 const READER_SEQ = 2;
 const WRITER_SEQ = 3;
+const READERS_WAITING = 4;
 
 const WRITER = 1 << 30;
 const READERS = WRITER - 1;
 
 export class RwLock {
   /** How many Int32 words a read-write lock occupies. */
-  static readonly WORDS = 4;
+  static readonly WORDS = 5;
 
   /** A read-write lock in a fresh SharedArrayBuffer of its own. */
   static create(): RwLock {
@@ -50,7 +56,7 @@ export class RwLock {
       throw new TypeError('RwLock: memory must be a view of a SharedArrayBuffer');
     }
     if (!Number.isInteger(index) || index < 0 || index + RwLock.WORDS > memory.length) {
-      throw new RangeError(`RwLock: words ${index}..${index + 3} are outside the Int32Array`);
+      throw new RangeError(`RwLock: words ${index}..${index + RwLock.WORDS - 1} are outside the Int32Array`);
     }
   }
 
@@ -58,14 +64,14 @@ export class RwLock {
     const m = this.memory;
     const i = this.index;
     for (;;) {
+      if (this.tryReadLock()) return;
+      Atomics.add(m, i + READERS_WAITING, 1);
       const seq = Atomics.load(m, i + READER_SEQ);
-      const s = Atomics.load(m, i + STATE);
-      // Enter only if no writer is inside AND none is waiting (writer preference).
-      if ((s & WRITER) === 0 && Atomics.load(m, i + WRITERS_WAITING) === 0) {
-        if (Atomics.compareExchange(m, i + STATE, s, s + 1) === s) return;
-        continue; // another reader got in first; look again
+      // Look again after saying we wait: an unlock before that did not wake us.
+      if ((Atomics.load(m, i + STATE) & WRITER) !== 0 || Atomics.load(m, i + WRITERS_WAITING) !== 0) {
+        Atomics.wait(m, i + READER_SEQ, seq);
       }
-      Atomics.wait(m, i + READER_SEQ, seq);
+      Atomics.sub(m, i + READERS_WAITING, 1);
     }
   }
 
@@ -75,8 +81,10 @@ export class RwLock {
     const i = this.index;
     for (;;) {
       const s = Atomics.load(m, i + STATE);
+      // Enter only if no writer is inside AND none is waiting (writer preference).
       if ((s & WRITER) !== 0 || Atomics.load(m, i + WRITERS_WAITING) !== 0) return false;
       if (Atomics.compareExchange(m, i + STATE, s, s + 1) === s) return true;
+      // Another reader got in (or out) first: look again.
     }
   }
 
@@ -93,6 +101,7 @@ export class RwLock {
   }
 
   writeLock(): void {
+    if (this.tryWriteLock()) return; // the usual case: nobody holds it
     const m = this.memory;
     const i = this.index;
     // Announce ourselves first: from now on no new reader enters.
@@ -118,7 +127,7 @@ export class RwLock {
     }
     // Writers first (that is the preference); when none waits, the readers.
     if (Atomics.load(m, i + WRITERS_WAITING) > 0) wake(m, i + WRITER_SEQ);
-    else wake(m, i + READER_SEQ);
+    else if (Atomics.load(m, i + READERS_WAITING) > 0) wake(m, i + READER_SEQ);
   }
 
   /** Runs synchronous `fn` under a read lock. */

@@ -288,7 +288,7 @@ export class Persister {
    * are all written and fsynced. While the queue is full it stays pending:
    * the caller holds the client's reply meanwhile (backpressure).
    */
-  submit(tasks: PersistTask[]): Promise<void> {
+  submit(tasks: readonly PersistTask[]): Promise<void> {
     return this.offer(tasks) ?? Promise.resolve();
   }
 
@@ -298,7 +298,7 @@ export class Persister {
    * the caller can reply right away, without waiting for a promise: on a busy
    * server that saves a few microseconds per write.
    */
-  offer(tasks: PersistTask[]): Promise<void> | null {
+  offer(tasks: readonly PersistTask[]): Promise<void> | null {
     if (tasks.length === 0) return null;
     const ticket = new Ticket(tasks.length);
     for (const task of tasks) this.sequencer.accept({ seq: task.seq, task, ticket });
@@ -363,9 +363,11 @@ export class Persister {
     // are worth sending at once; a smaller batch may wait batchDelayMs for
     // company. (Without the first rule, a flood of pipelined writes would be
     // held to a few batches per delay.)
-    const fullBatchReady = this.queue.ready >= this.maxBatch
-      || this.handles.some((handle) => handle.outbox.length > 0 && handle.inFlight < MAX_IN_FLIGHT);
-    if (this.flushScheduled && !(fullBatchReady && this.flushTimer)) return;
+    // (Called for every offer: the usual case, a send already due on the
+    // next turn, returns at the first line.)
+    if (this.flushScheduled && this.flushTimer === null) return;
+    const fullBatchReady = this.queue.ready >= this.maxBatch || this.handles.some(canSendNow);
+    if (this.flushScheduled && !fullBatchReady) return; // the timer will send it
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     this.flushScheduled = true;
@@ -441,6 +443,10 @@ export class Persister {
     if (this.options.durable) for (const entry of batch) countDown(entry.ticket);
     this.queue.done(batch.length); // frees room: waiting producers go in
   }
+}
+
+function canSendNow(handle: WorkerHandle): boolean {
+  return handle.outbox.length > 0 && handle.inFlight < MAX_IN_FLIGHT;
 }
 
 function countDown(ticket: Ticket): void {

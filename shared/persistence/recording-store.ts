@@ -18,6 +18,8 @@ import { delRecord, hashKey, setRecord, type PersistTask } from './task.ts';
 // under it). Lock order is apply order, so the numbers are apply order, and
 // the main thread can restore that order before anything reaches the log.
 
+const NO_TASKS: readonly PersistTask[] = Object.freeze([]);
+
 export class RecordingStore implements Store {
   private tasks: PersistTask[] = [];
 
@@ -57,7 +59,8 @@ export class RecordingStore implements Store {
   }
 
   /** The tasks recorded since the last call, in the order they were applied. */
-  takeTasks(): PersistTask[] {
+  takeTasks(): readonly PersistTask[] {
+    if (this.tasks.length === 0) return NO_TASKS; // asked after every read too: allocate nothing
     const tasks = this.tasks;
     this.tasks = [];
     return tasks;

@@ -147,7 +147,7 @@ export class SharedStore implements Store {
   readonly limits: SharedStoreLimits;
   /**
    * Int32 words in the header that the store never touches, for a lock that
-   * guards it (Mutex needs 1 word, RwLock 4): `new Mutex(store.lockWords)`.
+   * guards it (Mutex needs 1 word, RwLock 5): `new Mutex(store.lockWords)`.
    * One buffer then carries both the table and its lock.
    */
   readonly lockWords: Int32Array;

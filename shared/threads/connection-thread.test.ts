@@ -93,7 +93,7 @@ describe('shared/threads/connection-thread: recording writes, replies held by be
     step: 'test', maxConnections: 10, counters: new Int32Array(new SharedArrayBuffer(4)), sequence,
   };
   const connections: Array<{ socket: net.Socket; thread: ThreadConnection; closed: boolean }> = [];
-  let calls: PersistTask[][] = [];
+  let calls: Array<readonly PersistTask[]> = [];
   let hold: Promise<void> | null = null; // what the next beforeReply returns
   let server: net.Server;
   let port: number;

@@ -92,7 +92,7 @@ export interface ServeOptions {
    * the order the thread sent them, as soon as they arrive. The chunk's reply
    * is written once the promise resolves; null means "reply now".
    */
-  beforeReply?: (tasks: PersistTask[]) => Promise<void> | null;
+  beforeReply?: (tasks: readonly PersistTask[]) => Promise<void> | null;
 }
 
 /** Main thread -> connection thread: bytes from the socket, or null (the end). */
@@ -106,7 +106,7 @@ export interface FromThread {
   /** How many bytes of input this answers (for the in-flight count). */
   consumed: number;
   /** The writes of this chunk (empty unless the thread records them). */
-  tasks: PersistTask[];
+  tasks: readonly PersistTask[];
 }
 
 /** Stop reading from a client while this many of its bytes wait for its thread. */

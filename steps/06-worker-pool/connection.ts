@@ -32,10 +32,14 @@ export interface ConnectionHooks {
 }
 
 
+// Shared by every connection with nothing parked (never pushed to: `receive`
+// replaces an empty `parked`), so the usual case allocates nothing.
+const NOTHING_PARKED: ParseEvent[] = [];
+
 export class ClientConnection {
   private readonly parser: RequestParser;
   private readonly replies = new ReplyWriter(); // replies of the current group
-  private parked: ParseEvent[] = []; // requests received, waiting behind a pool job
+  private parked: ParseEvent[] = NOTHING_PARKED; // requests received, waiting behind a pool job
   private poolBusy = false;
   private closing = false; // QUIT or a fatal protocol error: no more requests
   private tail: Promise<void> | null = null; // the last held group of replies
@@ -104,8 +108,7 @@ export class ClientConnection {
         this.pump();
       });
     }
-    this.parked = i >= events.length ? [] : events.slice(i);
-    if (this.closing) this.parked = [];
+    this.parked = i >= events.length || this.closing ? NOTHING_PARKED : events.slice(i);
     this.emit(this.replies.take(), count, this.hooks.takeGate());
     if (this.closing) this.afterReplies(() => this.socket.end());
     this.updateFlow();
@@ -147,7 +150,9 @@ export class ClientConnection {
     } else if (!blocked && this.socket.isPaused()) {
       this.socket.resume();
     }
-    if (!this.poolBusy && this.held === 0) for (const callback of this.finishedCallbacks.splice(0)) callback();
+    if (!this.poolBusy && this.held === 0 && this.finishedCallbacks.length > 0) {
+      for (const callback of this.finishedCallbacks.splice(0)) callback();
+    }
   }
 
   private afterReplies(callback: () => void): void {

@@ -38,7 +38,7 @@ export interface JobResult {
   /** The replies, encoded, in the order of the requests. */
   bytes: Uint8Array;
   /** The writes' persistence tasks, numbered under the lock. */
-  tasks: PersistTask[];
+  tasks: readonly PersistTask[];
 }
 
 /** Commands that never touch the store: they run without the lock. */

@@ -1,7 +1,7 @@
 // redis-benchmark against step 06, step 01 and redis-server, in one run:
 // each server started here (redis-server with no persistence), the same
 // benchmark run against each in turn, one table of requests per second and
-// the ratio to redis-server.
+// the ratio to redis-server, then each server's median over the runs.
 //
 //   npx tsx steps/06-worker-pool/bench/redis-benchmark.ts [RUNS]
 //
@@ -44,18 +44,44 @@ function bench(port: number, extra: readonly string[]): Record<string, number> {
   return figures;
 }
 
+// One unmeasured pass against every server first: a Node.js server that just
+// started is still compiling its hot code, and step 06 is still starting its
+// pool threads. The same for all three, so the comparison stays fair.
+for (const [, port] of servers) bench(port, ['-n', '50000', '-P', '16']);
+
 console.log('redis-benchmark -c 50 -t set,get (-n 100000; with -P 16: -n 300000), requests per second:');
+// This machine's speed drifts from second to second (other virtual machines
+// share its cores), so one run can flatter or wrong any server. Each run
+// measures the three servers back to back, and the summary takes each
+// server's median over the runs.
+const ops = ['SET', 'GET'] as const;
+const all = new Map<string, number[]>(); // "label server op" -> one figure per run
+const ratio = (value: number, reference: number) => `(${(value / reference).toFixed(2)}x)`;
 for (let run = 1; run <= runs; run++) {
   for (const [label, extra] of benchmarks) {
     const results = servers.map(([name, port]) => [name, bench(port, extra)] as const);
     const reference = results[2]![1];
     for (const [name, figures] of results) {
-      const cells = ['SET', 'GET'].map((op) => `${op} ${figures[op]!.toFixed(0).padStart(7)} (${(figures[op]! / reference[op]!).toFixed(2)}x)`);
+      const cells = ops.map((op) => `${op} ${figures[op]!.toFixed(0).padStart(7)} ${ratio(figures[op]!, reference[op]!)}`);
       console.log(`run ${run} ${label.padEnd(6)} ${name.padEnd(13)} ${cells.join('   ')}`);
+      for (const op of ops) all.set(`${label} ${name} ${op}`, [...(all.get(`${label} ${name} ${op}`) ?? []), figures[op]!]);
     }
   }
 }
-console.log('(x: against redis-server in the same run)');
+if (runs > 1) {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  console.log(`median of ${runs} runs:`);
+  for (const [label] of benchmarks) {
+    for (const [name] of servers) {
+      const cells = ops.map((op) => {
+        const value = median(all.get(`${label} ${name} ${op}`)!);
+        return `${op} ${value.toFixed(0).padStart(7)} ${ratio(value, median(all.get(`${label} redis-server ${op}`)!))}`;
+      });
+      console.log(`median ${label.padEnd(6)} ${name.padEnd(13)} ${cells.join('   ')}`);
+    }
+  }
+}
+console.log('(x: against redis-server in the same run; for the medians, against its median)');
 await Promise.all([step06.stop(), step01.stop()]);
 redis.kill('SIGTERM');
 rmSync(dataDir, { recursive: true, force: true });
