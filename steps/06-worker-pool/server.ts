@@ -84,7 +84,7 @@ const persister = await Persister.start({
   firstSeq: replay.lastSeq + 1,
   supervise: true,
   bundled: true, // plain JavaScript, no tsx loader: 35 MB less per process
-  // Without --durable no reply waits for the workers: gather 2 ms of writes
+  // Without --durable no reply waits for the workers: gather 10 ms of writes
   // per message (thousands fewer messages per second, measured in the README).
   batchDelayMs: options.durable ? 0 : 10,
   onWorkerExit: (index, code, signal) => log(`worker process ${index} died (${signal ?? `exit code ${code}`}): restarting it`),

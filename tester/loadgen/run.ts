@@ -140,5 +140,20 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[
 const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
 console.log(line(header));
 for (const row of rows) console.log(line(row));
+if (options.runs > 1) {
+  // This machine's speed drifts from second to second: a median over the
+  // runs says more than any one run. Against step 01 when it was measured.
+  const medianOps = (name: string) => {
+    const values = rows.filter((row) => row[0] === name).map((row) => Number(row[2])).sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)]!;
+  };
+  const reference = targets.find((target) => target.name === 'step 01');
+  console.log(`median of ${options.runs} runs:`);
+  for (const target of targets) {
+    const ops = medianOps(target.name);
+    const versus = reference ? `  ${(ops / medianOps(reference.name)).toFixed(2)}x step 01` : '';
+    console.log(`${target.name.padEnd(widths[0]!)}  ${ops.toFixed(0).padStart(7)} ops/s  ${(ops / SEED_OPS).toFixed(2)}x seed${versus}`);
+  }
+}
 console.log(`(x seed: against the Python seed's ${SEED_OPS} ops/s on this workload, docs/seed.md;`);
 console.log(' server CPU us/op: CPU time of the server and its processes per request, all cores together)');
