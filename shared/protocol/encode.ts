@@ -7,15 +7,26 @@ import type { Reply } from './reply.ts';
 // write, however many pipelined requests that read held. Writing bytes in
 // place, rather than making a small Buffer per header and joining them, is
 // what keeps a pipelined request down to a microsecond or two.
+//
+// `take()` hands out what was written as a view of the writer's buffer, not a
+// copy: the writer never writes over bytes it handed out, it moves on, and
+// starts a new buffer (a "slab") when the current one is full. Copying each
+// reply and log record into a Buffer of its own cost about 0.2 us apiece, a
+// tenth of what step 06 spends on a SET beyond the socket calls. Node's own
+// Buffer.allocUnsafe hands out small buffers from a shared 8 KB slab the same
+// way.
 
 const CR = 13;
 const LF = 10;
 const OK_BYTES = Buffer.from('+OK\r\n');
 const NIL_BYTES = Buffer.from('$-1\r\n');
 
+const SLAB_BYTES = 8192;
+
 export class ReplyWriter {
-  private buffer = Buffer.allocUnsafe(4096);
-  private length = 0;
+  private buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  private start = 0; // bytes before this were handed out by take()
+  private length = 0; // bytes written in the buffer, handed out or not
 
   /** Appends one reply. */
   reply(reply: Reply): void {
@@ -68,16 +79,21 @@ export class ReplyWriter {
     this.buffer[this.length++] = LF;
   }
 
-  /** Bytes written so far. */
+  /** Bytes written since the last take(). */
   get size(): number {
-    return this.length;
+    return this.length - this.start;
   }
 
-  /** Everything written, as a Buffer of its own; the writer starts empty again. */
+  /**
+   * Everything written since the last take(), as a Buffer; the writer starts
+   * empty again. The bytes are never written over: the Buffer can be kept.
+   */
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.length);
-    this.buffer.copy(out, 0, 0, this.length);
-    this.length = 0;
+    const out = this.buffer.subarray(this.start, this.length);
+    this.start = this.length;
+    // A buffer grown for one large reply is not kept for small ones: a view
+    // of it, sent to another thread, would copy all of it.
+    if (this.buffer.length > SLAB_BYTES) this.newSlab(0);
     return out;
   }
 
@@ -123,9 +139,17 @@ export class ReplyWriter {
 
   private room(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
-    this.buffer.copy(bigger, 0, 0, this.length);
-    this.buffer = bigger;
+    this.newSlab(bytes);
+  }
+
+  /** Moves what is not yet taken to a fresh buffer with room for `bytes` more. */
+  private newSlab(bytes: number): void {
+    const pending = this.length - this.start;
+    const fresh = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, 2 * (pending + bytes)));
+    this.buffer.copy(fresh, 0, this.start, this.length);
+    this.buffer = fresh;
+    this.start = 0;
+    this.length = pending;
   }
 }
 
