@@ -54,6 +54,21 @@ test('rwlock: a waiting writer blocks new readers and goes before them', async (
   assert.equal(rw.writersWaiting(), 0);
 });
 
+test('rwlock: a reader asleep behind a writer is woken by its unlock (no lost wake-up)', { timeout: 10_000 }, async () => {
+  const memory = sharedWords();
+  const rw = new RwLock(memory, W.LOCK);
+  rw.writeLock();
+  memory[W.COUNTER] = 7;
+  const reader = run<{ ticket: number; seen: number }>({ kind: 'rw-read-once', memory });
+  // The unlock notifies only when someone says it waits: the reader must have said so.
+  await until(() => rw.readersWaiting() === 1, 'the reader waits');
+  rw.writeUnlock();
+  const r = await reader; // would hang if the unlock had not woken it
+  assert.equal(r.seen, 7, 'the reader saw what the writer wrote');
+  assert.equal(rw.readersWaiting(), 0);
+  assert.equal(rw.readers() + Number(rw.writerInside()), 0, 'free at the end');
+});
+
 test('rwlock: while 3 readers keep arriving, a writer gets in 100 times, never with a reader', async () => {
   const memory = sharedWords();
   const parties = 4;

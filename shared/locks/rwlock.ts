@@ -166,6 +166,9 @@ export class RwLock {
   writersWaiting(): number {
     return Atomics.load(this.memory, this.index + WRITERS_WAITING);
   }
+  readersWaiting(): number {
+    return Atomics.load(this.memory, this.index + READERS_WAITING);
+  }
 }
 
 function wake(m: Int32Array, seqIndex: number): void {

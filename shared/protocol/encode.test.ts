@@ -36,6 +36,33 @@ describe('protocol: reply encoder', () => {
     );
   });
 
+  it('never writes over what take() handed out, across buffers and large replies (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(reply, fc.integer({ min: 5_000, max: 40_000 }).map((n): Reply => ({ type: 'bulk', value: Buffer.alloc(n, 120) }))), { minLength: 1, maxLength: 60 }),
+        (replies) => {
+          const writer = new ReplyWriter();
+          const taken = replies.map((r) => {
+            writer.reply(r);
+            return writer.take();
+          });
+          replies.forEach((r, i) => assert.deepEqual(taken[i], encodeReply(r), `reply ${i} is intact`));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('does not keep a buffer grown for a large reply under the small ones after it', () => {
+    const writer = new ReplyWriter();
+    writer.reply({ type: 'bulk', value: Buffer.alloc(100_000) });
+    assert.equal(writer.take().length, 100_000 + 11); // "$100000\r\n" and the closing CRLF
+    writer.reply({ type: 'simple', value: 'OK' });
+    const small = writer.take();
+    assert.equal(small.toString(), '+OK\r\n');
+    assert.ok(small.buffer.byteLength < 100_000, `a small reply holds ${small.buffer.byteLength} bytes`);
+  });
+
   it('keeps an error or simple string on one line', () => {
     assert.equal(encodeReply({ type: 'error', code: 'BAD', message: 'a\r\nb' }).toString(), '-BAD a b\r\n');
     assert.equal(encodeReply({ type: 'integer', value: -42 }).toString(), ':-42\r\n');
