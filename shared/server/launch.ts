@@ -44,7 +44,7 @@ process.once('exit', () => {
 // Waiting for the server to exit keeps the process alive again.
 function holdOpen(child: ChildProcess, hold: boolean): void {
   // The pipes are sockets (net.Socket), though typed as plain streams.
-  for (const handle of [child, child.stdout as Socket | null, child.stderr as Socket | null]) {
+  for (const handle of [child, child.stdin as Socket | null, child.stdout as Socket | null, child.stderr as Socket | null]) {
     if (handle) hold ? handle.ref() : handle.unref();
   }
 }
@@ -68,8 +68,15 @@ export function launchServer(serverFile: string, options: LaunchOptions = {}): P
     ['--import', 'tsx', serverFile, '--port', '0', ...args],
     {
       cwd: ROOT,
-      env: { ...process.env, ...(scratchDir ? { KV_DATA_DIR: scratchDir } : {}), ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...(scratchDir ? { KV_DATA_DIR: scratchDir } : {}),
+        // Its stdin is a pipe we never write to: when this process ends, even
+        // by SIGKILL, the pipe ends and the server stops (see listen.ts).
+        KV_STOP_WITH_LAUNCHER: '1',
+        ...options.env,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
   running.add(child);
