@@ -47,7 +47,7 @@ export class RwLock {
     return new RwLock(new Int32Array(new SharedArrayBuffer(4 * RwLock.WORDS)));
   }
 
-  /** A lock over `memory[index .. index+3]`, which must start all 0. */
+  /** A lock over `memory[index .. index+4]`, which must start all 0. */
   constructor(
     readonly memory: Int32Array,
     readonly index = 0,

@@ -51,6 +51,16 @@ export function delRecord(seq: number, key: Buffer): Buffer {
   return records.take();
 }
 
+/**
+ * The tasks with each record copied into a buffer of its own, for sending to
+ * another thread. A record is a view of a larger buffer (the encoder's, see
+ * ReplyWriter.take), and postMessage copies a view's whole buffer: 8 KB or
+ * more for each record of a few dozen bytes, kept alive as long as the task.
+ */
+export function ownRecords(tasks: readonly PersistTask[]): PersistTask[] {
+  return tasks.map((task) => ({ seq: task.seq, keyHash: task.keyHash, record: new Uint8Array(task.record) }));
+}
+
 /** FNV-1a, 32 bits: a cheap, well-spread hash of the key's bytes. */
 export function hashKey(key: Uint8Array): number {
   let hash = 0x811c9dc5;

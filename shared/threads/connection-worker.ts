@@ -2,6 +2,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { executeCommand, type CommandContext } from '../commands/commands.ts';
 import { guardCommands } from '../locks/guard.ts';
 import { RecordingStore } from '../persistence/recording-store.ts';
+import { ownRecords } from '../persistence/task.ts';
 import { Session } from '../server/session.ts';
 import { SharedStore } from '../store/shared-store.ts';
 import type { Store } from '../store/store.ts';
@@ -82,7 +83,7 @@ port.on('message', (message: ToThread) => {
   const reply = bytes === null ? null : new Uint8Array(bytes);
   // The tasks travel in the same message as the replies: a reply can never
   // reach the client without its writes having been handed over.
-  const tasks = recorder === null ? [] : recorder.takeTasks();
+  const tasks = recorder === null ? [] : ownRecords(recorder.takeTasks());
   const out: FromThread = { bytes: reply, close, consumed: message.byteLength, tasks };
   port.postMessage(out, reply === null ? [] : [reply.buffer]);
 });

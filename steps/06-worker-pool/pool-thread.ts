@@ -18,7 +18,7 @@ import { ReplyWriter } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { SharedStore } from '../../shared/store/shared-store.ts';
 import { RecordingStore } from '../../shared/persistence/recording-store.ts';
-import type { PersistTask } from '../../shared/persistence/task.ts';
+import { ownRecords, type PersistTask } from '../../shared/persistence/task.ts';
 
 export interface PoolThreadData {
   storeBuffer: SharedArrayBuffer;
@@ -79,8 +79,9 @@ if (parentPort !== null && workerData?.storeBuffer !== undefined) {
           replies.reply(error(ErrorCode.INVALID_COMMAND, `internal error: ${(caught as Error).message}`));
         }
       }
-      return { id, bytes: replies.take(), tasks: store.takeTasks() };
+      // Copies of exactly the bytes: a view would send its whole buffer along.
+      return { id, bytes: new Uint8Array(replies.take()), tasks: ownRecords(store.takeTasks()) };
     });
-    port.postMessage(results);
+    port.postMessage(results, results.map((result) => result.bytes.buffer as ArrayBuffer));
   });
 }
