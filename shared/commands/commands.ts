@@ -235,7 +235,11 @@ export function executeCommand(args: Buffer[], context: CommandContext, spec = l
     return spec.run(args.slice(1), context);
   } catch (caught) {
     if (caught instanceof StoreError) return error(caught.code, caught.message);
-    throw caught;
+    // Not the client's fault: a bug, or a table wrecked by a race (step 02).
+    // Answer it and go on serving - a thread that died here could take a
+    // lock holder or a sequence number with it. The stack goes to the log.
+    console.error(`internal error in ${spec.name}: ${(caught as Error).stack ?? caught}`);
+    return error(ErrorCode.INTERNAL_ERROR, `${spec.name} failed inside the server (${(caught as Error).message}); the server goes on`);
   }
 }
 

@@ -38,6 +38,7 @@ export const ErrorCode = {
   PROTOCOL_ERROR: 'PROTOCOL_ERROR',
   BUSY: 'BUSY',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;
 
 /** One line for people: `OK`, `(nil)`, `(integer) 3`, `NOT_FOUND key ...`. */

@@ -75,8 +75,8 @@ if (parentPort !== null && workerData?.storeBuffer !== undefined) {
         try {
           replies.reply(run(args));
         } catch (caught) {
-          // A bug, not a client's fault: answer it, keep the thread alive.
-          replies.reply(error(ErrorCode.INVALID_COMMAND, `internal error: ${(caught as Error).message}`));
+          // A bug outside the command itself: answer it, keep the thread alive.
+          replies.reply(error(ErrorCode.INTERNAL_ERROR, `the pool thread failed on this request (${(caught as Error).message})`));
         }
       }
       // Copies of exactly the bytes: a view would send its whole buffer along.

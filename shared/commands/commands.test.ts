@@ -1,0 +1,46 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { executeCommand, type CommandContext } from './commands.ts';
+import { encodeCommand } from '../protocol/encode.ts';
+import { Session } from '../server/session.ts';
+import { MapStore } from '../store/map-store.ts';
+import { StoreError, type Store } from '../store/store.ts';
+
+// A bug inside a command must cost one error reply, not the connection's
+// thread or the server (see the catch in executeCommand).
+
+/** A Map store whose set() fails the way a bug would, for one key. */
+class BrokenStore extends MapStore {
+  override set(key: Buffer, value: Buffer): void {
+    if (key.toString() === 'bug') throw new TypeError('a bug in set');
+    if (key.toString() === 'big') throw new StoreError('TOO_LARGE', 'value too large');
+    super.set(key, value);
+  }
+}
+
+const context = (store: Store): CommandContext => ({ store, betweenCheckAndAct() {}, workMs: 0, serverInfo: () => ({}) });
+const args = (...words: string[]) => words.map((word) => Buffer.from(word));
+
+describe('commands: a failure inside a command', () => {
+  it('is answered INTERNAL_ERROR and logged; a StoreError keeps its own code', (t) => {
+    const logged = t.mock.method(console, 'error', () => {});
+    const ctx = context(new BrokenStore());
+    const reply = executeCommand(args('SET', 'bug', 'v'), ctx);
+    assert.equal(reply.type, 'error');
+    assert.equal(reply.type === 'error' && reply.code, 'INTERNAL_ERROR');
+    assert.match(reply.type === 'error' ? reply.message : '', /SET failed inside the server \(a bug in set\)/);
+    assert.equal(logged.mock.callCount(), 1, 'the stack goes to the log');
+    assert.deepEqual(executeCommand(args('SET', 'big', 'v'), ctx), { type: 'error', code: 'TOO_LARGE', message: 'value too large' });
+    assert.deepEqual(executeCommand(args('SET', 'k', 'v'), ctx), { type: 'simple', value: 'OK' });
+  });
+
+  it('leaves the session serving the requests after it, in the same read and the next', (t) => {
+    t.mock.method(console, 'error', () => {});
+    const ctx = context(new BrokenStore());
+    const session = new Session((request) => executeCommand(request, ctx));
+    const first = session.receive(Buffer.concat([encodeCommand(['SET', 'bug', 'v']), encodeCommand(['SET', 'k', 'v'])]));
+    assert.match(first.bytes!.toString(), /^-INTERNAL_ERROR SET failed inside the server .*\r\n\+OK\r\n$/);
+    assert.equal(first.close, false);
+    assert.equal(session.receive(encodeCommand(['GET', 'k'])).bytes!.toString(), '$1\r\nv\r\n');
+  });
+});
