@@ -31,6 +31,12 @@ describe('client', () => {
     assert.equal((await runClient(['--port', port, 'GET', 'one-shot'])).stdout, 'hello world\n');
   });
 
+  it('shows INFO as its field:value lines', async () => {
+    const result = await runClient(['--port', String(server.port), 'INFO']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^# Server\nstep:01-tcp\n(?:[a-z_0-9]+:.*\n)+$/);
+  });
+
   it('shows errors by their code and exits 1', async () => {
     const result = await runClient(['--port', String(server.port), 'PUT', 'never-created', 'x']);
     assert.equal(result.code, 1);

@@ -1,11 +1,14 @@
 import type { Reply } from '../protocol/reply.ts';
 
 // How the client shows replies to people: plain words, errors by their code,
-// DUMP as a table.
+// DUMP as a table, INFO as its lines.
 
 export function formatReply(reply: Reply, command = ''): string {
   if (command === 'DUMP' && reply.type === 'array' && reply.value !== null) {
     return formatDumpTable(reply.value);
+  }
+  if (command === 'INFO' && reply.type === 'bulk' && reply.value !== null) {
+    return reply.value.toString('utf8').replace(/\r\n/g, '\n').trimEnd(); // field:value lines
   }
   switch (reply.type) {
     case 'simple':
