@@ -7,6 +7,7 @@ import { Connection } from '../client/connection.ts';
 import { describeReply } from '../protocol/reply.ts';
 import { launchStep, type RunningServer } from '../server/launch.ts';
 import { processGone } from '../persistence/process-gone.ts';
+import { TEST_TIMEOUT_MS } from './test-runner.ts';
 
 // Tests that every step with persistence (04, 05, 06) must pass: what was
 // acknowledged survives a restart, and no worker process outlives the server.
@@ -128,9 +129,13 @@ async function assertRestored(
   }
 }
 
+// Each test starts a server twice, loads it and stops it: bounded, more widely
+// than one command's test (test-runner.ts).
+const BOUNDED = { timeout: 2 * TEST_TIMEOUT_MS };
+
 export function persistenceSuite(step: string, args: string[] = []): void {
   describe(`step ${step}: persistence`, () => {
-    it('SIGTERM while clients write, restart on the same data dir: every acknowledged write is back', async () => {
+    it('SIGTERM while clients write, restart on the same data dir: every acknowledged write is back', BOUNDED, async () => {
       const dataDir = tempDataDir();
       const server = await start(step, dataDir, args);
       const load = writers(server, 4);
@@ -142,7 +147,7 @@ export function persistenceSuite(step: string, args: string[] = []): void {
       await assertRestored(step, dataDir, args, load, load.counts());
     });
 
-    it('SIGKILL: no worker process outlives the server', async () => {
+    it('SIGKILL: no worker process outlives the server', BOUNDED, async () => {
       const server = await start(step, tempDataDir(), args);
       const pids = workerPids(server);
       assert.ok(pids.length >= 1 && pids.every((pid) => !processGone(pid)), 'the workers run');
@@ -150,7 +155,7 @@ export function persistenceSuite(step: string, args: string[] = []): void {
       for (const pid of pids) assert.ok(processGone(pid), `worker ${pid} outlived the server`);
     });
 
-    it('--durable: every acknowledged write is back after SIGKILL and restart', async () => {
+    it('--durable: every acknowledged write is back after SIGKILL and restart', BOUNDED, async () => {
       const dataDir = tempDataDir();
       const durable = [...args, '--durable'];
       const server = await start(step, dataDir, durable);
