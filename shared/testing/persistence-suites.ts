@@ -129,13 +129,12 @@ async function assertRestored(
   }
 }
 
-// Each test starts a server twice, loads it and stops it: bounded, more widely
-// than one command's test (test-runner.ts).
-const BOUNDED = { timeout: 2 * TEST_TIMEOUT_MS };
+/** For a test that starts a server more than once: bounded, more widely than one command's test (test-runner.ts). */
+export const BOUNDED_WITH_RESTARTS = { timeout: 2 * TEST_TIMEOUT_MS };
 
 export function persistenceSuite(step: string, args: string[] = []): void {
   describe(`step ${step}: persistence`, () => {
-    it('SIGTERM while clients write, restart on the same data dir: every acknowledged write is back', BOUNDED, async () => {
+    it('SIGTERM while clients write, restart on the same data dir: every acknowledged write is back', BOUNDED_WITH_RESTARTS, async () => {
       const dataDir = tempDataDir();
       const server = await start(step, dataDir, args);
       const load = writers(server, 4);
@@ -147,7 +146,7 @@ export function persistenceSuite(step: string, args: string[] = []): void {
       await assertRestored(step, dataDir, args, load, load.counts());
     });
 
-    it('SIGKILL: no worker process outlives the server', BOUNDED, async () => {
+    it('SIGKILL: no worker process outlives the server', BOUNDED_WITH_RESTARTS, async () => {
       const server = await start(step, tempDataDir(), args);
       const pids = workerPids(server);
       assert.ok(pids.length >= 1 && pids.every((pid) => !processGone(pid)), 'the workers run');
@@ -155,7 +154,7 @@ export function persistenceSuite(step: string, args: string[] = []): void {
       for (const pid of pids) assert.ok(processGone(pid), `worker ${pid} outlived the server`);
     });
 
-    it('--durable: every acknowledged write is back after SIGKILL and restart', BOUNDED, async () => {
+    it('--durable: every acknowledged write is back after SIGKILL and restart', BOUNDED_WITH_RESTARTS, async () => {
       const dataDir = tempDataDir();
       const durable = [...args, '--durable'];
       const server = await start(step, dataDir, durable);
