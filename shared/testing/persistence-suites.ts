@@ -1,19 +1,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Connection } from '../client/connection.ts';
 import { describeReply } from '../protocol/reply.ts';
 import { launchStep, type RunningServer } from '../server/launch.ts';
 import { processGone } from '../persistence/process-gone.ts';
+import { scratchDir } from './scratch-dir.ts';
 import { TEST_TIMEOUT_MS } from './test-runner.ts';
 
 // Tests that every step with persistence (04, 05, 06) must pass: what was
 // acknowledged survives a restart, and no worker process outlives the server.
 //   persistenceSuite('05', ['--workers', '2']);
 
-export const tempDataDir = (): string => mkdtempSync(path.join(tmpdir(), 'kv-data-'));
+/** A fresh data folder, /tmp/kv-data-XXXXXX, removed when this process ends, even after a failure. */
+export const tempDataDir = (): string => scratchDir('kv-data-');
 
 export function start(step: string, dataDir: string, args: string[] = []): Promise<RunningServer> {
   return launchStep(step, { args: ['--quiet', '--data-dir', dataDir, ...args] });
