@@ -41,6 +41,17 @@ export function histogram(latencies: number[], barWidth = 40): string[] {
   });
 }
 
+/**
+ * The middle value (the mean of the two middle ones for an even count): half
+ * the values are at most it, half at least. NaN for no values.
+ */
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 /** `12,345` */
 export function thousands(value: number): string {
   return Math.round(value).toLocaleString('en-US');

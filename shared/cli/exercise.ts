@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { testRunnerArgs } from '../testing/test-runner.ts';
 import { findStep } from './steps.ts';
 
 const [stepName, exercise] = process.argv.slice(2);
@@ -37,6 +38,8 @@ if (!existsSync(file)) {
   console.error(`no exercise '${exercise}' in step ${step.name}; try: npm run exercise -- ${step.number}`);
   process.exit(2);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', file], { stdio: 'inherit' });
+// Bounded (shared/testing/test-runner.ts): a check that hangs fails with a
+// timeout, and the servers it started stop with its process.
+const result = spawnSync(process.execPath, [...testRunnerArgs(), file], { stdio: 'inherit' });
 console.log(result.status === 0 ? `\nexercise ${exercise}: DONE` : `\nexercise ${exercise}: not yet (see the failures above)`);
 process.exit(result.status ?? 1);

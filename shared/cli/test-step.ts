@@ -1,9 +1,11 @@
 // `npm run test:step -- 03`: runs the tests of one step only (the files in
-// steps/03-lock/ whose names end in .test.ts), with node's test runner.
+// steps/03-lock/ whose names end in .test.ts), with node's test runner. Every
+// run ends: a test that hangs fails with a timeout (shared/testing/test-runner.ts).
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { testRunnerArgs } from '../testing/test-runner.ts';
 import { findStep, listSteps } from './steps.ts';
 
 const [name, ...testArgs] = process.argv.slice(2);
@@ -22,7 +24,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...testArgs, ...files],
+  [...testRunnerArgs(), ...testArgs, ...files], // bounded: a hanging test fails, see test-runner.ts
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

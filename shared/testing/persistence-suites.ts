@@ -1,18 +1,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Connection } from '../client/connection.ts';
 import { describeReply } from '../protocol/reply.ts';
 import { launchStep, type RunningServer } from '../server/launch.ts';
 import { processGone } from '../persistence/process-gone.ts';
+import { scratchDir } from './scratch-dir.ts';
+import { TEST_TIMEOUT_MS } from './test-runner.ts';
 
 // Tests that every step with persistence (04, 05, 06) must pass: what was
 // acknowledged survives a restart, and no worker process outlives the server.
 //   persistenceSuite('05', ['--workers', '2']);
 
-export const tempDataDir = (): string => mkdtempSync(path.join(tmpdir(), 'kv-data-'));
+/** A fresh data folder, /tmp/kv-data-XXXXXX, removed when this process ends, even after a failure. */
+export const tempDataDir = (): string => scratchDir('kv-data-');
 
 export function start(step: string, dataDir: string, args: string[] = []): Promise<RunningServer> {
   return launchStep(step, { args: ['--quiet', '--data-dir', dataDir, ...args] });
@@ -128,9 +128,12 @@ async function assertRestored(
   }
 }
 
+/** For a test that starts a server more than once: bounded, more widely than one command's test (test-runner.ts). */
+export const BOUNDED_WITH_RESTARTS = { timeout: 2 * TEST_TIMEOUT_MS };
+
 export function persistenceSuite(step: string, args: string[] = []): void {
   describe(`step ${step}: persistence`, () => {
-    it('SIGTERM while clients write, restart on the same data dir: every acknowledged write is back', async () => {
+    it('SIGTERM while clients write, restart on the same data dir: every acknowledged write is back', BOUNDED_WITH_RESTARTS, async () => {
       const dataDir = tempDataDir();
       const server = await start(step, dataDir, args);
       const load = writers(server, 4);
@@ -142,7 +145,7 @@ export function persistenceSuite(step: string, args: string[] = []): void {
       await assertRestored(step, dataDir, args, load, load.counts());
     });
 
-    it('SIGKILL: no worker process outlives the server', async () => {
+    it('SIGKILL: no worker process outlives the server', BOUNDED_WITH_RESTARTS, async () => {
       const server = await start(step, tempDataDir(), args);
       const pids = workerPids(server);
       assert.ok(pids.length >= 1 && pids.every((pid) => !processGone(pid)), 'the workers run');
@@ -153,7 +156,7 @@ export function persistenceSuite(step: string, args: string[] = []): void {
         .catch(() => assert.fail(`worker ${pids.find((pid) => !processGone(pid))} outlived the server`));
     });
 
-    it('--durable: every acknowledged write is back after SIGKILL and restart', async () => {
+    it('--durable: every acknowledged write is back after SIGKILL and restart', BOUNDED_WITH_RESTARTS, async () => {
       const dataDir = tempDataDir();
       const durable = [...args, '--durable'];
       const server = await start(step, dataDir, durable);

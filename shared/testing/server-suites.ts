@@ -4,11 +4,16 @@ import net from 'node:net';
 import { Connection } from '../client/connection.ts';
 import { describeReply, type Reply } from '../protocol/reply.ts';
 import { launchStep, type RunningServer } from '../server/launch.ts';
+import { TEST_TIMEOUT_MS } from './test-runner.ts';
 
 // Test suites that every step must pass: the commands mean the same thing in
 // every step, and no client can hurt the others. A step's test file calls
 //   commandSuite('03'); hostileInputSuite('03');
 // with the server options it needs.
+//
+// Every test and hook is bounded: against a broken server (one that never
+// answers, or never closes), the test that waits fails by name, it does not hang.
+export const BOUNDED = { timeout: TEST_TIMEOUT_MS };
 
 /** The reply in the one-line form people read: `OK`, `(nil)`, `NOT_FOUND ...`. */
 export async function ask(connection: Connection, ...args: Array<string | Buffer>): Promise<string> {
@@ -20,10 +25,10 @@ export function withServer(step: string, args: string[]): () => RunningServer {
   let server: RunningServer | undefined;
   before(async () => {
     server = await launchStep(step, { args: ['--quiet', ...args] });
-  });
+  }, BOUNDED);
   after(async () => {
     await server?.stop();
-  });
+  }, BOUNDED);
   return () => server!;
 }
 
@@ -33,10 +38,10 @@ export function commandSuite(step: string, args: string[] = []): void {
     let c: Connection;
     before(async () => {
       c = await Connection.open(server().host, server().port);
-    });
-    after(() => c.close());
+    }, BOUNDED);
+    after(() => c.close(), BOUNDED);
 
-    it('POST creates only, PUT updates only, GET reads, DELETE removes', async () => {
+    it('POST creates only, PUT updates only, GET reads, DELETE removes', BOUNDED, async () => {
       assert.equal(await ask(c, 'POST', 'greeting', 'hello world'), 'OK');
       assert.equal(await ask(c, 'GET', 'greeting'), '"hello world"');
       assert.match(await ask(c, 'POST', 'greeting', 'again'), /^ALREADY_EXISTS /);
@@ -48,14 +53,14 @@ export function commandSuite(step: string, args: string[] = []): void {
       assert.equal(await ask(c, 'GET', 'greeting'), '(nil)');
     });
 
-    it('INCR counts from 0 and refuses a non-integer', async () => {
+    it('INCR counts from 0 and refuses a non-integer', BOUNDED, async () => {
       assert.equal(await ask(c, 'INCR', 'counter'), '(integer) 1');
       assert.equal(await ask(c, 'INCR', 'counter'), '(integer) 2');
       assert.equal(await ask(c, 'POST', 'word', 'abc'), 'OK');
       assert.match(await ask(c, 'INCR', 'word'), /^INVALID_VALUE /);
     });
 
-    it('SET with NX and XX, DEL, DBSIZE, PING behave as in Redis', async () => {
+    it('SET with NX and XX, DEL, DBSIZE, PING behave as in Redis', BOUNDED, async () => {
       assert.equal(await ask(c, 'SET', 'nx', '1', 'NX'), 'OK');
       assert.equal(await ask(c, 'SET', 'nx', '2', 'NX'), '(nil)');
       assert.equal(await ask(c, 'SET', 'xx', '1', 'XX'), '(nil)');
@@ -68,7 +73,7 @@ export function commandSuite(step: string, args: string[] = []): void {
       assert.match(await ask(c, 'DBSIZE'), /^\(integer\) \d+$/);
     });
 
-    it('keys and values are binary-safe and may hold spaces and newlines', async () => {
+    it('keys and values are binary-safe and may hold spaces and newlines', BOUNDED, async () => {
       const key = Buffer.from([0, 1, 2, 255, 13, 10, 32]);
       const value = Buffer.from([255, 0, 13, 10, 36, 42, 43]);
       assert.equal(await ask(c, 'POST', key, value), 'OK');
@@ -78,7 +83,7 @@ export function commandSuite(step: string, args: string[] = []): void {
       assert.equal(await ask(c, 'GET', 'empty'), '""');
     });
 
-    it('DUMP returns every entry as key, value pairs', async () => {
+    it('DUMP returns every entry as key, value pairs', BOUNDED, async () => {
       const fresh = await Connection.open(server().host, server().port);
       await fresh.send('POST', 'dump:a', '1');
       const reply = await fresh.send('DUMP');
@@ -90,20 +95,20 @@ export function commandSuite(step: string, args: string[] = []): void {
       await fresh.close();
     });
 
-    it('unknown commands and wrong arity get INVALID_COMMAND and a reason', async () => {
+    it('unknown commands and wrong arity get INVALID_COMMAND and a reason', BOUNDED, async () => {
       assert.match(await ask(c, 'FROB', 'x'), /^INVALID_COMMAND unknown command 'FROB'/);
       assert.match(await ask(c, 'GET'), /^INVALID_COMMAND wrong number of arguments for 'GET' \(usage: GET key\)/);
       assert.match(await ask(c, 'POST', 'k'), /^INVALID_COMMAND wrong number of arguments/);
       assert.match(await ask(c, 'get', 'k', 'extra'), /^INVALID_COMMAND wrong number of arguments/);
     });
 
-    it('answers what redis-cli and redis-benchmark send when they connect', async () => {
+    it('answers what redis-cli and redis-benchmark send when they connect', BOUNDED, async () => {
       assert.equal(await ask(c, 'COMMAND', 'DOCS'), '[]');
       assert.equal(await ask(c, 'CONFIG', 'GET', 'appendonly'), '["appendonly", "no"]');
       assert.match(await ask(c, 'INFO'), /loading:0/);
     });
 
-    it('QUIT replies OK and closes the connection', async () => {
+    it('QUIT replies OK and closes the connection', BOUNDED, async () => {
       const quitter = await Connection.open(server().host, server().port);
       const closed = new Promise<void>((resolve) => {
         quitter.onClose = () => resolve();
@@ -123,7 +128,7 @@ export function hostileInputSuite(step: string, args: string[] = []): void {
     before(async () => {
       witness = await Connection.open(server().host, server().port);
       for (let i = 0; i < 20; i++) assert.equal(await ask(witness, 'POST', `safe:${i}`, `value ${i}`), 'OK');
-    });
+    }, BOUNDED);
 
     /** Sends raw bytes on a fresh socket; resolves with what came back once the server closed it. */
     function sendRaw(bytes: Buffer | string | Array<Buffer | string>): Promise<string> {
@@ -147,32 +152,32 @@ export function hostileInputSuite(step: string, args: string[] = []): void {
       ['a bulk without its CRLF', '*1\r\n$4\r\nPINGxx', /^-PROTOCOL_ERROR bulk string not followed by CRLF/],
       ['a non-bulk element', '*2\r\n+OK\r\n', /^-PROTOCOL_ERROR expected '\$'/],
     ] as const) {
-      it(`closes a connection that sends ${name}, with a clear error`, async () => {
+      it(`closes a connection that sends ${name}, with a clear error`, BOUNDED, async () => {
         assert.match(await sendRaw(bytes), expected);
         assert.equal(await ask(witness, 'PING'), 'PONG');
       });
     }
 
-    it('answers the valid requests sent before a protocol error, then closes', async () => {
+    it('answers the valid requests sent before a protocol error, then closes', BOUNDED, async () => {
       const received = await sendRaw('PING\r\n*1\r\n$4\r\nPING\r\n*?\r\nPING\r\n');
       assert.match(received, /^\+PONG\r\n\+PONG\r\n-PROTOCOL_ERROR /);
     });
 
-    it('closes a connection that sends an endless line', async () => {
+    it('closes a connection that sends an endless line', BOUNDED, async () => {
       // 1 MiB without a newline: past the 64 KiB inline limit.
       const received = await sendRaw(Array.from({ length: 16 }, () => Buffer.alloc(64 * 1024, 'a')));
       assert.match(received, /^-PROTOCOL_ERROR inline command longer than 65536 bytes/);
       assert.equal(await ask(witness, 'PING'), 'PONG');
     });
 
-    it('parses requests sent one byte at a time', async () => {
+    it('parses requests sent one byte at a time', BOUNDED, async () => {
       const bytes = Buffer.from('*3\r\n$4\r\nPOST\r\n$8\r\nbytewise\r\n$3\r\nyes\r\nGET bytewise\r\nQUIT\r\n');
       const pieces = [...bytes].map((byte) => Buffer.from([byte]));
       // Written one per write; even if some coalesce, the server must see one stream.
       assert.equal(await sendRaw(pieces), '+OK\r\n$3\r\nyes\r\n+OK\r\n');
     });
 
-    it('survives clients that vanish mid-request, and stores nothing half-sent', async () => {
+    it('survives clients that vanish mid-request, and stores nothing half-sent', BOUNDED, async () => {
       await Promise.all(
         Array.from({ length: 20 }, (_, i) => new Promise<void>((resolve) => {
           const socket = net.connect(server().port, server().host, () => {
@@ -187,7 +192,7 @@ export function hostileInputSuite(step: string, args: string[] = []): void {
       assert.equal(await ask(witness, 'PING'), 'PONG');
     });
 
-    it('keeps serving through a storm of connections', async () => {
+    it('keeps serving through a storm of connections', BOUNDED, async () => {
       const storm = Array.from({ length: 40 }, async (_, i) => {
         const connection = await Connection.open(server().host, server().port);
         const reply = await ask(connection, 'POST', `storm:${i}`, 'x');
@@ -200,7 +205,7 @@ export function hostileInputSuite(step: string, args: string[] = []): void {
       assert.equal(await ask(witness, 'GET', 'storm:39'), '"x"');
     });
 
-    it('keeps serving others while one client pipelines without reading', async () => {
+    it('keeps serving others while one client pipelines without reading', BOUNDED, async () => {
       const flooder = net.connect(server().port, server().host);
       flooder.on('error', () => {});
       await new Promise<void>((resolve) => flooder.once('connect', () => resolve()));
@@ -211,7 +216,7 @@ export function hostileInputSuite(step: string, args: string[] = []): void {
       flooder.destroy();
     });
 
-    it('lost nothing it acknowledged, whatever the others did', async () => {
+    it('lost nothing it acknowledged, whatever the others did', BOUNDED, async () => {
       const entries = dumpToMap(await witness.send('DUMP'));
       for (let i = 0; i < 20; i++) assert.equal(entries.get(`safe:${i}`), `value ${i}`);
       assert.equal(entries.get('bytewise'), 'yes');

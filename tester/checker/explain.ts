@@ -65,8 +65,22 @@ function reason(violation: Violation, state: KeyState): [string, string] {
       'had already succeeded, so two clients each believe they created it.'];
   }
   if (op.kind === 'incr' && outcome.kind === 'integer') {
-    return ['lost update', `it returned ${outcome.value}, but after the operations before it the key was ${shown}: ` +
-      'two increments read the same old value, and one of them was lost.'];
+    // It returned n, so it read n - 1 (or an absent key, for 1). Name the
+    // operation that had left the key as it was instead, as the timeline shows it.
+    const seen = outcome.value === 1 ? 'as if the key were absent (or 0)' : `as if the key held "${outcome.value - 1}"`;
+    const writer = lastChange(violation);
+    if (writer === undefined) {
+      return ['lost update', `it returned ${outcome.value}, ${seen}, but the key was ${shown}.`];
+    }
+    const by = `client ${writer.client}'s ${describeOperation(writer.op)} -> ${describeOutcome(writer.outcome)}`;
+    if (writer.op.kind === 'incr' && writer.outcome.kind === 'integer' && writer.outcome.value === outcome.value) {
+      return ['lost update', `it returned ${outcome.value}, but ${by} had already returned ${outcome.value}: ` +
+        'two increments read the same old value, and one of them was lost.'];
+    }
+    const when = writer.returnedAt < stuck.invokedAt ? ', answered before this INCR was sent' : '';
+    return ['lost update', `it returned ${outcome.value}, ${seen}, but the key ` +
+      `${state === null ? 'was absent' : `held ${shown}`}, left by ${by}${when}: the increment worked on an ` +
+      'older value, and its result overwrote that write, which was lost.'];
   }
   if (op.kind === 'delete' && outcome.kind === 'ok' && state === null) {
     return ['double delete', 'it deleted the key, but the key was already absent: another delete had ' +
@@ -88,6 +102,19 @@ function changedAfterLastHeld(violation: Violation, value: string | null): Timed
     if (after === undefined) return undefined;
     if (state === value && after !== value) changer = entry;
     if (after === value) changer = undefined;
+    state = after;
+  }
+  return changer;
+}
+
+/** In the longest consistent order, the last operation that changed the key (it left the key as it is). */
+function lastChange(violation: Violation): TimedOperation | undefined {
+  let state: KeyState = null; // every run starts on fresh keys
+  let changer: TimedOperation | undefined;
+  for (const entry of violation.explained) {
+    const after = step(state, entry.op, entry.outcome);
+    if (after === undefined) return undefined;
+    if (after !== state) changer = entry;
     state = after;
   }
   return changer;

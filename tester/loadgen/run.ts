@@ -16,6 +16,7 @@ import { parseOptions } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
 import { launchStep, type RunningServer } from '../../shared/server/launch.ts';
 import { ProcessTreeMonitor } from '../proc-stats.ts';
+import { median } from '../stats.ts';
 
 const { values: options } = parseOptions({
   step: {
@@ -143,10 +144,7 @@ for (const row of rows) console.log(line(row));
 if (options.runs > 1) {
   // This machine's speed drifts from second to second: a median over the
   // runs says more than any one run. Against step 01 when it was measured.
-  const medianOps = (name: string) => {
-    const values = rows.filter((row) => row[0] === name).map((row) => Number(row[2])).sort((a, b) => a - b);
-    return values[Math.floor(values.length / 2)]!;
-  };
+  const medianOps = (name: string) => median(rows.filter((row) => row[0] === name).map((row) => Number(row[2])));
   const reference = targets.find((target) => target.name === 'step 01');
   console.log(`median of ${options.runs} runs:`);
   for (const target of targets) {

@@ -128,3 +128,25 @@ test('tester checker: out of time is unknown, never linearizable', () => {
   assert.equal(result.verdict, 'unknown');
   assert.match((result.keys[0] as { reason: string }).reason, /time limit/);
 });
+
+test('tester checker: an INCR that overwrote a POST is explained by that POST, not as two increments', () => {
+  // 1 [POST k "30017"]
+  // 2                   [INCR k -> 1]   (it worked on the key as if absent: the POST was overwritten)
+  const history = [op(1, 'create', '30017', OK, 0, 1), op(2, 'incr', undefined, int(1), 2, 3)];
+  const result = check(history);
+  if (result.keys[0]!.verdict !== 'violation') assert.fail('expected a violation');
+  const explanation = explainViolation('k', result.keys[0]!.violation, 0);
+  assert.equal(explanation.kind, 'lost update');
+  assert.doesNotMatch(explanation.text, /two increments/);
+  assert.match(explanation.text, /client 1's POST k "30017" -> OK/);
+  assert.match(explanation.text, /as if the key were absent/);
+  assert.match(explanation.timeline, /POST k "30017" -> OK/);
+});
+
+test('tester checker: two INCRs that return the same number are explained as two increments of one old value', () => {
+  const history = [op(1, 'incr', undefined, int(1), 0, 5), op(2, 'incr', undefined, int(1), 1, 6)];
+  const result = check(history);
+  if (result.keys[0]!.verdict !== 'violation') assert.fail('expected a violation');
+  const explanation = explainViolation('k', result.keys[0]!.violation, 0);
+  assert.match(explanation.text, /client \d's INCR k -> 1 had already returned 1: two increments read the same old value/);
+});

@@ -2,12 +2,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../../shared/client/connection.ts';
-import { ask, withServer } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, ask, withServer } from '../../../shared/testing/server-suites.ts';
 
 describe('exercise 01/append', () => {
   const server = withServer('01', []);
 
-  it('APPEND creates, appends, and replies the new length as an integer', async () => {
+  it('APPEND creates, appends, and replies the new length as an integer', BOUNDED, async () => {
     const c = await Connection.open(server().host, server().port);
     assert.equal(await ask(c, 'APPEND', 'log', 'hello'), '(integer) 5');
     assert.equal(await ask(c, 'APPEND', 'log', ' world'), '(integer) 11');

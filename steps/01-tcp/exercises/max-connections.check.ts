@@ -2,12 +2,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../../shared/client/connection.ts';
-import { ask, withServer } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, ask, withServer } from '../../../shared/testing/server-suites.ts';
 
 describe('exercise 01/max-connections', () => {
   const server = withServer('01', ['--max-connections', '2']);
 
-  it('serves two clients, turns the third away with BUSY, and serves again once one leaves', async () => {
+  it('serves two clients, turns the third away with BUSY, and serves again once one leaves', BOUNDED, async () => {
     const first = await Connection.open(server().host, server().port);
     const second = await Connection.open(server().host, server().port);
     assert.equal(await ask(first, 'PING'), 'PONG');

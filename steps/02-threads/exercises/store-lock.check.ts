@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../../../shared/client/connection.ts';
-import { withServer } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, withServer } from '../../../shared/testing/server-suites.ts';
 import {
   closeClients, dumpAndSize, info, openClients, postRound,
 } from '../../../shared/testing/contention.ts';
@@ -12,10 +12,10 @@ describe('exercise 02/store-lock', () => {
   let clients: Connection[];
   before(async () => {
     clients = await openClients(server().host, server().port, 8);
-  });
-  after(() => closeClients(clients));
+  }, BOUNDED);
+  after(() => closeClients(clients), BOUNDED);
 
-  it('the table stays sound: 8 clients x 200 keys of their own, all there, store_problems 0', async () => {
+  it('the table stays sound: 8 clients x 200 keys of their own, all there, store_problems 0', BOUNDED, async () => {
     for (let round = 0; round < 3; round++) {
       await Promise.all(clients.map((c, i) =>
         c.pipeline(Array.from({ length: 200 }, (_, k) => ['POST', `own:${round}:c${i}:k${k}`, `c${i}`]))));
@@ -28,7 +28,7 @@ describe('exercise 02/store-lock', () => {
     }
   });
 
-  it('and yet a fresh key is still created twice: the check and the act are two calls', async () => {
+  it('and yet a fresh key is still created twice: the check and the act are two calls', BOUNDED, async () => {
     let doubled = 0;
     for (let r = 0; r < 20; r++) if ((await postRound(clients, `dc:${r}`)) > 1) doubled++;
     assert.ok(doubled >= 1, 'no double create in 20 rounds: is the lock around the whole command?');

@@ -1,13 +1,13 @@
 // Hold the lock only around the store: WORK (and --work-ms) run outside it, so others are not stalled.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ask, withServer } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, ask, withServer } from '../../../shared/testing/server-suites.ts';
 import { closeClients, openClients, postRound } from '../../../shared/testing/contention.ts';
 
 describe('exercise 03/lock-less', () => {
   const server = withServer('03', []);
 
-  it('PING and GET on another connection keep answering while WORK 1500 runs (mutex)', async () => {
+  it('PING and GET on another connection keep answering while WORK 1500 runs (mutex)', BOUNDED, async () => {
     const [busy, other] = await openClients(server().host, server().port, 2);
     let workDone = false;
     const work = busy!.send('WORK', '1500').then(() => (workDone = true));
@@ -23,7 +23,7 @@ describe('exercise 03/lock-less', () => {
     await closeClients([busy!, other!]);
   });
 
-  it('and the store commands still hold the lock: exactly one of 8 clients creates a fresh key', async () => {
+  it('and the store commands still hold the lock: exactly one of 8 clients creates a fresh key', BOUNDED, async () => {
     const clients = await openClients(server().host, server().port, 8);
     for (let r = 0; r < 20; r++) assert.equal(await postRound(clients, `dc:${r}`), 1);
     await closeClients(clients);

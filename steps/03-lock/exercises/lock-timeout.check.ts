@@ -1,14 +1,14 @@
 // --lock-timeout-ms N: a command that cannot get the lock within N ms gets -BUSY instead of waiting.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ask, withServer } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, ask, withServer } from '../../../shared/testing/server-suites.ts';
 import { closeClients, openClients } from '../../../shared/testing/contention.ts';
 
 describe('exercise 03/lock-timeout', () => {
   // A 1.5 s race window: a POST of a fresh key holds the lock that long.
   const server = withServer('03', ['--lock-timeout-ms', '200', '--race-window-ms', '1500']);
 
-  it('while a slow POST holds the mutex, a GET elsewhere gets BUSY; afterwards GET works', async () => {
+  it('while a slow POST holds the mutex, a GET elsewhere gets BUSY; afterwards GET works', BOUNDED, async () => {
     const [busy, other] = await openClients(server().host, server().port, 2);
     let workDone = false;
     const work = busy!.send('POST', 'slow', 'x').then(() => (workDone = true));

@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../../../shared/client/connection.ts';
-import { withServer } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, withServer } from '../../../shared/testing/server-suites.ts';
 import {
   closeClients, incrRound, info, openClients, postRound,
 } from '../../../shared/testing/contention.ts';
@@ -12,18 +12,18 @@ describe('exercise 03/spin-lock', () => {
   let clients: Connection[];
   before(async () => {
     clients = await openClients(server().host, server().port, 8);
-  });
-  after(() => closeClients(clients));
+  }, BOUNDED);
+  after(() => closeClients(clients), BOUNDED);
 
-  it('INFO says lock:spin', async () => {
+  it('INFO says lock:spin', BOUNDED, async () => {
     assert.equal((await info(clients[0]!)).get('lock'), 'spin');
   });
 
-  it('exactly one of 8 clients creates a fresh key, in each of 30 rounds', async () => {
+  it('exactly one of 8 clients creates a fresh key, in each of 30 rounds', BOUNDED, async () => {
     for (let r = 0; r < 30; r++) assert.equal(await postRound(clients, `dc:${r}`), 1, `round ${r + 1}`);
   });
 
-  it('no lost update: 8 clients x 5 INCRs end at exactly 40, in each of 5 rounds', async () => {
+  it('no lost update: 8 clients x 5 INCRs end at exactly 40, in each of 5 rounds', BOUNDED, async () => {
     for (let r = 0; r < 5; r++) {
       assert.deepEqual(await incrRound(clients, `lu:${r}`, 5), { acknowledged: 40, final: 40 });
     }

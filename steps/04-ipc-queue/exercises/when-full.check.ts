@@ -2,11 +2,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../../shared/client/connection.ts';
-import { ask } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, ask } from '../../../shared/testing/server-suites.ts';
 import { start, tempDataDir } from '../../../shared/testing/persistence-suites.ts';
 
 describe('exercise 04/when-full', () => {
-  it('refuses writes with BUSY while the queue is full, and a refused write leaves no trace', async () => {
+  it('refuses writes with BUSY while the queue is full, and a refused write leaves no trace', BOUNDED, async () => {
     const server = await start('04', tempDataDir(), ['--when-full', 'refuse', '--queue-capacity', '1', '--task-cpu-ms', '50']);
     try {
       const clients = await Promise.all(Array.from({ length: 6 }, () => Connection.open(server.host, server.port)));

@@ -2,13 +2,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../../shared/client/connection.ts';
-import { ask, withServer } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, ask, withServer } from '../../../shared/testing/server-suites.ts';
 import { tempDataDir } from '../../../shared/testing/persistence-suites.ts';
 
 describe('exercise 06/dump-on-pool', () => {
   const server = withServer('06', ['--data-dir', tempDataDir()]);
 
-  it('DUMP is answered by a pool thread (INFO counts one pool job), with every entry', async () => {
+  it('DUMP is answered by a pool thread (INFO counts one pool job), with every entry', BOUNDED, async () => {
     const c = await Connection.open(server().host, server().port);
     for (let i = 0; i < 5; i++) assert.equal(await ask(c, 'SET', `k${i}`, `v${i}`), 'OK');
     const reply = await c.send('DUMP');
