@@ -60,8 +60,9 @@ test('figures: a quote inside a longer number, a second number in the link, or a
   assert.match(problems('[14 MB](figures.md#thread-costs)')[0]!, /figure "thread-costs", which docs\/figures.md does not have/);
 });
 
-test('figures: links elsewhere are not quotes', () => {
+test('figures: links elsewhere, and links to a figure with no number, are not quotes', () => {
   assert.deepEqual(problems('see [step 02](../steps/02-threads/README.md#what-to-observe), 14 MB'), []);
+  assert.deepEqual(problems('from the [figures page](figures.md#thread-cost)'), []);
 });
 
 test('figures: two significant digits, and ranges', () => {

@@ -4,7 +4,8 @@
 // catalog (shared/figures/catalog.ts) and saves the results in
 // docs/figures.json; this module writes docs/figures.md from that file, and
 // checks the prose against it. Prose quotes a figure as a link to its section
-// whose text holds the figure's quote exactly, and no other number:
+// whose text holds the figure's quote exactly, and no other number (a link
+// with no number at all is a reference, and only its figure must exist):
 //
 //   carries [about 130,000](../../docs/figures.md#persister-path) writes a second
 //
@@ -222,6 +223,7 @@ export function checkQuotesIn(file: string, text: string, data: FiguresData): Qu
       problems.push({ file, line, message: `"${shown}" links to figure "${name}", which ${PAGE_FILE} does not have` });
       continue;
     }
+    if (!/\d/.test(shown)) continue; // a reference to the figure ("see the figures page"), not a quote
     const quotes = [...new Set(figure.values.map((v) => v.quote))];
     const found = quotes.filter((q) => findQuote(shown, q) >= 0);
     // The longest quote found (a quote "14 MB" inside "about 14 MB"), and then nothing numeric left over.
