@@ -106,6 +106,8 @@ export function describeRuns(xs: number[], unit = ''): string {
 
 /** docs/figures.md, written from `data` (nothing else goes into it). */
 export function renderPage(data: FiguresData): string {
+  const first = data.figures[0];
+  const example = { name: first?.name ?? 'NAME', quote: first?.values[0]?.quote ?? 'QUOTE' };
   const out: string[] = [
     '# Figures',
     '',
@@ -135,8 +137,9 @@ export function renderPage(data: FiguresData): string {
     '',
     '**Quoting a figure.** Prose quotes a figure as a link to its section here,',
     'with the quote column\'s text exactly and no other number in the link, for',
-    'example `[about 14 MB](../../docs/figures.md#thread-cost)`, also in code',
-    'comments. `npm test` checks every such link against this page',
+    `example \`[about ${example.quote}](../../docs/figures.md#${example.name})\``,
+    "from a step's README, also in code comments. `npm test` checks every such",
+    'link against this page',
     '(`docs/figures.test.ts`; it measures nothing): after a new measurement',
     'changes a quote, the test names every sentence that still quotes the old one.',
     '',
