@@ -5,7 +5,7 @@
 // run them (`command`, shown on the page) and, to save npm's and npx's start,
 // as `node --import tsx FILE ARGS` (`program`), which is what those scripts run.
 // Each run's output is read by `read`, which returns the figures it found and
-// the lines it found them in; `summarize` turns every round's figures into
+// the lines it found them in; `summarize` turns every repeat's figures into
 // the values the page shows.
 
 import {
@@ -32,11 +32,12 @@ export interface FigureDefinition {
   name: string;
   title: string;
   about: string;
-  rounds: number;
+  /** How many times each variant runs, the variants in turn: A, B, A, B... */
+  repeats: number;
   /** Longest one run of a variant may take before it is stopped and the figure fails. */
   timeoutMs: number;
   variants: Variant[];
-  /** runs[variant label] = the figures of each round, in order. */
+  /** runs[variant label] = the figures of each repeat, in order. */
   summarize(runs: Record<string, Array<Record<string, number>>>): FigureValue[];
 }
 
@@ -64,7 +65,7 @@ function grabAll(output: string, parts: Array<[RegExp, string[]]>): Reading {
 const of = (runs: Record<string, Array<Record<string, number>>>, variant: string, figure: string) =>
   runs[variant]!.map((r) => r[figure]!);
 
-/** Per round, variant `a`'s figure over variant `b`'s (runs taken in turn, so under the same load). */
+/** Per repeat, variant `a`'s figure over variant `b`'s (runs taken in turn, so under the same load). */
 const ratios = (runs: Record<string, Array<Record<string, number>>>, a: string, b: string, figure: string) =>
   of(runs, a, figure).map((x, i) => x / of(runs, b, figure)[i]!);
 
@@ -107,7 +108,7 @@ export const CATALOG: FigureDefinition[] = [
     about: 'Writes per second from `submit()` to a worker process\'s log, without network or ' +
       'threads (batches of up to 1,000 tasks per IPC message; `--durable`: one fsync per batch). ' +
       'It is far faster than any server step in front of it.',
-    rounds: 3,
+    repeats: 3,
     timeoutMs: 60_000,
     variants: [
       persister('1 worker process', []),
@@ -125,8 +126,8 @@ export const CATALOG: FigureDefinition[] = [
     title: '1 worker process against 2, on CPU-heavy tasks',
     about: 'The persistence path alone, each task costing 2 ms of CPU in its worker process: ' +
       'the ceiling is 500 writes/s per worker. The speedup is the 2 workers\' rate over the ' +
-      '1 worker\'s in the same round; on a busy machine the second worker finds no free core.',
-    rounds: 3,
+      '1 worker\'s measured just before it; on a busy machine the second worker finds no free core.',
+    repeats: 3,
     timeoutMs: 60_000,
     variants: [
       persister('1 worker process', ['--task-cpu-ms', '2', '--writes', '2000', '--workers', '1', '--capacity', '100']),
@@ -137,7 +138,7 @@ export const CATALOG: FigureDefinition[] = [
       return [
         rate('1 worker, writes/s', of(runs, '1 worker process', 'writes/s')),
         rate('2 workers, writes/s', of(runs, '2 worker processes', 'writes/s')),
-        { label: 'speedup of the 2nd worker (per round)', quote: twoDigits(median(speedup)),
+        { label: 'speedup of the 2nd worker (per repeat)', quote: twoDigits(median(speedup)),
           measured: describeRuns(speedup.map((x) => Number(x.toFixed(2)))) },
       ];
     },
@@ -148,7 +149,7 @@ export const CATALOG: FigureDefinition[] = [
     about: 'The tester\'s `load` scenario (10 clients, one request in flight each) against the ' +
       'one-thread server of step 01, which shares the two cores with it. Read the ops/s together ' +
       'with the server\'s CPU: well under 100% of a core, the client is the limit; near it, both are.',
-    rounds: 3,
+    repeats: 3,
     timeoutMs: 60_000,
     variants: [{
       ...tester('step 01, load, 3 s', ['--step', '01', '--scenario', 'load', '--duration', '3']),
@@ -169,7 +170,7 @@ export const CATALOG: FigureDefinition[] = [
       'window between check and act, 20 rounds; with no window (`KV_RACE_WINDOW_MS=0`), 50 rounds. ' +
       'Each round has 8 clients POST one fresh key and INCR one counter 5 times each (40 INCRs). ' +
       'The quotes are the lowest and highest of the runs.',
-    rounds: 3,
+    repeats: 3,
     timeoutMs: 90_000,
     variants: [
       contention('window 1 ms (default), 20 rounds', []),
@@ -196,7 +197,7 @@ export const CATALOG: FigureDefinition[] = [
     about: 'Step 02, 50 connections opened one after another: the time from connect to the first ' +
       'PONG (the connection\'s Worker must start and load the course\'s code, from a bundle, first) ' +
       'and the server\'s resident memory per connection. Steps 03-05 start the same thread.',
-    rounds: 3,
+    repeats: 3,
     timeoutMs: 90_000,
     variants: [{
       label: 'step 02, 50 connections',
@@ -222,7 +223,7 @@ export const CATALOG: FigureDefinition[] = [
     title: 'What a bare Worker costs',
     about: 'A `worker_threads` Worker running a one-line program, before any code of ours: the ' +
       'floor under the connection thread\'s cost ([thread-cost](#thread-cost)).',
-    rounds: 3,
+    repeats: 3,
     timeoutMs: 60_000,
     variants: [{
       label: '20 bare Workers',

@@ -7,7 +7,7 @@
 //   npm run figures -- --list              the figures' names
 //   npm run figures -- --render            rewrite the page from the JSON only
 //
-// Each figure's variants run in turn, round after round (A, B, A, B...), so
+// Each figure's variants run in turn, A, B, A, B..., so
 // that figures compared with each other share the machine's load. Each run is
 // bounded in time (the figure's `timeoutMs`): one that overruns is stopped and
 // the figure fails, with nothing written for it.
@@ -68,10 +68,10 @@ async function measure(definition: FigureDefinition): Promise<FigureRecord> {
   const started = Date.now();
   const runs: Record<string, Array<Record<string, number>>> = {};
   let sample: string[] = [];
-  for (let round = 1; round <= definition.rounds; round++) {
+  for (let repeat = 1; repeat <= definition.repeats; repeat++) {
     const lines: string[] = [];
     for (const variant of definition.variants) {
-      process.stdout.write(`${definition.name}: round ${round} of ${definition.rounds}, ${variant.label}... `);
+      process.stdout.write(`${definition.name}: ${variant.label}, run ${repeat} of ${definition.repeats}... `);
       const reading = variant.read(await run(variant, definition.timeoutMs));
       console.log(Object.entries(reading.figures).map(([k, v]) => `${k} ${v}`).join(', '));
       (runs[variant.label] ??= []).push(reading.figures);
@@ -83,7 +83,7 @@ async function measure(definition: FigureDefinition): Promise<FigureRecord> {
     name: definition.name,
     title: definition.title,
     about: definition.about,
-    rounds: definition.rounds,
+    repeats: definition.repeats,
     commands: definition.variants.map((v) => ({ label: v.label, command: v.command })),
     values: definition.summarize(runs),
     sample,

@@ -16,7 +16,7 @@ const data: FiguresData = {
     name: 'thread-cost',
     title: 'What a connection thread costs',
     about: 'Made up for this test.',
-    rounds: 3,
+    repeats: 3,
     commands: [{ label: 'step 02', command: 'npx tsx shared/bench/connection-threads.ts --step 02' }],
     values: [
       { label: 'memory per connection', quote: '14 MB', measured: 'median 13.9 of 3 runs' },

@@ -47,10 +47,11 @@ export interface FigureRecord {
   name: string;
   title: string;
   about: string;
-  rounds: number;
+  /** How many times each command ran, the commands in turn. */
+  repeats: number;
   commands: FigureCommand[];
   values: FigureValue[];
-  /** The output lines the values were read from, from the last round. */
+  /** The output lines the values were read from, from the last repeat. */
   sample: string[];
   date: string;
   seconds: number;
@@ -124,9 +125,10 @@ export function renderPage(data: FiguresData): string {
     'npm run figures -- --only thread-cost',
     '```',
     '',
-    'It runs each command below (its rounds interleaved, so that figures compared',
-    'with each other were measured under the same load), reads the figures from',
-    'their output, and writes `docs/figures.json` and this page. Measuring all of',
+    'It runs each command below several times, in turn with the other commands of',
+    'its figure (A, B, A, B..., so that figures compared with each other were',
+    'measured under the same load), reads the figures from their output, and',
+    'writes `docs/figures.json` and this page. Measuring all of',
     `the figures below took ${data.figures.reduce((sum, f) => sum + f.seconds, 0).toFixed(0)} s.`,
     '',
     '**These figures were measured on a shared machine**: two cores, with other',
@@ -159,9 +161,9 @@ export function renderPage(data: FiguresData): string {
       '| --- | --- | --- |',
       ...figure.values.map((v) => `| ${v.label} | ${v.quote} | ${v.measured} |`),
       '',
-      figure.commands.length > 1 && figure.rounds > 1
-        ? `The commands, run in turn, ${figure.rounds} rounds:`
-        : `The command${figure.commands.length > 1 ? 's' : ''}, ${plural(figure.rounds, 'run')}:`,
+      figure.commands.length > 1
+        ? `The commands, run in turn, ${plural(figure.repeats, 'time')} each:`
+        : `The command, run ${plural(figure.repeats, 'time')}:`,
       '',
       '<!-- docs-check: skip -->',
       '',
@@ -171,7 +173,7 @@ export function renderPage(data: FiguresData): string {
       '',
       `Measured ${figure.date.replace('T', ' ').slice(0, 16)} UTC in ${figure.seconds.toFixed(0)} s, on`,
       `${m.cores} cores (${m.cpu}), Node ${m.node}, load average ${m.loadBefore.toFixed(1)} before and`,
-      `${m.loadAfter.toFixed(1)} after. What the values were read from, in the last round:`,
+      `${m.loadAfter.toFixed(1)} after. What the values were read from, in the last run:`,
       '',
       '```text',
       ...figure.sample,
