@@ -4,7 +4,7 @@
 // `npm run bench -- --duration 10 --pipeline 16 --load-clients 20`.
 //
 // The load client is Node on the same cores as the server: against step 01
-// it reached [about 41,000](docs/figures.md#node-load-client) requests/s.
+// it reached [about 30,000](docs/figures.md#node-load-client-ops) requests/s.
 // For more, see redis-benchmark in tester/README.md.
 
 import { existsSync } from 'node:fs';

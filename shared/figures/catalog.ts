@@ -69,8 +69,8 @@ const of = (runs: Record<string, Array<Record<string, number>>>, variant: string
 const ratios = (runs: Record<string, Array<Record<string, number>>>, a: string, b: string, figure: string) =>
   of(runs, a, figure).map((x, i) => x / of(runs, b, figure)[i]!);
 
-const rate = (label: string, xs: number[], unit = ''): FigureValue =>
-  ({ label, quote: `${twoDigits(median(xs))}${unit}`, measured: describeRuns(xs) });
+const rate = (id: string, label: string, xs: number[], unit = ''): FigureValue =>
+  ({ id, label, quote: `${twoDigits(median(xs))}${unit}`, measured: describeRuns(xs) });
 
 const PERSISTER = 'shared/persistence/bench-persister.ts';
 const persisterLine = /: (\d+) writes\/s, (\d+) IPC messages/;
@@ -116,9 +116,9 @@ export const CATALOG: FigureDefinition[] = [
       persister('1 worker process, durable', ['--durable', '--writes', '50000']),
     ],
     summarize: (runs) => [
-      rate('1 worker, writes/s', of(runs, '1 worker process', 'writes/s')),
-      rate('2 workers, writes/s', of(runs, '2 worker processes', 'writes/s')),
-      rate('1 worker, durable, writes/s', of(runs, '1 worker process, durable', 'writes/s')),
+      rate('1-worker', '1 worker, writes/s', of(runs, '1 worker process', 'writes/s')),
+      rate('2-workers', '2 workers, writes/s', of(runs, '2 worker processes', 'writes/s')),
+      rate('durable', '1 worker, durable, writes/s', of(runs, '1 worker process, durable', 'writes/s')),
     ],
   },
   {
@@ -136,9 +136,9 @@ export const CATALOG: FigureDefinition[] = [
     summarize: (runs) => {
       const speedup = ratios(runs, '2 worker processes', '1 worker process', 'writes/s');
       return [
-        rate('1 worker, writes/s', of(runs, '1 worker process', 'writes/s')),
-        rate('2 workers, writes/s', of(runs, '2 worker processes', 'writes/s')),
-        { label: 'speedup of the 2nd worker (per repeat)', quote: twoDigits(median(speedup)),
+        rate('1-worker', '1 worker, writes/s', of(runs, '1 worker process', 'writes/s')),
+        rate('2-workers', '2 workers, writes/s', of(runs, '2 worker processes', 'writes/s')),
+        { id: 'speedup', label: 'speedup of the 2nd worker (per repeat)', quote: twoDigits(median(speedup)),
           measured: describeRuns(speedup.map((x) => Number(x.toFixed(2)))) },
       ];
     },
@@ -159,8 +159,8 @@ export const CATALOG: FigureDefinition[] = [
       ]),
     }],
     summarize: (runs) => [
-      rate('ops/s', of(runs, 'step 01, load, 3 s', 'ops/s')),
-      rate('server CPU, % of one core', of(runs, 'step 01, load, 3 s', 'cpu%'), '%'),
+      rate('ops', 'ops/s', of(runs, 'step 01, load, 3 s', 'ops/s')),
+      rate('cpu', 'server CPU, % of one core', of(runs, 'step 01, load, 3 s', 'cpu%'), '%'),
     ],
   },
   {
@@ -178,11 +178,12 @@ export const CATALOG: FigureDefinition[] = [
     ],
     summarize: (runs) => {
       const values: FigureValue[] = [];
-      for (const [variant, short] of [['window 1 ms (default), 20 rounds', 'window 1 ms'], ['window 0, 50 rounds', 'window 0']] as const) {
+      const windows = [['window 1 ms (default), 20 rounds', 'window 1 ms', 'w1'], ['window 0, 50 rounds', 'window 0', 'w0']] as const;
+      for (const [variant, short, id] of windows) {
         const rounds = of(runs, variant, 'rounds')[0]!;
         const row = (label: string, figure: string) => {
           const xs = of(runs, variant, figure);
-          values.push({ label: `${short}: ${label}`, quote: range(xs), measured: `runs: ${xs.join(', ')}` });
+          values.push({ id: `${id}-${figure}`, label: `${short}: ${label}`, quote: range(xs), measured: `runs: ${xs.join(', ')}` });
         };
         row(`rounds with a double create, of ${rounds}`, 'double');
         row(`rounds with lost INCRs, of ${rounds}`, 'lossy');
@@ -211,9 +212,9 @@ export const CATALOG: FigureDefinition[] = [
     summarize: (runs) => {
       const mb = of(runs, 'step 02, 50 connections', 'mb');
       return [
-        rate('connect to first reply, median', of(runs, 'step 02, 50 connections', 'ms'), ' ms'),
-        rate('memory per connection', mb, ' MB'),
-        { label: '200 connections, memory on top of the server\'s', quote: `${twoDigits(200 * median(mb) / 1024)} GB`,
+        rate('start', 'connect to first reply, median', of(runs, 'step 02, 50 connections', 'ms'), ' ms'),
+        rate('memory', 'memory per connection', mb, ' MB'),
+        { id: 'memory-200', label: '200 connections, memory on top of the server\'s', quote: `${twoDigits(200 * median(mb) / 1024)} GB`,
           measured: `200 x ${median(mb)} MB` },
       ];
     },
@@ -235,8 +236,8 @@ export const CATALOG: FigureDefinition[] = [
       ]),
     }],
     summarize: (runs) => [
-      rate('start to first message, median', of(runs, '20 bare Workers', 'ms'), ' ms'),
-      rate('memory per thread', of(runs, '20 bare Workers', 'mb'), ' MB'),
+      rate('start', 'start to first message, median', of(runs, '20 bare Workers', 'ms'), ' ms'),
+      rate('memory', 'memory per thread', of(runs, '20 bare Workers', 'mb'), ' MB'),
     ],
   },
 ];

@@ -7,26 +7,31 @@
 //   npm run figures -- --list              the figures' names
 //   npm run figures -- --render            rewrite the page from the JSON only
 //
+// After measuring, every link in the prose that quoted a value's old quote is
+// rewritten to quote the new one (unless --keep-prose), and listed: what the
+// sentence says about the figure may have to change with it.
 // Each figure's variants run in turn, A, B, A, B..., so
 // that figures compared with each other share the machine's load. Each run is
 // bounded in time (the figure's `timeoutMs`): one that overruns is stopped and
 // the figure fails, with nothing written for it.
 
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseOptions } from '../cli/options.ts';
 import { ROOT } from '../cli/steps.ts';
 import { CATALOG, type FigureDefinition, type Variant } from './catalog.ts';
 import {
-  DATA_FILE, PAGE_FILE, loadFigures, renderPage, serializeFigures, type FigureRecord, type FiguresData,
+  DATA_FILE, PAGE_FILE, checkFigureQuotes, loadFigures, quotingFiles, renderPage, serializeFigures, updateQuotesIn,
+  type FigureRecord, type FiguresData, type QuoteChange,
 } from './page.ts';
 
 const { values: options } = parseOptions({
   only: { type: 'string', default: '', help: 'measure this figure only (comma-separated names)' },
   list: { type: 'boolean', default: false, help: 'list the figures and exit' },
   render: { type: 'boolean', default: false, help: 'measure nothing: rewrite the page from the JSON' },
+  keepProse: { type: 'boolean', default: false, help: 'do not rewrite the quotes in the prose' },
 } as const, 'npm run figures -- [options]');
 
 if (options.list) {
@@ -43,6 +48,7 @@ if (unknown.length > 0) {
 }
 
 const data = loadFigures();
+const before = structuredClone(data);
 let failed = 0;
 if (!options.render) {
   const started = Date.now();
@@ -61,7 +67,27 @@ if (!options.render) {
 }
 save(data);
 console.log(`wrote ${DATA_FILE} and ${PAGE_FILE}`);
-process.exit(failed > 0 ? 1 : 0);
+if (!options.keepProse) updateProse(before, data);
+const { problems } = checkFigureQuotes();
+for (const p of problems) console.log(`  ${p.file}:${p.line}: ${p.message}`);
+if (problems.length > 0) console.log(`${problems.length} quotes in the prose differ from the page: fix them by hand`);
+process.exit(failed > 0 || problems.length > 0 ? 1 : 0);
+
+/** Rewrites the prose's quotes of every value whose quote changed, and lists them. */
+function updateProse(old: FiguresData, now: FiguresData): void {
+  const changes: QuoteChange[] = [];
+  for (const file of quotingFiles()) {
+    const full = path.join(ROOT, file);
+    const text = readFileSync(full, 'utf8');
+    const updated = updateQuotesIn(file, text, old, now);
+    if (updated.changes.length === 0) continue;
+    writeFileSync(full, updated.text);
+    changes.push(...updated.changes);
+  }
+  if (changes.length === 0) return;
+  console.log(`rewrote ${changes.length} quotes in the prose; read these sentences again:`);
+  for (const c of changes) console.log(`  ${c.file}:${c.line}: "${c.from}" -> "${c.to}"`);
+}
 
 async function measure(definition: FigureDefinition): Promise<FigureRecord> {
   const loadBefore = loadavg()[0]!;

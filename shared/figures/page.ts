@@ -31,6 +31,8 @@ export interface Machine {
 
 /** One figure's value: `quote` is what prose may quote, `measured` the raw runs. */
 export interface FigureValue {
+  /** Short and unique in its figure: the value's anchor is `FIGURE-ID` (see `valueAnchor`). */
+  id: string;
   label: string;
   quote: string;
   measured: string;
@@ -108,11 +110,15 @@ export function describeRuns(xs: number[], unit = ''): string {
 /** docs/figures.md, written from `data` (nothing else goes into it). */
 export function renderPage(data: FiguresData): string {
   const first = data.figures[0];
-  const example = { name: first?.name ?? 'NAME', quote: first?.values[0]?.quote ?? 'QUOTE' };
+  const example = first?.values[0] === undefined
+    ? { anchor: 'FIGURE-VALUE', quote: 'QUOTE' }
+    : { anchor: valueAnchor(first, first.values[0]), quote: first.values[0].quote };
   const out: string[] = [
     '# Figures',
     '',
-    '<!-- Written by `npm run figures` from docs/figures.json: do not edit by hand. -->',
+    '<!-- Written by `npm run figures` from docs/figures.json: do not edit by hand.',
+    '     Each value has an <a id> of its own, the anchor that quotes link to. -->',
+    '<!-- markdownlint-disable MD033 -->',
     '',
     'Every figure about speed or memory that the course quotes in prose comes from',
     'this page, and this page comes from one command:',
@@ -137,13 +143,15 @@ export function renderPage(data: FiguresData): string {
     'ratio measured in one run (A and B in turn) is what to trust. On your machine,',
     'run the command and compare.',
     '',
-    '**Quoting a figure.** Prose quotes a figure as a link to its section here,',
-    'with the quote column\'s text exactly and no other number in the link, for',
-    `example \`[about ${example.quote}](../../docs/figures.md#${example.name})\``,
-    "from a step's README, also in code comments. `npm test` checks every such",
-    'link against this page',
-    '(`docs/figures.test.ts`; it measures nothing): after a new measurement',
-    'changes a quote, the test names every sentence that still quotes the old one.',
+    '**Quoting a figure.** Prose quotes a value as a link to its row here (each',
+    'value has an anchor, `#FIGURE-ID`), with the quote column\'s text exactly and',
+    `no other number in the link: \`[about ${example.quote}](../../docs/figures.md#${example.anchor})\``,
+    "from a step's README, for example; also in code comments. A link to a",
+    'figure\'s section with no number in it is a reference. `npm test` checks every',
+    'such link against this page (`docs/figures.test.ts`; it measures nothing).',
+    'When `npm run figures` measures a quote anew, it rewrites each link that',
+    'quoted the old one, and lists them: read those sentences again, since what',
+    'they say about the figure may have to change with it.',
     '',
     '| figure | what it is | measured |',
     '| --- | --- | --- |',
@@ -159,7 +167,7 @@ export function renderPage(data: FiguresData): string {
       '',
       '| value | quote | measured |',
       '| --- | --- | --- |',
-      ...figure.values.map((v) => `| ${v.label} | ${v.quote} | ${v.measured} |`),
+      ...figure.values.map((v) => `| <a id="${valueAnchor(figure, v)}"></a>${v.label} | ${v.quote} | ${v.measured} |`),
       '',
       figure.commands.length > 1
         ? `The commands, run in turn, ${plural(figure.repeats, 'time')} each:`
@@ -209,37 +217,52 @@ export interface QuoteProblem {
   message: string;
 }
 
-/** A link to a figure's section: `[text](...figures.md#name)`. Text may wrap lines in Markdown. */
+/** A link to the page: `[text](...figures.md#anchor)`. Text may wrap lines (in Markdown and in comments). */
 const QUOTE_LINK = /\[([^\]]+)\]\(\s*<?([^)\s>]*figures\.md)#([A-Za-z0-9-]+)>?\s*\)/g;
 
+/** The anchor of one value of a figure: `thread-cost-memory`. */
+export const valueAnchor = (figure: FigureRecord, value: FigureValue) => `${figure.name}-${value.id}`;
+
+/** What an anchor of the page names: a figure, or one value of a figure. */
+function resolve(data: FiguresData, anchor: string): { figure: FigureRecord; value?: FigureValue } | null {
+  for (const figure of data.figures) {
+    if (figure.name === anchor) return { figure };
+    const value = figure.values.find((v) => valueAnchor(figure, v) === anchor);
+    if (value) return { figure, value };
+  }
+  return null;
+}
+
+/** A link's text on one line, with the comment markers of wrapped code comments left out. */
+const flatten = (text: string) => text.replace(/\s*\n\s*(?:\/\/|\*|#)?\s*/g, ' ').trim();
+
 /**
- * Every link to a figure in `text` (the contents of `file`) whose text does not
- * quote exactly one of that figure's quotes, with no other number beside it.
+ * Every link to the page in `text` (the contents of `file`) that is wrong: a
+ * link with a number in its text must go to one value's anchor and hold that
+ * value's quote exactly, and no other number; a link with no number is a
+ * reference and only its anchor must exist.
  */
 export function checkQuotesIn(file: string, text: string, data: FiguresData): QuoteProblem[] {
   const problems: QuoteProblem[] = [];
-  const byName = new Map(data.figures.map((f) => [f.name, f]));
   for (const match of text.matchAll(QUOTE_LINK)) {
     const line = text.slice(0, match.index).split('\n').length;
-    const shown = match[1]!.replace(/\s*(\n\s*(\/\/|\*|#)?)\s*/g, ' ').trim();
-    const name = match[3]!;
-    const figure = byName.get(name);
-    if (!figure) {
-      problems.push({ file, line, message: `"${shown}" links to figure "${name}", which ${PAGE_FILE} does not have` });
-      continue;
-    }
-    if (!/\d/.test(shown)) continue; // a reference to the figure ("see the figures page"), not a quote
-    const quotes = [...new Set(figure.values.map((v) => v.quote))];
-    const found = quotes.filter((q) => findQuote(shown, q) >= 0);
-    // The longest quote found (a quote "14 MB" inside "about 14 MB"), and then nothing numeric left over.
-    const best = found.sort((a, b) => b.length - a.length)[0];
-    const rest = best === undefined ? shown : removeAt(shown, findQuote(shown, best), best.length);
-    if (best === undefined || /\d/.test(rest)) {
-      problems.push({
-        file, line,
-        message: `"${shown}" does not quote a figure of ${PAGE_FILE}#${name} as the page gives it ` +
-          `(one of: ${quotes.map((q) => `"${q}"`).join(', ')}; one quote per link, no other number in the link)`,
-      });
+    const shown = flatten(match[1]!);
+    const anchor = match[3]!;
+    const target = resolve(data, anchor);
+    const problem = (message: string) => problems.push({ file, line, message: `"${shown}": ${message}` });
+    if (!target) {
+      problem(`${PAGE_FILE} has no figure or value #${anchor}`);
+    } else if (!/\d/.test(shown)) {
+      continue; // a reference ("see the figures page"), not a quote
+    } else if (!target.value) {
+      problem(`a number links to the whole figure #${anchor}: link it to the value it quotes, one of ` +
+        target.figure.values.map((v) => `#${valueAnchor(target.figure, v)} ("${v.quote}")`).join(', '));
+    } else {
+      const at = findQuote(shown, target.value.quote);
+      if (at < 0 || /\d/.test(removeAt(shown, at, target.value.quote.length))) {
+        problem(`${PAGE_FILE}#${anchor} is "${target.value.quote}" (${target.value.label}), ` +
+          'and a link holds that quote exactly and no other number');
+      }
     }
   }
   return problems;
@@ -256,6 +279,37 @@ function findQuote(text: string, quote: string): number {
 }
 
 const removeAt = (text: string, at: number, length: number) => text.slice(0, at) + text.slice(at + length);
+
+export interface QuoteChange {
+  file: string;
+  line: number;
+  from: string;
+  to: string;
+}
+
+/**
+ * After a new measurement: in `text`, every link to a value whose quote was
+ * `before`'s and is now another replaced by `after`'s. Links that quote
+ * neither are left for the check to report. Returns the new text and what changed.
+ */
+export function updateQuotesIn(file: string, text: string, before: FiguresData, after: FiguresData):
+  { text: string; changes: QuoteChange[] } {
+  const changes: QuoteChange[] = [];
+  const updated = text.replace(QUOTE_LINK, (link: string, shown: string, _page: string, anchor: string, offset: number) => {
+    const old = resolve(before, anchor)?.value;
+    const now = resolve(after, anchor)?.value;
+    if (!old || !now || old.quote === now.quote) return link;
+    // The old quote as written, perhaps wrapped: any run of spaces may hold a line break.
+    const written = new RegExp(old.quote.split(/\s+/).map(escapeRegExp).join('\\s+(?:(?://|\\*|#)\\s*)?'));
+    const found = written.exec(shown);
+    if (!found || findQuote(flatten(shown), old.quote) < 0) return link;
+    changes.push({ file, line: text.slice(0, offset).split('\n').length, from: old.quote, to: now.quote });
+    return link.replace(shown, shown.replace(written, now.quote));
+  });
+  return { text: updated, changes };
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // This folder's code and tests show quoting links as examples: not quotes.
 const OWN_FOLDER = 'shared/figures/';

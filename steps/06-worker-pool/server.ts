@@ -2,8 +2,8 @@
 // supervised pool of worker processes, and a graceful shutdown.
 //
 // Steps 02-05 gave every connection a thread of its own. That cost
-// [about 12 MB](docs/figures.md#thread-cost) and
-// [about 200 ms](docs/figures.md#thread-cost) per connection, and every request paid a hop
+// [about 14 MB](docs/figures.md#thread-cost-memory) and
+// [about 170 ms](docs/figures.md#thread-cost-start) per connection, and every request paid a hop
 // between threads (the main thread owns the socket and forwards the bytes).
 // Here:
 //

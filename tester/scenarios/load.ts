@@ -13,7 +13,7 @@ import type { ScenarioContext } from '../options.ts';
 // only error replies and lost connections are anomalies.
 //
 // This client is Node on the same 2 cores as the server: against step 01 it
-// reached [about 41,000](docs/figures.md#node-load-client) requests/s. Above
+// reached [about 30,000](docs/figures.md#node-load-client-ops) requests/s. Above
 // that, measure with redis-benchmark (see tester/README.md).
 
 const COMMAND_KINDS: Record<string, OpKind> = { get: 'read', put: 'update', post: 'create', delete: 'delete', incr: 'incr' };
