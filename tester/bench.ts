@@ -3,8 +3,9 @@
 // the 2 cores), and one table. Options go to the load scenario, for example
 // `npm run bench -- --duration 10 --pipeline 16 --load-clients 20`.
 //
-// The load client is Node on the same cores as the server: it tops out near
-// 35k requests/s. For more, see redis-benchmark in tester/README.md.
+// The load client is Node on the same cores as the server: against step 01
+// it reached [about 30,000](docs/figures.md#node-load-client-ops) requests/s.
+// For more, see redis-benchmark in tester/README.md.
 
 import { existsSync } from 'node:fs';
 import { parseOptions } from '../shared/cli/options.ts';

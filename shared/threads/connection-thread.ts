@@ -17,8 +17,9 @@ import { bundle } from './bundle.ts';
 //
 // The main thread only moves bytes, so it stays free to accept connections
 // and to move other clients' bytes while a thread computes. What this costs:
-// a copy and a message each way per read, and a Worker per connection (about
-// 14 MB and 100 ms or more to start; see the step 02 README). The thread's
+// a copy and a message each way per read, and a Worker per connection
+// ([about 14 MB](docs/figures.md#thread-cost-memory) and
+// [about 170 ms](docs/figures.md#thread-cost-start) to start). The thread's
 // code is compiled once, when this module loads, into plain JavaScript that
 // needs no tsx (bundle.ts: with tsx inside, each thread would cost about
 // twice the memory and start-up time, and a second, hidden loader thread).

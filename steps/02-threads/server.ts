@@ -31,7 +31,7 @@ const { values: options } = parseOptions({
   },
   maxConnections: {
     type: 'number', default: 100, min: 1, max: 1000,
-    help: 'most open connections; each one costs a thread (about 14 MB)',
+    help: 'most open connections; each one costs a thread (its cost: docs/figures.md#thread-cost)',
   },
 } as const, 'npx tsx steps/02-threads/server.ts [options]');
 log(`step 02-threads: ${describeOptions(options)}`);

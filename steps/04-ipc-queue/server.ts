@@ -48,7 +48,7 @@ const { values: options } = parseOptions({
   },
   maxConnections: {
     type: 'number', default: 100, min: 1, max: 1000,
-    help: 'most open connections; each one costs a thread (about 14 MB)',
+    help: 'most open connections; each one costs a thread (its cost: docs/figures.md#thread-cost)',
   },
   dataDir: { type: 'string', default: path.join(ROOT, 'data', '04-ipc-queue'), help: 'folder of the log' },
   durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },

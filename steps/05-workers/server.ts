@@ -44,7 +44,7 @@ const { values: options } = parseOptions({
   },
   maxConnections: {
     type: 'number', default: 100, min: 1, max: 1000,
-    help: 'most open connections; each one costs a thread (about 14 MB)',
+    help: 'most open connections; each one costs a thread (its cost: docs/figures.md#thread-cost)',
   },
   dataDir: { type: 'string', default: path.join(ROOT, 'data', '05-workers'), help: 'folder of the logs' },
   workers: { type: 'number', default: availableParallelism(), min: 1, max: 64, help: 'worker processes' },

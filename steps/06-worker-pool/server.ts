@@ -1,8 +1,9 @@
 // Step 06: the complete server - an event loop, a bounded thread pool, a
 // supervised pool of worker processes, and a graceful shutdown.
 //
-// Steps 02-05 gave every connection a thread of its own. That cost about
-// 10 MB and a few hundred ms per connection, and every request paid a hop
+// Steps 02-05 gave every connection a thread of its own. That cost
+// [about 14 MB](docs/figures.md#thread-cost-memory) and
+// [about 170 ms](docs/figures.md#thread-cost-start) per connection, and every request paid a hop
 // between threads (the main thread owns the socket and forwards the bytes).
 // Here:
 //

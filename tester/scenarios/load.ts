@@ -12,9 +12,9 @@ import type { ScenarioContext } from '../options.ts';
 // reply of the batch. NOT_FOUND and ALREADY_EXISTS are normal answers here;
 // only error replies and lost connections are anomalies.
 //
-// This client is Node on the same 2 cores as the server: it tops out near
-// 35k requests/s whatever the server. Above that, measure with
-// redis-benchmark (see tester/README.md).
+// This client is Node on the same 2 cores as the server: against step 01 it
+// reached [about 30,000](docs/figures.md#node-load-client-ops) requests/s. Above
+// that, measure with redis-benchmark (see tester/README.md).
 
 const COMMAND_KINDS: Record<string, OpKind> = { get: 'read', put: 'update', post: 'create', delete: 'delete', incr: 'incr' };
 
