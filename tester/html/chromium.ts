@@ -31,8 +31,9 @@ export interface DumpResult {
   dom: string;
   /** The console messages and uncaught errors Chromium logged. */
   consoleLines: string[];
-  /** The attributes the page set on <html>: drawnMs, errors, height. */
+  /** The attributes the page set on <html>: drawnMs, frameMs (NaN if not set), errors, height. */
   drawnMs: number;
+  frameMs: number;
   errors: string;
   height: number;
 }
@@ -45,6 +46,7 @@ export async function dumpDom(file: string, fragment = '', timeoutMs = 30_000): 
     dom: stdout,
     consoleLines: stderr.split('\n').filter((line) => /:CONSOLE[:(]/.test(line)),
     drawnMs: Number(attribute('data-drawn-ms')),
+    frameMs: attribute('data-frame-ms') === '' ? NaN : Number(attribute('data-frame-ms')),
     errors: attribute('data-errors'),
     height: Number(attribute('data-height')),
   };

@@ -5,9 +5,10 @@ import type { KeyTimeline, LatencyHistogram, ProcessSeries, Throughput, Timeline
 // framework), every picture hand-drawn SVG, made here in Node. A few lines of
 // inline script only scroll each timeline to the operation that cannot be
 // placed, show one figure alone (`page.html#only=ID`, for the screenshots of
-// the docs), and record on <html> how long the page took to draw and any
-// error it met (data-drawn-ms, data-errors: the test and the benchmark read
-// them through headless Chromium).
+// the docs), and record on <html> how long the page took to be parsed and
+// laid out, from the start of navigation (data-drawn-ms; data-frame-ms at the
+// next frame) and any error it met (data-errors): the test and the benchmark
+// read them through headless Chromium.
 //
 // A page shows one report, or several side by side (npm run compare --html):
 // for each scenario its verdict, figures and anomalies; for each anomaly with
@@ -124,10 +125,11 @@ function badge(verdict: string): string {
 
 // ------------------------------------------------------------------ timeline
 
-const OUTCOME_NAMES: Record<TimelineOperation['outcome'], string> = {
-  ok: 'OK', exists: 'ALREADY_EXISTS', notfound: 'NOT_FOUND', value: 'read a value',
-  integer: 'INCR result', error: 'error reply', noreply: 'no reply',
-};
+/** The legend: one entry per colour (ALREADY_EXISTS and NOT_FOUND share one). */
+const LEGEND: Array<[TimelineOperation['outcome'], string]> = [
+  ['ok', 'OK'], ['exists', 'ALREADY_EXISTS or NOT_FOUND'], ['value', 'read a value'],
+  ['integer', 'INCR result'], ['error', 'error reply'], ['noreply', 'no reply'],
+];
 
 const LANE_HEIGHT = 34;
 const BOX_HEIGHT = 24;
@@ -203,8 +205,8 @@ function timelineFigure(timeline: KeyTimeline): string {
 
   const stuckOp = ops[timeline.stuck]!;
   const stuckX = callX[timeline.stuck]!;
-  const stuckRight = Math.max(replyX[timeline.stuck]!, stuckX + step * 0.8);
-  const marker = `<text class="stuck-label" x="${(stuckRight + 5).toFixed(1)}" y="${laneY(stuckOp.client) + LANE_HEIGHT / 2 + 4}">&larr; cannot be placed</text>`;
+  // Just above the box's top edge, on a white halo, so that it reads over whatever is beside it.
+  const marker = `<text class="stuck-label" x="${stuckX.toFixed(1)}" y="${laneY(stuckOp.client) + (LANE_HEIGHT - BOX_HEIGHT) / 2 - 1}">cannot be placed</text>`;
   const axis = `<text class="axis-note" x="${LANE_LABEL + 10}" y="14">order of events (each send and each reply is one step) &rarr;</text>`;
 
   const svg = `<svg class="timeline" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
@@ -219,7 +221,7 @@ function timelineFigure(timeline: KeyTimeline): string {
 }
 
 function legend(): string {
-  return Object.entries(OUTCOME_NAMES).map(([kind, name]) =>
+  return LEGEND.map(([kind, name]) =>
     `<span class="swatch outcome-${kind}"><svg width="14" height="12"><rect width="14" height="12" rx="2"/></svg> ${esc(name)}</span>`).join(' ') +
     ' <span class="swatch stuck"><svg width="14" height="12"><rect width="14" height="12" rx="2"/></svg> cannot be placed</span>';
 }
@@ -372,8 +374,9 @@ const LATE_SCRIPT = `
   document.querySelectorAll('.timeline-scroll').forEach(function (box) {
     box.scrollLeft = Math.max(0, Number(box.dataset.focus) - box.clientWidth / 2);
   });
-  root.dataset.height = String(document.body.scrollHeight);
+  root.dataset.height = String(document.body.scrollHeight); // forces the layout of the whole page
   root.dataset.drawnMs = performance.now().toFixed(1);
+  requestAnimationFrame(function () { root.dataset.frameMs = performance.now().toFixed(1); });
 })();`;
 
 const STYLE = `
@@ -411,7 +414,7 @@ svg.timeline { display: block; font-size: 11px; }
 .outcome-error rect { fill: #ff8a65; } .outcome-noreply rect { fill: #e0e0e0; stroke-dasharray: 3 2; }
 .op.stuck rect, .swatch.stuck rect { stroke: #d50000; stroke-width: 3; stroke-dasharray: 5 3; }
 .swatch.stuck rect { fill: #fff; stroke-width: 2; }
-.stuck-label { fill: #d50000; font-weight: 600; font-size: 11px; }
+.stuck-label { fill: #d50000; font-weight: 600; font-size: 11px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .linearization { fill: none; stroke: #263238; stroke-width: 1.6; opacity: 0.8; }
 .lin-point circle { fill: #263238; } .lin-point text { fill: #263238; font-size: 10px; font-weight: 600; }
 .legend { font-size: 12px; color: #444; margin: 4px 0; }
