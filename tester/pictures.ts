@@ -121,9 +121,9 @@ export function latencyHistogram(latencies: number[], limitsMs: number[]): Laten
   return { limitsMs, counts };
 }
 
-/** Counts events (ms from the start) into intervals. */
+/** Counts events (ms from the start) into intervals; a sliver left at the end goes into the last one. */
 export function throughput(answeredAt: ArrayLike<number>, intervalMs: number, durationMs: number): Throughput {
-  const counts = new Array<number>(Math.max(1, Math.ceil(durationMs / intervalMs))).fill(0);
+  const counts = new Array<number>(Math.max(1, Math.round(durationMs / intervalMs))).fill(0);
   for (let i = 0; i < answeredAt.length; i++) {
     counts[Math.min(counts.length - 1, Math.floor(answeredAt[i]! / intervalMs))]!++;
   }
