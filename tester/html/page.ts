@@ -316,12 +316,11 @@ function lineChart(series: Series[], xTitle: string, yTitle: string): string {
     return `<g class="series"><title>${esc(s.label)}</title>${segments.filter((g) => g.length > 0).map((g) =>
       `<polyline fill="none" stroke="${s.colour}" stroke-width="1.8" points="${g.join(' ')}"/>`).join('')}</g>`;
   }).join('');
-  const key = series.length > 1 || series[0]?.label ? series.map((s, i) =>
-    `<g class="key"><rect x="${left + 8}" y="${top + 4 + i * 14}" width="10" height="3" fill="${s.colour}"/>` +
-    `<text x="${left + 22}" y="${top + 9 + i * 14}">${esc(s.label)}</text></g>`).join('') : '';
-  return `<svg class="chart line-chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${grid}${lines}${key}` +
+  const key = series.map((s) => `<span class="swatch"><svg width="14" height="4"><rect width="14" height="4" fill="${s.colour}"/></svg> ${esc(s.label)}</span>`).join(' ');
+  return `<div class="chart-box"><svg class="chart line-chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${grid}${lines}` +
     `<text class="axis-title" x="${(width + left) / 2}" y="${height - 6}">${esc(xTitle)}</text>` +
-    `<text class="axis-title" transform="translate(12 ${(height - bottom) / 2 + top}) rotate(-90)">${esc(yTitle)}</text></svg>`;
+    `<text class="axis-title" transform="translate(12 ${(height - bottom) / 2 + top}) rotate(-90)">${esc(yTitle)}</text></svg>` +
+    `<p class="legend">${key}</p></div>`;
 }
 
 /** Round ticks from 0 to at least `max`: 0, 10, 20... or 0, 2.5, 5... */
@@ -330,7 +329,8 @@ function niceTicks(max: number): number[] {
   const power = 10 ** Math.floor(Math.log10(rough));
   const unit = [1, 2, 2.5, 5, 10].map((m) => m * power).find((u) => u >= rough)!;
   const ticks: number[] = [];
-  for (let t = 0; t < max + unit * 0.999; t += unit) ticks.push(Math.round(t * 1e6) / 1e6);
+  // Up to the first tick at or above max (up to 2% above a round number does not add a tick).
+  for (let t = 0; ticks.length === 0 || ticks[ticks.length - 1]! < max * 0.98; t += unit) ticks.push(Math.round(t * 1e6) / 1e6);
   return ticks;
 }
 
@@ -427,6 +427,6 @@ svg.timeline { display: block; font-size: 11px; }
 .bar rect { fill: #5c8fd6; } .bar-value { text-anchor: middle; fill: #333; font-size: 10px; }
 .grid { stroke: #e3e3e3; } .tick { fill: #555; text-anchor: middle; font-size: 10px; } .tick-y { text-anchor: end; }
 .axis-title { fill: #444; text-anchor: middle; font-size: 11px; }
-.key text { fill: #333; font-size: 11px; }
+.chart-box { display: inline-block; }
 html.only body { margin: 8px; } html.only figure { margin: 0; }
 `;

@@ -53,7 +53,7 @@ test('report page of step 02: a lane per client, the marked operation, the sente
 
   // The load scenario's pictures.
   assert.match(page.dom, /<figcaption>Latency histogram<\/figcaption><svg class="chart histogram"/);
-  assert.match(page.dom, /<figcaption>Throughput over time<\/figcaption><svg class="chart line-chart"/);
+  assert.match(page.dom, /<figcaption>Throughput over time<\/figcaption><div class="chart-box"><svg class="chart line-chart"/);
   assert.match(page.dom, /<figcaption>CPU and memory of the server's processes<\/figcaption>[\s\S]*?server \(pid \d+\)/);
 
   const png = path.join(folder, 'step-02.png');
