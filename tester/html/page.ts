@@ -133,7 +133,7 @@ const LEGEND: Array<[TimelineOperation['outcome'], string]> = [
 
 const LANE_HEIGHT = 34;
 const BOX_HEIGHT = 24;
-const LANE_LABEL = 74;
+const LANE_LABELS_WIDTH = 70;
 
 /**
  * The key's operations on an axis of event order: every send and every reply
@@ -154,21 +154,26 @@ function timelineFigure(timeline: KeyTimeline): string {
   const callX = new Array<number>(ops.length);
   const replyX = new Array<number>(ops.length);
   events.forEach((event, rank) => {
-    const x = LANE_LABEL + 10 + rank * step;
+    const x = 10 + rank * step;
     if (event.call) callX[event.op] = x;
     else replyX[event.op] = x + step * 0.8;
   });
   const clients = [...new Set(ops.map((op) => op.client))].sort((a, b) => a - b);
   const lane = new Map(clients.map((client, i) => [client, i]));
-  const top = 26;
+  const top = 22;
   const laneY = (client: number) => top + lane.get(client)! * LANE_HEIGHT;
-  const width = LANE_LABEL + 130 + events.length * step;
+  const width = 40 + events.length * step;
   const height = top + clients.length * LANE_HEIGHT + 10;
   const shortCommand = (command: string) => command.replace(` ${timeline.key}`, '');
 
   const lanes = clients.map((client) => {
     const y = laneY(client);
-    return `<g class="lane" data-client="${client}"><rect class="lane-bg" x="0" y="${y}" width="${width}" height="${LANE_HEIGHT}"/>` +
+    return `<g class="lane" data-client="${client}"><rect class="lane-bg" x="0" y="${y}" width="${width}" height="${LANE_HEIGHT}"/></g>`;
+  }).join('');
+  // The lanes' names stay in view while the timeline scrolls: a column of their own.
+  const labels = clients.map((client) => {
+    const y = laneY(client);
+    return `<g class="lane"><rect class="lane-bg" x="0" y="${y}" width="${LANE_LABELS_WIDTH}" height="${LANE_HEIGHT}"/>` +
       `<text class="lane-label" x="6" y="${y + LANE_HEIGHT / 2 + 4}">client ${client}</text></g>`;
   }).join('');
 
@@ -207,13 +212,14 @@ function timelineFigure(timeline: KeyTimeline): string {
   const stuckX = callX[timeline.stuck]!;
   // Just above the box's top edge, on a white halo, so that it reads over whatever is beside it.
   const marker = `<text class="stuck-label" x="${stuckX.toFixed(1)}" y="${laneY(stuckOp.client) + (LANE_HEIGHT - BOX_HEIGHT) / 2 - 1}">cannot be placed</text>`;
-  const axis = `<text class="axis-note" x="${LANE_LABEL + 10}" y="14">order of events (each send and each reply is one step) &rarr;</text>`;
+  const axis = `<text class="axis-note" x="10" y="14">order of events (each send and each reply is one step) &rarr;</text>`;
 
   const svg = `<svg class="timeline" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
     `aria-label="${esc(`timeline of key ${timeline.key}`)}">${axis}${lanes}${boxes}${path}${dots}${marker}</svg>`;
   const state = timeline.stateAfter === null ? 'absent' : JSON.stringify(timeline.stateAfter);
   const shown = timeline.operations.length < timeline.total ? ` (${timeline.operations.length} of the ${timeline.total} on the key drawn: those sent closest to the marked one)` : '';
-  return `<div class="timeline-scroll" data-focus="${Math.round(stuckX)}">${svg}</div>` +
+  const labelColumn = `<svg class="lane-labels" width="${LANE_LABELS_WIDTH}" height="${height}" viewBox="0 0 ${LANE_LABELS_WIDTH} ${height}">${labels}</svg>`;
+  return `<div class="timeline-box">${labelColumn}<div class="timeline-scroll" data-focus="${Math.round(stuckX)}">${svg}</div></div>` +
     `<p class="legend">${legend()}</p>` +
     `<p class="legend">The line joins the longest order of these operations that agrees with every reply ` +
     `(${timeline.linearizedBefore + timeline.linearization.length} of ${timeline.total} operations${shown}); after it the key is ${esc(state)}.</p>` +
@@ -401,9 +407,11 @@ h4 { font-size: 14px; margin: 14px 0 2px; }
 pre.sample { white-space: pre-wrap; background: #f6f6f6; padding: 6px 8px; margin: 4px 0; font-size: 12px; max-width: 90em; }
 figure { margin: 10px 0 16px; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
-.timeline-scroll { overflow-x: auto; border: 1px solid #ddd; background: #fff; }
+.timeline-box { display: flex; border: 1px solid #ddd; background: #fff; }
+.timeline-scroll { overflow-x: auto; flex: 1; min-width: 0; }
+svg.lane-labels { flex: none; display: block; border-right: 1px solid #ddd; }
 svg.timeline { display: block; font-size: 11px; }
-.lane-bg { fill: #fff; } .lane:nth-child(even) .lane-bg { fill: #f4f6f8; }
+.lane-bg { fill: #fff; } .lane:nth-of-type(even) .lane-bg { fill: #f4f6f8; }
 .lane-label { fill: #333; font-size: 12px; }
 .axis-note { fill: #777; font-size: 11px; }
 .op rect { stroke: #555; stroke-width: 0.6; }
