@@ -92,4 +92,8 @@ test('tester: step 01 (one thread, a Map) passes every scenario', async () => {
   // The tester started the server, so it measured it from /proc.
   assert.ok(Number(load.figures['server peak RSS MB']) > 10, String(load.figures['server peak RSS MB']));
   assert.equal(load.figures['server processes'], 1);
+  // The text report's histogram and throughput sparkline fit in 100 columns.
+  assert.ok(load.details.some((line) => /^ {3}[▁▂▃▄▅▆▇█]+$/.test(line)), load.details.join('\n'));
+  assert.ok(load.details.some((line) => /^ +< [\d.]+ ms +[\d.]+% #*$/.test(line)), load.details.join('\n'));
+  for (const line of load.details) assert.ok(`   ${line}`.length <= 100, `wider than 100 columns: ${line}`);
 });
