@@ -45,7 +45,7 @@ export interface KeyTimeline {
   total: number;
 }
 
-/** Counts per latency bucket: `counts[i]` latencies below `limitsMs[i]` (and not below the one before). */
+/** Counts per latency bucket: `counts[i]` latencies below `limitsMs[i]` (and not below the one before); the last limit is Infinity (null in --json). */
 export interface LatencyHistogram {
   limitsMs: number[];
   counts: number[];
