@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { checkHistory } from './checker/linearizability.ts';
 import { Random } from './random.ts';
 import type { OpKind, Operation, Outcome, TimedOperation } from './operations.ts';
+import { liveLine } from '../shared/cli/progress.ts';
 
 const WEIGHTS: Record<OpKind, number> = { read: 35, update: 20, create: 15, incr: 20, delete: 10 };
 
@@ -67,6 +68,7 @@ function breakOneRead(history: TimedOperation[]): TimedOperation[] {
   return copy;
 }
 
+const progress = liveLine(process.stderr);
 console.log('checker time for simulated histories (10 clients, time limit 60 s per history)\n');
 console.log('operations  keys  history          verdict       time ms  (5 seeds: min / median / max)');
 for (const [operations, keys] of [[1000, 5], [1000, 1], [10000, 5]] as const) {
@@ -74,6 +76,7 @@ for (const [operations, keys] of [[1000, 5], [1000, 1], [10000, 5]] as const) {
     const times: number[] = [];
     const verdicts = new Set<string>();
     for (let seed = 1; seed <= 5; seed++) {
+      progress(`bench:checker: ${operations} operations on ${keys} key${keys === 1 ? '' : 's'}, ${broken ? 'one read broken' : 'linearizable'}, seed ${seed}/5`);
       const history = simulate(10, operations, keys, new Random(seed));
       const started = performance.now();
       const result = checkHistory(broken ? breakOneRead(history) : history, { timeLimitMs: 60_000 });
@@ -81,6 +84,7 @@ for (const [operations, keys] of [[1000, 5], [1000, 1], [10000, 5]] as const) {
       verdicts.add(result.verdict);
     }
     times.sort((a, b) => a - b);
+    progress('');
     console.log(`${String(operations).padStart(10)}  ${String(keys).padStart(4)}  ${(broken ? 'one read broken' : 'linearizable').padEnd(15)}  ` +
       `${[...verdicts].join(',').padEnd(12)}  ${times[0]!.toFixed(1)} / ${times[2]!.toFixed(1)} / ${times[4]!.toFixed(1)}`);
   }

@@ -11,12 +11,14 @@ import { existsSync } from 'node:fs';
 import { parseOptions } from '../shared/cli/options.ts';
 import { listSteps } from '../shared/cli/steps.ts';
 import { TESTER_OPTIONS } from './options.ts';
-import { liveLine } from './progress.ts';
+import { liveLine } from '../shared/cli/progress.ts';
 import { reportFooter, type TesterReport } from './report.ts';
 import { comparisonTable } from './table.ts';
 import { runTester } from './run.ts';
+import { htmlFlagDefault, reportPagePath, writeReportPage } from './html/write.ts';
 
-const { values } = parseOptions(TESTER_OPTIONS, 'npm run bench -- [load options]');
+const argv = htmlFlagDefault(process.argv.slice(2));
+const { values } = parseOptions(TESTER_OPTIONS, 'npm run bench -- [load options]', argv);
 // A step being written may have a folder but no server yet.
 const steps = listSteps().filter((step) => existsSync(step.server));
 const progress = liveLine(process.stderr);
@@ -31,5 +33,11 @@ if (values.json) {
   console.log(JSON.stringify(reports, null, 2));
 } else {
   console.log(comparisonTable(steps.map((step) => `step ${step.number}`), reports));
+}
+// The page (reports/ unless --html says otherwise): every step's load charts side by side.
+const page = reportPagePath(values.html, 'bench');
+if (page !== null) {
+  const columns = steps.map((step, i) => ({ heading: `step ${step.name}`, report: reports[i]! }));
+  console.error(`report page: ${writeReportPage(page, columns, 'bench: the load scenario against every step', `npm run bench -- ${argv.join(' ')}`)}`);
 }
 process.exitCode = Math.max(...reports.map((r) => r.exitCode));

@@ -4,14 +4,20 @@
 //   npm run tester -- --step 02                  start step 02, run everything
 //   npm run tester -- --port 65432 --scenario contention
 //   npm run tester -- --step 03 --scenario load --duration 10 --json
+//   npm run tester -- --step 02 --html report.html   the report page there
+//
+// Every run also writes a report page (html/page.ts), by default a new one in
+// reports/, and prints where (on stderr); `--html off` writes none.
 
 import { parseOptions } from '../shared/cli/options.ts';
 import { TESTER_OPTIONS } from './options.ts';
 import { formatScenario, reportHeader, reportFooter } from './report.ts';
 import { runTester } from './run.ts';
-import { liveLine } from './progress.ts';
+import { liveLine } from '../shared/cli/progress.ts';
+import { htmlFlagDefault, reportPagePath, writeReportPage } from './html/write.ts';
 
-const { values: options } = parseOptions(TESTER_OPTIONS, 'npm run tester -- [--step NN | --host HOST --port PORT] [options]');
+const argv = htmlFlagDefault(process.argv.slice(2));
+const { values: options } = parseOptions(TESTER_OPTIONS, 'npm run tester -- [--step NN | --host HOST --port PORT] [options]', argv);
 
 // Ctrl+C: stop the server we started (runTester's finally cannot run if we just die).
 let interrupted = false;
@@ -33,6 +39,12 @@ if (!interrupted) {
     console.log(JSON.stringify(report, null, 2));
   } else {
     console.log(reportFooter(report));
+  }
+  const label = options.step !== '' ? `step-${options.step}` : options.server !== '' ? String(options.server).replace(/^.*\//, '').replace(/\.ts$/, '') : `${options.host}-${options.port}`;
+  const page = reportPagePath(options.html, label);
+  if (page !== null) {
+    const heading = report.target.replace(/ at \S+ \(started by the tester\)$/, '');
+    console.error(`report page: ${writeReportPage(page, [{ heading, report }], `tester report: ${heading}`, `npm run tester -- ${argv.join(' ')}`)}`);
   }
   process.exitCode = report.exitCode;
 }

@@ -2,17 +2,21 @@
 // one scenario (contention unless --scenario says otherwise) against several
 // steps, one after the other, and prints one table with a column per step.
 // Exit status: 0 if every step succeeded, 1 if one failed, 2 on error.
+// It also writes a report page with the steps side by side (`--html` as for
+// the tester: by default a new page in reports/; `--html off` for none).
 
 import { parseOptions } from '../shared/cli/options.ts';
 import { findStep } from '../shared/cli/steps.ts';
 import { TESTER_OPTIONS } from './options.ts';
-import { liveLine } from './progress.ts';
+import { liveLine } from '../shared/cli/progress.ts';
 import { reportFooter, type TesterReport } from './report.ts';
 import { comparisonTable } from './table.ts';
 import { runTester } from './run.ts';
+import { htmlFlagDefault, reportPagePath, writeReportPage } from './html/write.ts';
 
-const usage = 'npm run compare -- STEP STEP... [--scenario NAME] [tester options]';
-const { values, positionals } = parseOptions(TESTER_OPTIONS, usage);
+const usage = 'npm run compare -- STEP STEP... [--scenario NAME] [tester options] [--html [FILE]]';
+const argv = htmlFlagDefault(process.argv.slice(2));
+const { values, positionals } = parseOptions(TESTER_OPTIONS, usage, argv);
 if (positionals.length === 0) {
   console.error(`usage: ${usage}`);
   process.exit(2);
@@ -38,5 +42,10 @@ if (values.json) {
   console.log(JSON.stringify(reports, null, 2));
 } else {
   console.log(comparisonTable(positionals.map((step) => `step ${findStep(step).number}`), reports));
+}
+const page = reportPagePath(values.html, `compare-${positionals.join('-')}`);
+if (page !== null) {
+  const columns = positionals.map((step, i) => ({ heading: `step ${findStep(step).name}`, report: reports[i]! }));
+  console.error(`report page: ${writeReportPage(page, columns, `compare: ${scenario} on steps ${positionals.join(', ')}`, `npm run compare -- ${argv.join(' ')}`)}`);
 }
 process.exitCode = Math.max(...reports.map((r) => r.exitCode));

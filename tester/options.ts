@@ -18,6 +18,7 @@ export const TESTER_OPTIONS = {
   scenario: { type: 'string', default: 'all', help: `what to run: all, or a comma-separated list of ${SCENARIOS.join(', ')}` },
   dialect: { type: 'string', default: 'native', choices: ['native', 'redis'], help: 'command names: ours, or standard Redis' },
   json: { type: 'boolean', default: false, help: 'print the report as JSON' },
+  html: { type: 'string', default: 'reports/', help: 'the report page: FILE.html, a folder (a new page per run), or off' },
   randomSeed: { type: 'number', default: 0, min: 0, help: 'seed for the random choices; 0 picks one (printed)' },
   seedClients: { type: 'number', default: 20, min: 1, max: 1000, help: 'seed: clients' },
   seedOps: { type: 'number', default: 50, min: 1, help: 'seed: operations per client' },

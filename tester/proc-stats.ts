@@ -1,4 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { ProcessSeries } from './pictures.ts';
 
 // CPU time and memory of a server and every process it started (the worker
 // processes of steps 04-06), read from Linux's /proc while a scenario runs.
@@ -9,6 +11,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 // - Memory: the sum of every process's resident set (VmRSS in
 //   /proc/PID/status) at each sample, and the highest sum seen; at least the
 //   server's own peak (VmHWM, which the kernel keeps exactly).
+// - Over time (for the report page): every sample's CPU ticks and VmRSS of
+//   each process, turned by series() into % of one core and MB per process.
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux Node supports
 
@@ -26,6 +30,8 @@ export class ProcessTreeMonitor {
   private readonly cpuLatest = new Map<number, number>();
   private peakRss = 0;
   private timer: NodeJS.Timeout | null = null;
+  private startedAt = 0;
+  private readonly samples: Array<{ at: number; byPid: Map<number, { ticks: number; rss: number }> }> = [];
 
   constructor(private readonly rootPid: number) {}
 
@@ -39,6 +45,7 @@ export class ProcessTreeMonitor {
   }
 
   start(intervalMs = 200): void {
+    this.startedAt = performance.now();
     for (const pid of processTree(this.rootPid)) {
       const cpu = cpuTicks(pid);
       if (cpu !== null) this.cpuAtStart.set(pid, cpu);
@@ -57,14 +64,41 @@ export class ProcessTreeMonitor {
     return { cpuSeconds: ticks / TICKS_PER_SECOND, peakRssBytes: Math.max(this.peakRss, rootPeak), processes: this.cpuLatest.size };
   }
 
+  /** Each process's CPU (% of one core between samples) and memory (MB) at every sample. */
+  series(): ProcessSeries {
+    const pids = [...new Set(this.samples.flatMap((s) => [...s.byPid.keys()]))];
+    return {
+      times: this.samples.map((s) => Math.round(s.at - this.startedAt)),
+      processes: pids.map((pid) => ({
+        pid,
+        role: pid === this.rootPid ? 'server' : 'worker process',
+        cpuPercent: this.samples.map((s, i) => {
+          const now = s.byPid.get(pid);
+          const before = i === 0 ? undefined : this.samples[i - 1]!.byPid.get(pid);
+          if (now === undefined || before === undefined) return null;
+          const seconds = (s.at - this.samples[i - 1]!.at) / 1000;
+          return Math.round((100 * (now.ticks - before.ticks)) / TICKS_PER_SECOND / seconds);
+        }),
+        rssMb: this.samples.map((s) => {
+          const now = s.byPid.get(pid);
+          return now === undefined ? null : Math.round((now.rss / 1048576) * 10) / 10;
+        }),
+      })),
+    };
+  }
+
   private sample(): void {
     let rss = 0;
+    const byPid = new Map<number, { ticks: number; rss: number }>();
     for (const pid of processTree(this.rootPid)) {
       const cpu = cpuTicks(pid);
       if (cpu !== null) this.cpuLatest.set(pid, cpu);
-      rss += statusField(pid, 'VmRSS') ?? 0;
+      const resident = statusField(pid, 'VmRSS') ?? 0;
+      rss += resident;
+      if (cpu !== null) byPid.set(pid, { ticks: cpu, rss: resident });
     }
     this.peakRss = Math.max(this.peakRss, rss);
+    this.samples.push({ at: performance.now(), byPid });
   }
 }
 

@@ -1,5 +1,7 @@
-// What a scenario finds, and how it is shown: to people (text) or to
-// programs (--json).
+import type { KeyTimeline, Pictures } from './pictures.ts';
+
+// What a scenario finds, and how it is shown: to people (text, and the
+// report page of html/page.ts) or to programs (--json).
 
 export type Verdict = 'SUCCESS' | 'FAIL' | 'UNKNOWN';
 
@@ -11,6 +13,8 @@ export interface Anomaly {
   meaning: string;
   /** Up to three concrete cases: which key, which clients, what each saw, what was expected. */
   samples: string[];
+  /** The timelines of samples that have one (a key the checker found not linearizable), for the report page. */
+  timelines?: KeyTimeline[];
 }
 
 export interface ScenarioResult {
@@ -23,6 +27,8 @@ export interface ScenarioResult {
   /** More lines for people: a histogram, a note. */
   details: string[];
   anomalies: Anomaly[];
+  /** Data for the report page's charts (load: latency, throughput, processes). */
+  pictures?: Pictures;
 }
 
 export interface TesterReport {
@@ -42,11 +48,20 @@ const MAX_SAMPLES = 3;
 export class AnomalyLog {
   private readonly byKind = new Map<string, Anomaly>();
 
-  add(kind: string, meaning: string, sample: string): void {
+  /** Counts one anomaly; keeps its sample (and its timeline, if any) while fewer than three are kept. */
+  add(kind: string, meaning: string, sample: string, timeline?: KeyTimeline): void {
     const anomaly = this.byKind.get(kind) ?? { kind, count: 0, meaning, samples: [] };
     anomaly.count++;
-    if (anomaly.samples.length < MAX_SAMPLES) anomaly.samples.push(sample);
+    if (anomaly.samples.length < MAX_SAMPLES) {
+      anomaly.samples.push(sample);
+      if (timeline) (anomaly.timelines ??= []).push(timeline);
+    }
     this.byKind.set(kind, anomaly);
+  }
+
+  /** Whether the next anomaly of this kind keeps its sample (so that a costly timeline is worth making). */
+  keepsSample(kind: string): boolean {
+    return (this.byKind.get(kind)?.samples.length ?? 0) < MAX_SAMPLES;
   }
 
   count(kind: string): number {

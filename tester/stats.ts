@@ -23,7 +23,8 @@ export function summarize(latencies: number[]): LatencySummary {
   };
 }
 
-const BUCKET_LIMITS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, Infinity];
+/** The latency buckets of the text histogram and of the report page. */
+export const BUCKET_LIMITS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, Infinity];
 
 /** One line per latency bucket: `  < 0.5 ms   41.2% ########`. Empty buckets at the ends are left out. */
 export function histogram(latencies: number[], barWidth = 40): string[] {

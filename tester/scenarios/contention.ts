@@ -4,6 +4,9 @@ import { describeOutcome, type TimedOperation } from '../operations.ts';
 import { AnomalyLog, type ScenarioResult } from '../report.ts';
 import type { ScenarioContext } from '../options.ts';
 import { together } from './together.ts';
+import { checkKey } from '../checker/linearizability.ts';
+import { explainViolation } from '../checker/explain.ts';
+import { keyTimeline, type KeyTimeline } from '../pictures.ts';
 
 // Many clients, one fresh key, all at once (a barrier before each phase).
 // Each round:
@@ -13,6 +16,8 @@ import { together } from './together.ts';
 //      acknowledged INCRs;
 //   3. (even rounds) every client DELETEs the key: exactly one may get OK.
 // At the end, one DUMP must match what the acknowledged operations left.
+// The operations of a phase that went wrong also go through the
+// linearizability checker, for the timeline of the report page.
 
 const MEANING = {
   doubleCreate: 'several clients POSTed the same new key at the same moment and more than one got OK. Each believes ' +
@@ -47,7 +52,8 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
       anomalies.add('double create', MEANING.doubleCreate,
         `round ${round}, key ${item}: ${created.length} of ${clients.length} clients got OK for POST ` +
         `(${created.map((p) => `client ${p.client} wrote ${JSON.stringify(p.op.value)}`).join(', ')}); ` +
-        'expected exactly one OK and ALREADY_EXISTS for the others');
+        'expected exactly one OK and ALREADY_EXISTS for the others',
+        anomalies.keepsSample('double create') ? raceTimeline(item, posts, started) : undefined);
     } else if (created.length === 0) {
       anomalies.add('no winner', MEANING.noWinner, `round ${round}, key ${item}: every POST failed: ${summarize(posts)}`);
     }
@@ -69,7 +75,8 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
       const [value, who] = repeated[0]!;
       anomalies.add('lost update', MEANING.lostUpdate,
         `round ${round}, key ${counter}: ${numbers.length} INCRs were acknowledged but only ${seen.size} different ` +
-        `numbers came back (${lost} lost); for example clients ${who.join(', ')} all got ${value}`);
+        `numbers came back (${lost} lost); for example clients ${who.join(', ')} all got ${value}`,
+        anomalies.keepsSample('lost update') ? raceTimeline(counter, incrs, started) : undefined);
     }
     expected.set(counter, { value: String(numbers.length), why: `${numbers.length} INCRs were acknowledged` });
 
@@ -80,7 +87,8 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
       const removed = deletes.filter((p) => p.outcome.kind === 'ok');
       if (removed.length > 1) {
         anomalies.add('double delete', MEANING.doubleDelete,
-          `round ${round}, key ${item}: clients ${removed.map((p) => p.client).join(', ')} all got OK for DELETE; expected exactly one`);
+          `round ${round}, key ${item}: clients ${removed.map((p) => p.client).join(', ')} all got OK for DELETE; expected exactly one`,
+          anomalies.keepsSample('double delete') ? raceTimeline(item, [...posts, ...deletes], started) : undefined);
       } else if (removed.length === 0 && created.length > 0) {
         anomalies.add('no winner', MEANING.noWinner, `round ${round}, key ${item}: every DELETE failed: ${summarize(deletes)}`);
       }
@@ -127,6 +135,13 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
     details: [],
     anomalies: list,
   };
+}
+
+/** The checker's view of one phase on a fresh key: its timeline, if the checker finds it not linearizable within a second. */
+function raceTimeline(key: string, operations: TimedOperation[], origin: number): KeyTimeline | undefined {
+  const verdict = checkKey(key, operations, performance.now() + 1000, null);
+  if (verdict.verdict !== 'violation') return undefined;
+  return keyTimeline(key, verdict.violation, origin, explainViolation(key, verdict.violation, origin).text);
 }
 
 function reportErrors(results: TimedOperation[], anomalies: AnomalyLog): void {

@@ -4,6 +4,7 @@ import { checkHistory } from '../checker/linearizability.ts';
 import { explainViolation } from '../checker/explain.ts';
 import { describeOutcome, type OpKind, type Operation, type TimedOperation } from '../operations.ts';
 import { AnomalyLog, type ScenarioResult } from '../report.ts';
+import { keyTimeline } from '../pictures.ts';
 import type { ScenarioContext } from '../options.ts';
 
 // Random operations from several clients on a few keys, each timed from the
@@ -51,7 +52,7 @@ export async function linearizabilityScenario(context: ScenarioContext): Promise
     const explanation = explainViolation(key.key, key.violation, origin);
     anomalies.add(explanation.kind, 'the history of a key is not linearizable: no one-at-a-time order of its operations ' +
       'gives the replies that were seen. Timeline (time from the start, bar = in flight):',
-    `${explanation.text}\n${explanation.timeline}`);
+    `${explanation.text}\n${explanation.timeline}`, keyTimeline(key.key, key.violation, origin, explanation.text));
   }
   const unknown = result.keys.filter((k) => k.verdict === 'unknown');
   const list = anomalies.list();

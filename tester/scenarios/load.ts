@@ -3,7 +3,8 @@ import { closeClients, openClients } from '../client.ts';
 import { ProcessTreeMonitor, type ProcessFigures } from '../proc-stats.ts';
 import { describeOperation, describeOutcome, type OpKind, type Operation } from '../operations.ts';
 import { AnomalyLog, type ScenarioResult } from '../report.ts';
-import { histogram, summarize, thousands } from '../stats.ts';
+import { BUCKET_LIMITS_MS, histogram, summarize, thousands } from '../stats.ts';
+import { latencyHistogram, sparkline, throughput } from '../pictures.ts';
 import type { ScenarioContext } from '../options.ts';
 
 // Closed-loop load: each client sends `pipeline` commands, waits for all their
@@ -36,6 +37,7 @@ export async function loadScenario(context: ScenarioContext): Promise<ScenarioRe
   const byCount = options.count > 0;
   const anomalies = new AnomalyLog();
   const latencies: number[] = [];
+  const answeredAt: number[] = []; // ms from the start, one per reply (for the throughput over time)
   const clients = await openClients(options.loadClients, context.host, context.port, dialect);
   const monitor = context.server?.child.pid !== undefined && ProcessTreeMonitor.available()
     ? new ProcessTreeMonitor(context.server.child.pid) : null;
@@ -65,9 +67,11 @@ export async function loadScenario(context: ScenarioContext): Promise<ScenarioRe
       const sentAt = performance.now();
       try {
         const replies = await client.connection.pipeline(ops.map((op) => dialect.request(op)));
-        const latency = performance.now() - sentAt;
+        const now = performance.now();
+        const latency = now - sentAt;
         replies.forEach((reply, i) => {
           latencies.push(latency);
+          answeredAt.push(now - started);
           const outcome = dialect.outcome(ops[i]!, reply);
           if (outcome.kind === 'error') {
             anomalies.add('error reply', 'a reply that no correct server gives to this command.',
@@ -85,6 +89,8 @@ export async function loadScenario(context: ScenarioContext): Promise<ScenarioRe
   clearInterval(ticker);
   context.progress('');
   const processes: ProcessFigures | null = monitor?.stop() ?? null;
+  const perInterval = throughput(answeredAt, 100, seconds * 1000);
+  const spark = sparkline(perInterval, 60);
   await closeClients(clients);
 
   const summary = summarize(latencies);
@@ -112,8 +118,15 @@ export async function loadScenario(context: ScenarioContext): Promise<ScenarioRe
     details: [
       'latency histogram:',
       ...histogram(latencies),
+      `throughput, ops/s per ${spark.intervalMs / 1000} s (${thousands(spark.min)} to ${thousands(spark.max)}, ▁ = 0):`,
+      `   ${spark.line}`,
       ...(processes ? [] : ['server CPU and memory: not measured (only when the tester starts the server, with --step or --server)']),
     ],
     anomalies: list,
+    pictures: {
+      latency: latencyHistogram(latencies, BUCKET_LIMITS_MS),
+      throughput: perInterval,
+      ...(monitor ? { processes: monitor.series() } : {}),
+    },
   };
 }

@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS } from '../options.ts';
@@ -12,7 +15,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tester/cli.ts', ...args], { cwd: ROOT });
+    // No report page unless a test asks for one (--html beats KV_HTML).
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tester/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, KV_HTML: 'off' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -32,11 +36,15 @@ function refused(host: string, port: number): Promise<boolean> {
   });
 }
 
-test('tester cli: a racy server gets exit 1, the race named, and its server stopped', async () => {
-  const { code, stdout } = await runCli([
+test('tester cli: a racy server gets exit 1, the race named, its report page written, and its server stopped', async () => {
+  const page = path.join(mkdtempSync(path.join(tmpdir(), 'kv-cli-test-')), 'report.html');
+  const { code, stdout, stderr } = await runCli([
     '--server', 'tester/fixtures/double-create.ts', '--scenario', 'contention', '--rounds', '2', '--contention-clients', '4',
+    '--html', page,
   ]);
   assert.equal(code, 1, stdout);
+  assert.match(stderr, /report page: \S*report\.html/);
+  assert.match(readFileSync(page, 'utf8'), /double create on key \S+contention:r1:item[\s\S]*data-stuck="true"/);
   assert.match(stdout, /double create \(2x\): several clients POSTed the same new key/);
   assert.match(stdout, /RESULT: FAIL \(contention FAIL\)/);
   const [, host, port] = /at (\S+):(\d+) \(started by the tester\)/.exec(stdout)!;
@@ -44,8 +52,9 @@ test('tester cli: a racy server gets exit 1, the race named, and its server stop
 });
 
 test('tester cli: --json prints a report a program can read; exit 0 on SUCCESS', async () => {
-  const { code, stdout } = await runCli(['--step', '01', '--scenario', 'contention', '--rounds', '2', '--json']);
+  const { code, stdout, stderr } = await runCli(['--step', '01', '--scenario', 'contention', '--rounds', '2', '--json']);
   assert.equal(code, 0, stdout);
+  assert.doesNotMatch(stderr, /report page/, 'KV_HTML=off writes no page');
   const report = JSON.parse(stdout);
   assert.equal(report.verdict, 'SUCCESS');
   assert.equal(report.scenarios[0].name, 'contention');
@@ -83,4 +92,8 @@ test('tester: step 01 (one thread, a Map) passes every scenario', async () => {
   // The tester started the server, so it measured it from /proc.
   assert.ok(Number(load.figures['server peak RSS MB']) > 10, String(load.figures['server peak RSS MB']));
   assert.equal(load.figures['server processes'], 1);
+  // The text report's histogram and throughput sparkline fit in 100 columns.
+  assert.ok(load.details.some((line) => /^ {3}[▁▂▃▄▅▆▇█]+$/.test(line)), load.details.join('\n'));
+  assert.ok(load.details.some((line) => /^ +< [\d.]+ ms +[\d.]+% #*$/.test(line)), load.details.join('\n'));
+  for (const line of load.details) assert.ok(`   ${line}`.length <= 100, `wider than 100 columns: ${line}`);
 });

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { launchStep } from '../../../shared/server/launch.ts';
+import { liveLine } from '../../../shared/cli/progress.ts';
 
 const runs = Number(process.argv[2] ?? 1);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rb-'));
@@ -37,7 +38,10 @@ await new Promise<void>((resolve) => createInterface({ input: redis.stdout! }).o
 const servers = [['step 06', step06.port], ['step 01', step01.port], ['redis-server', redisPort]] as const;
 const benchmarks = [['-P 1', ['-n', '100000']], ['-P 16', ['-n', '300000', '-P', '16']]] as const;
 
+const progress = liveLine(process.stderr);
+
 function bench(port: number, extra: readonly string[]): Record<string, number> {
+  progress(`redis-benchmark ${extra.join(' ')} against port ${port}...`);
   const out = execFileSync('redis-benchmark', ['-p', String(port), '-c', '50', '-t', 'set,get', '-q', ...extra], { encoding: 'utf8' });
   const figures: Record<string, number> = {};
   for (const match of out.matchAll(/(SET|GET): ([\d.]+) requests per second/g)) figures[match[1]!] = Number(match[2]);
@@ -48,6 +52,7 @@ function bench(port: number, extra: readonly string[]): Record<string, number> {
 // started is still compiling its hot code, and step 06 is still starting its
 // pool threads. The same for all three, so the comparison stays fair.
 for (const [, port] of servers) bench(port, ['-n', '50000', '-P', '16']);
+progress('');
 
 console.log('redis-benchmark -c 50 -t set,get (-n 100000; with -P 16: -n 300000), requests per second:');
 // This machine's speed drifts from second to second (other virtual machines
@@ -63,6 +68,7 @@ for (let run = 1; run <= runs; run++) {
     const reference = results[2]![1];
     for (const [name, figures] of results) {
       const cells = ops.map((op) => `${op} ${figures[op]!.toFixed(0).padStart(7)} ${ratio(figures[op]!, reference[op]!)}`);
+      progress('');
       console.log(`run ${run} ${label.padEnd(6)} ${name.padEnd(13)} ${cells.join('   ')}`);
       for (const op of ops) all.set(`${label} ${name} ${op}`, [...(all.get(`${label} ${name} ${op}`) ?? []), figures[op]!]);
     }

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// Headless Chromium, driven from its command line: no library. `--dump-dom`
+// prints the page's DOM once it has loaded and its scripts have run (the
+// report page writes data-drawn-ms, data-errors and data-height on <html>),
+// and `--screenshot` writes a PNG. Console messages and uncaught errors reach
+// stderr with `--enable-logging=stderr` as `INFO:CONSOLE(...)` lines; the page
+// itself logs nothing, so any such line is a fault.
+//
+// That is all the test, the benchmark and the screenshots need; a driver
+// library (playwright-core, puppeteer) would add a dependency for nothing
+// these two switches do not already do.
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--hide-scrollbars', '--force-device-scale-factor=1',
+];
+
+export interface DumpResult {
+  /** The DOM after load, as HTML. */
+  dom: string;
+  /** The console messages and uncaught errors Chromium logged. */
+  consoleLines: string[];
+  /** The attributes the page set on <html>: drawnMs, frameMs (NaN if not set), errors, height. */
+  drawnMs: number;
+  frameMs: number;
+  errors: string;
+  height: number;
+}
+
+/** Opens `file` (with an optional #fragment) and returns its DOM after load. */
+export async function dumpDom(file: string, fragment = '', timeoutMs = 30_000): Promise<DumpResult> {
+  const { stdout, stderr } = await chromium(['--enable-logging=stderr', '--v=0', '--dump-dom', url(file, fragment)], timeoutMs);
+  const attribute = (name: string) => new RegExp(`<html[^>]*\\s${name}="([^"]*)"`).exec(stdout)?.[1] ?? '';
+  return {
+    dom: stdout,
+    consoleLines: stderr.split('\n').filter((line) => /:CONSOLE[:(]/.test(line)),
+    drawnMs: Number(attribute('data-drawn-ms')),
+    frameMs: attribute('data-frame-ms') === '' ? NaN : Number(attribute('data-frame-ms')),
+    errors: attribute('data-errors'),
+    height: Number(attribute('data-height')),
+  };
+}
+
+/**
+ * Writes a PNG of the page `width` pixels wide and as tall as the page
+ * (measured first with dumpDom), or as `height` says.
+ */
+export async function screenshot(file: string, png: string, width: number, fragment = '', height?: number): Promise<void> {
+  const tall = height ?? Math.min(8000, (await dumpDom(file, fragment)).height + 16);
+  await chromium([`--screenshot=${png}`, `--window-size=${width},${tall}`, url(file, fragment)], 60_000);
+  if (!existsSync(png)) throw new Error(`chromium wrote no screenshot at ${png}`);
+}
+
+function url(file: string, fragment: string): string {
+  return pathToFileURL(path.resolve(file)).href + fragment;
+}
+
+/** Runs Chromium with a fresh profile folder; kills it if it takes longer than `timeoutMs`. */
+function chromium(args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
+  const profile = mkdtempSync(path.join(tmpdir(), 'kv-chromium-'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${profile}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`chromium did not finish within ${timeoutMs} ms: ${args.join(' ')}`));
+    }, timeoutMs);
+    child.on('error', (caught) => {
+      clearTimeout(timer);
+      reject(caught);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      rmSync(profile, { recursive: true, force: true });
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`chromium exited with ${code}: ${stderr.slice(-2000)}`));
+    });
+  });
+}
