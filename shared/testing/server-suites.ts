@@ -4,6 +4,7 @@ import net from 'node:net';
 import { Connection } from '../client/connection.ts';
 import { describeReply, type Reply } from '../protocol/reply.ts';
 import { launchStep, type RunningServer } from '../server/launch.ts';
+import { redisCommandTests } from './redis-suites.ts';
 
 // Test suites that every step must pass: the commands mean the same thing in
 // every step, and no client can hurt the others. A step's test file calls
@@ -112,6 +113,8 @@ export function commandSuite(step: string, args: string[] = []): void {
       await closed;
       assert.ok(quitter.closed);
     });
+
+    redisCommandTests(step, server);
   });
 }
 
