@@ -12,7 +12,7 @@ export const SCENARIOS = ['seed', 'contention', 'linearizability', 'load'] as co
  * Asked for by name only, not part of `all`: get-then-set FAILS on every
  * server by design, it is the lesson.
  */
-export const RMW_SCENARIOS = ['get-then-set', 'watch', 'client-lock'] as const;
+export const RMW_SCENARIOS = ['get-then-set', 'watch', 'client-lock', 'server-incr'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number] | (typeof RMW_SCENARIOS)[number];
 
 export const TESTER_OPTIONS = {
@@ -28,8 +28,8 @@ export const TESTER_OPTIONS = {
   seedClients: { type: 'number', default: 20, min: 1, max: 1000, help: 'seed: clients' },
   seedOps: { type: 'number', default: 50, min: 1, help: 'seed: operations per client' },
   thinkMs: { type: 'string', default: '10-50', help: 'seed: think time between operations, MIN-MAX ms' },
-  contentionClients: { type: 'number', default: 8, min: 2, max: 1000, help: 'contention, get-then-set, watch, client-lock: clients' },
-  rounds: { type: 'number', default: 20, min: 1, help: 'contention, get-then-set, watch, client-lock: rounds (each on fresh keys)' },
+  contentionClients: { type: 'number', default: 8, min: 2, max: 1000, help: 'contention and the read-modify-write scenarios: clients' },
+  rounds: { type: 'number', default: 20, min: 1, help: 'contention and the read-modify-write scenarios: rounds (each on fresh keys)' },
   incrs: { type: 'number', default: 5, min: 1, help: 'contention: INCRs per client per round (the others: increments)' },
   linClients: { type: 'number', default: 10, min: 1, max: 1000, help: 'linearizability: clients' },
   linOps: { type: 'number', default: 100, min: 1, help: 'linearizability: operations per client' },

@@ -23,6 +23,7 @@ const RUN: Record<ScenarioName, (context: ScenarioContext) => Promise<ScenarioRe
   'get-then-set': readModifyWriteScenario('get-then-set'),
   watch: readModifyWriteScenario('watch'),
   'client-lock': readModifyWriteScenario('client-lock'),
+  'server-incr': readModifyWriteScenario('server-incr'),
 };
 
 export interface RunHooks {

@@ -24,11 +24,13 @@ import { together } from './together.ts';
 //                 rule, but it costs two more round trips, waiting clients
 //                 retry in a loop, and a client that dies holding it blocks
 //                 everyone (no expiry yet).
+//   server-incr   INCR k: the server reads, adds and writes under its own
+//                 lock, in one request. The yardstick for the three above.
 //
 // Each round: a fresh counter, the clients start together (a barrier), each
 // adds --incrs; the counter must end at the number of acknowledged additions.
 
-export type RmwMode = 'get-then-set' | 'watch' | 'client-lock';
+export type RmwMode = 'get-then-set' | 'watch' | 'client-lock' | 'server-incr';
 
 const LOST_UPDATE: Record<RmwMode, string> = {
   'get-then-set': 'the counter ended below the number of acknowledged increments: two clients read the same value, ' +
@@ -41,6 +43,8 @@ const LOST_UPDATE: Record<RmwMode, string> = {
     'commands between them, exactly like POST\'s check-then-act.',
   'client-lock': 'the counter ended below the number of acknowledged increments although every client took the ' +
     'lock (SET NX) first: two clients held it at once, so SET NX itself was not atomic on this server (step 02).',
+  'server-incr': 'the counter ended below the number of acknowledged INCRs: the server\'s own read-add-write was ' +
+    'not atomic (no lock: step 02).',
 };
 
 const MEANING = {
@@ -120,6 +124,7 @@ const DESCRIPTION: Record<RmwMode, string> = {
   'get-then-set': 'GET then SET',
   watch: 'WATCH, GET, MULTI, SET, EXEC (retried when EXEC replies null)',
   'client-lock': 'a lock held by the client (SET lock NX until OK, GET, SET, DEL lock)',
+  'server-incr': 'INCR (the server reads, adds and writes in one command)',
 };
 
 interface Attempt {
@@ -149,6 +154,11 @@ async function incrementOnce(mode: RmwMode, client: TesterClient, key: string, l
           return { attempts: attempt, error: null };
         }
         return { attempts: MAX_ATTEMPTS, error: `no EXEC succeeded in ${MAX_ATTEMPTS} tries`, starved: true };
+      case 'server-incr': {
+        const reply = await c.send('INCR', key);
+        if (reply.type !== 'integer') throw new Error(`INCR replied ${describeReply(reply)}`);
+        return { attempts: 1, error: null };
+      }
       case 'client-lock': {
         const me = `client${client.id}`;
         for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
