@@ -415,13 +415,31 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 function incrementBy(key: Buffer, increment: bigint, { store, betweenCheckAndAct }: CommandContext): Reply {
   const current = store.get(key);
+  // The usual case in plain numbers (exact below 2^53); BigInt only near the limits.
+  const small = current === undefined ? 0 : parseSmallInt(current);
+  if (small !== null && increment >= -SMALL_STEP && increment <= SMALL_STEP) {
+    const sum = small + Number(increment);
+    betweenCheckAndAct(); // the read is done, the write is not: a lost update waits here
+    store.set(key, Buffer.from(String(sum)));
+    return integer(sum);
+  }
   const number = current === undefined ? 0n : parseInt64(current);
   if (number === null) return NOT_AN_INTEGER;
   const sum = number + increment;
   if (sum < INT64_MIN || sum > INT64_MAX) return OVERFLOW;
-  betweenCheckAndAct(); // the read is done, the write is not: a lost update waits here
+  betweenCheckAndAct();
   store.set(key, Buffer.from(String(sum)));
   return integer(sum);
+}
+
+// |value| < 10^15 and |increment| <= 10^15: the sum stays exact in a double.
+const SMALL_STEP = 10n ** 15n;
+
+/** An integer of at most 15 digits, as parseInt64 would read it; null otherwise (also for longer ones). */
+function parseSmallInt(bytes: Buffer): number | null {
+  if (bytes.length === 0 || bytes.length > 16) return null;
+  const text = bytes.toString('latin1');
+  return text === '0' || /^-?[1-9]\d{0,14}$/.test(text) ? Number(text) : null;
 }
 
 /**
