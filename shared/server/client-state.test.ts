@@ -5,7 +5,7 @@ import { globMatch } from '../commands/glob.ts';
 import { KeyVersions, VersionedStore } from '../commands/key-versions.ts';
 import { encodeCommand } from '../protocol/encode.ts';
 import { MapStore } from '../store/map-store.ts';
-import { ClientState, type StoreAccess } from './client-state.ts';
+import { ClientState, MAX_QUEUED_COMMANDS, type StoreAccess } from './client-state.ts';
 import { Session } from './session.ts';
 
 // The connection's state on its own, over a Map store: what EXEC takes the
@@ -42,6 +42,17 @@ describe('client state: transactions', () => {
     assert.equal(exclusiveCalls(), 1);
     assert.equal(say(a, ['MULTI'], ['NOPE'], ['EXEC']).split('\r\n').at(-2), '-EXECABORT Transaction discarded because of previous errors.');
     assert.equal(exclusiveCalls(), 1, 'an aborted EXEC runs nothing');
+  });
+
+  it('a queue past its bound is refused and makes EXEC abort (memory stays bounded)', () => {
+    const { open } = setup();
+    const a = open();
+    say(a, ['MULTI']);
+    const queued = Array.from({ length: MAX_QUEUED_COMMANDS }, () => ['INCR', 'n']);
+    assert.equal(say(a, ...queued).length, '+QUEUED\r\n'.length * MAX_QUEUED_COMMANDS);
+    assert.match(say(a, ['INCR', 'n']), /^-ERR transaction too large: at most 100000 commands/);
+    assert.equal(say(a, ['EXEC']), '-EXECABORT Transaction discarded because of previous errors.\r\n');
+    assert.equal(say(a, ['GET', 'n']), '$-1\r\n');
   });
 
   it('FLUSHDB aborts a transaction that watched a key it removed, not one that watched an absent key', () => {

@@ -56,6 +56,12 @@ export function peerOf(socket: Socket): Peer {
 const SERVER_FIELDS: Array<[string, Reply]> = [['server', bulk('redis')], ['version', bulk('7.0.15')]];
 
 const QUEUED = simple('QUEUED');
+
+// A transaction's queue lives in the server's memory until EXEC: bounded, so
+// that a client sending MULTI and then requests forever cannot exhaust it.
+// Past a bound the request is refused and the transaction aborts at EXEC.
+export const MAX_QUEUED_COMMANDS = 100_000;
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 const NIL_ARRAY = array(null);
 
 // The connection's commands, with how many arguments they take (after the name).
@@ -95,6 +101,7 @@ export class ClientState {
   private lastCommand = 'NULL';
   private queue: Buffer[][] | null = null; // MULTI: the queued requests
   private queueFailed = false; // a request could not be queued: EXEC aborts
+  private queuedBytes = 0;
   private watched = new Map<number, number>(); // version bucket -> version when watched
 
   constructor(
@@ -140,6 +147,13 @@ export class ClientState {
       this.queueFailed = true;
       return invalid;
     }
+    const bytes = args.reduce((sum, arg) => sum + arg.length, 0);
+    if (this.queue.length >= MAX_QUEUED_COMMANDS || this.queuedBytes + bytes > MAX_QUEUED_BYTES) {
+      this.queueFailed = true;
+      return error('ERR', `transaction too large: at most ${MAX_QUEUED_COMMANDS} commands and ` +
+        `${MAX_QUEUED_BYTES / 1024 / 1024} MB may be queued; EXEC will abort`);
+    }
+    this.queuedBytes += bytes;
     this.queue.push(args.map((arg) => Buffer.from(arg))); // copies: the parser's buffers are reused
     return QUEUED;
   }
@@ -162,6 +176,7 @@ export class ClientState {
         if (this.queue !== null) return error('ERR', 'MULTI calls can not be nested');
         this.queue = [];
         this.queueFailed = false;
+        this.queuedBytes = 0;
         return OK;
       case 'DISCARD':
         if (this.queue === null) return error('ERR', 'DISCARD without MULTI');
