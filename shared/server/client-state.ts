@@ -98,7 +98,7 @@ export class ClientState {
   private libVersion = '';
   private readonly createdAt = Date.now();
   private lastCommandAt = Date.now();
-  private lastCommand = 'NULL';
+  private lastRequest: Buffer[] | null = null; // for CLIENT INFO's cmd=, named only when asked
   private queue: Buffer[][] | null = null; // MULTI: the queued requests
   private queueFailed = false; // a request could not be queued: EXEC aborts
   private queuedBytes = 0;
@@ -134,13 +134,13 @@ export class ClientState {
    * or is queued in a transaction; null when the caller should run it as usual.
    */
   handle(args: Buffer[]): Reply | null {
+    this.lastRequest = args;
+    this.lastCommandAt = Date.now();
     const name = connectionCommand(args[0]!);
     if (this.queue === null) {
       if (name === null) return null; // the usual case, decided from the name's length and first byte
-      this.noteCommand(name, args);
       return this.runConnectionCommand(name, args);
     }
-    this.noteCommand(name ?? args[0]!.toString('latin1').toUpperCase());
     if (name !== null && NOT_QUEUED.has(name)) return this.runConnectionCommand(name, args);
     const invalid = name === null ? validateCommand(args) : arityError(name, args);
     if (invalid !== null) {
@@ -158,9 +158,12 @@ export class ClientState {
     return QUEUED;
   }
 
-  private noteCommand(name: string, args?: Buffer[]): void {
-    this.lastCommandAt = Date.now();
-    this.lastCommand = name === 'CLIENT' && args?.[1] ? `client|${args[1].toString('latin1').toLowerCase()}` : name.toLowerCase();
+  /** The last request's name as CLIENT INFO shows it: `get`, `client|info`. */
+  private lastCommand(): string {
+    const args = this.lastRequest;
+    if (args === null) return 'NULL';
+    const name = args[0]!.toString('latin1').toLowerCase();
+    return name === 'client' && args[1] ? `client|${args[1].toString('latin1').toLowerCase()}` : name;
   }
 
   private runConnectionCommand(name: string, args: Buffer[]): Reply {
@@ -333,7 +336,7 @@ export class ClientState {
       ['ssub', 0],
       ['multi', this.queue?.length ?? -1],
       ['watch', this.watched.size],
-      ['cmd', this.lastCommand],
+      ['cmd', this.lastCommand()],
       ['user', 'default'],
       ['lib-name', this.libName],
       ['lib-ver', this.libVersion],

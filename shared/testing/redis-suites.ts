@@ -149,7 +149,7 @@ export function redisCommandTests(step: string, server: () => RunningServer): vo
       assert.equal(await ask(c, 'CLIENT', 'GETNAME'), '"tester"');
       assert.equal(await ask(c, 'CLIENT', 'SETNAME', 'a b'), 'ERR Client names cannot contain spaces, newlines or special characters.');
       assert.equal(await ask(c, 'CLIENT', 'SETINFO', 'LIB-NAME', 'course'), 'OK');
-      assert.match(await ask(c, 'CLIENT', 'INFO'), /^"id=\d+ addr=\S+ laddr=\S+ .*name=tester .*lib-name=course .*resp=2\\n"$/);
+      assert.match(await ask(c, 'CLIENT', 'INFO'), /^"id=\d+ addr=\S+ laddr=\S+ .*name=tester .*cmd=client\|info .*lib-name=course .*resp=2\\n"$/);
       assert.match(await ask(c, 'CLIENT', 'LIST'), /name=tester/);
       assert.equal(await ask(c, 'CLIENT', 'FROB'), "ERR unknown subcommand 'FROB'. Try CLIENT HELP.");
       assert.equal(await ask(c, 'SELECT', '0'), 'OK');
