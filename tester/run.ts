@@ -4,11 +4,12 @@ import { dialectNamed } from './dialect.ts';
 import { isAlive, processTree } from './proc-stats.ts';
 import { Random } from './random.ts';
 import { combine, exitCodeOf, type ScenarioResult, type TesterReport } from './report.ts';
-import { SCENARIOS, type ScenarioContext, type ScenarioName, type TesterOptions } from './options.ts';
+import { RMW_SCENARIOS, SCENARIOS, type ScenarioContext, type ScenarioName, type TesterOptions } from './options.ts';
 import { seedScenario } from './scenarios/seed.ts';
 import { contentionScenario } from './scenarios/contention.ts';
 import { linearizabilityScenario } from './scenarios/linearizability.ts';
 import { loadScenario } from './scenarios/load.ts';
+import { readModifyWriteScenario } from './scenarios/read-modify-write.ts';
 
 // Runs the chosen scenarios against one server and returns the report. When
 // asked to start the server (--step, --server), it also stops it, and makes
@@ -19,6 +20,10 @@ const RUN: Record<ScenarioName, (context: ScenarioContext) => Promise<ScenarioRe
   contention: contentionScenario,
   linearizability: linearizabilityScenario,
   load: loadScenario,
+  'get-then-set': readModifyWriteScenario('get-then-set'),
+  watch: readModifyWriteScenario('watch'),
+  'client-lock': readModifyWriteScenario('client-lock'),
+  'server-incr': readModifyWriteScenario('server-incr'),
 };
 
 export interface RunHooks {
@@ -103,8 +108,8 @@ export function parseScenarios(text: string): ScenarioName[] {
   if (text === 'all') return [...SCENARIOS];
   const names = text.split(',').map((name) => name.trim());
   for (const name of names) {
-    if (!(SCENARIOS as readonly string[]).includes(name)) {
-      throw new Error(`unknown scenario '${name}'; the scenarios are: all, ${SCENARIOS.join(', ')}`);
+    if (!(SCENARIOS as readonly string[]).includes(name) && !(RMW_SCENARIOS as readonly string[]).includes(name)) {
+      throw new Error(`unknown scenario '${name}'; the scenarios are: all, ${[...SCENARIOS, ...RMW_SCENARIOS].join(', ')}`);
     }
   }
   return names as ScenarioName[];

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseOptions } from '../cli/options.ts';
 import { COMMANDS } from '../commands/commands.ts';
+import { CONNECTION_HELP } from '../server/client-state.ts';
 import { splitInline } from '../protocol/request-parser.ts';
 import type { Reply } from '../protocol/reply.ts';
 import { Connection, ConnectionClosedError } from './connection.ts';
@@ -85,9 +86,12 @@ async function runWords(words: Buffer[]): Promise<boolean> {
 }
 
 function helpText(): string {
-  const rows = Object.values(COMMANDS)
-    .filter((spec) => !spec.usage.startsWith('COMMAND') && !spec.usage.startsWith('CONFIG'))
-    .map((spec) => `  ${spec.usage.padEnd(24)} ${spec.summary}`);
+  const rows = [
+    ...Object.values(COMMANDS)
+      .filter((spec) => !spec.usage.startsWith('COMMAND') && !spec.usage.startsWith('CONFIG'))
+      .map((spec) => [spec.usage, spec.summary] as const),
+    ...CONNECTION_HELP,
+  ].map(([usage, summary]) => `  ${usage.padEnd(24)} ${summary}`);
   return [
     'Commands (names in any case; use double quotes for values with spaces):',
     ...rows,

@@ -16,7 +16,9 @@ export function formatReply(reply: Reply, command = ''): string {
     case 'error':
       return `(error) ${reply.code}${reply.message ? `: ${reply.message}` : ''}`;
     case 'integer':
-      return `(integer) ${reply.value}`;
+      return `(integer) ${reply.exact ?? reply.value}`;
+    case 'map':
+      return formatReply({ type: 'array', value: reply.value.flat() });
     case 'bulk':
       return reply.value === null ? '(nil)' : showText(reply.value);
     case 'array':

@@ -1,5 +1,6 @@
 import { isWrite } from '../commands/commands.ts';
 import type { Reply } from '../protocol/reply.ts';
+import type { StoreAccess } from '../server/client-state.ts';
 import { Mutex } from './mutex.ts';
 import { RwLock } from './rwlock.ts';
 
@@ -35,6 +36,34 @@ export function guardCommands(kind: LockKind, lockWords: Int32Array, run: RunCom
       // read side; POST, PUT, INCR... take the write side (isWrite()).
       const lock = new RwLock(lockWords);
       return (args) => (isWrite(args) ? lock.withWrite(() => run(args)) : lock.withRead(() => run(args)));
+    }
+  }
+}
+
+/**
+ * How a transaction (EXEC) runs several commands under the same lock, taken
+ * once: the mutex, or the write side of the read-write lock (a transaction
+ * may write, and must exclude readers too: a reader between two of its
+ * commands would see it half done). `run` must be the unguarded command
+ * runner: the lock is not re-entrant.
+ *
+ * Step 02 has no lock, so EXEC there is only a batch: the commands run one
+ * after another, and other threads' commands run between them; the check of
+ * the watched keys is a check-then-act like POST's, with the same race window
+ * (`betweenCheckAndAct`). The tester's WATCH scenario FAILS there for that
+ * reason (docs/transactions.md).
+ */
+export function exclusiveAccess(kind: LockKind, lockWords: Int32Array, run: RunCommand, betweenCheckAndAct: () => void): StoreAccess {
+  switch (kind) {
+    case 'none':
+      return { exclusive: (body) => body(run), betweenCheckAndAct };
+    case 'mutex': {
+      const mutex = new Mutex(lockWords);
+      return { exclusive: (body) => mutex.withLock(() => body(run)) };
+    }
+    case 'rw': {
+      const lock = new RwLock(lockWords);
+      return { exclusive: (body) => lock.withWrite(() => body(run)) };
     }
   }
 }

@@ -20,6 +20,11 @@ const CR = 13;
 const LF = 10;
 const OK_BYTES = Buffer.from('+OK\r\n');
 const NIL_BYTES = Buffer.from('$-1\r\n');
+const NULL_BYTES = Buffer.from('_\r\n'); // RESP3's one null
+const TXT_PREFIX = Buffer.from('txt:');
+
+/** The RESP version a connection speaks: 2 until the client sends `HELLO 3`. */
+export type Protocol = 2 | 3;
 
 const SLAB_BYTES = 8192;
 
@@ -27,6 +32,12 @@ export class ReplyWriter {
   private buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
   private start = 0; // bytes before this were handed out by take()
   private length = 0; // bytes written in the buffer, handed out or not
+
+  /**
+   * RESP2 or RESP3, for the replies written from now on. A connection's
+   * writer is switched by its HELLO (see shared/server/client-state.ts).
+   */
+  protocol: Protocol = 2;
 
   /** Appends one reply. */
   reply(reply: Reply): void {
@@ -39,19 +50,31 @@ export class ReplyWriter {
         this.line(45, oneLine(reply.message ? `${reply.code} ${reply.message}` : reply.code)); // '-'
         return;
       case 'integer':
-        this.numberLine(58, reply.value); // ':'
+        if (reply.exact !== undefined) this.line(58, String(reply.exact));
+        else this.numberLine(58, reply.value); // ':'
         return;
       case 'bulk':
-        if (reply.value === null) this.raw(NIL_BYTES);
+        if (reply.value === null) this.raw(this.protocol === 3 ? NULL_BYTES : NIL_BYTES);
+        else if (reply.verbatim && this.protocol === 3) this.verbatim(reply.value);
         else this.bulk(reply.value);
         return;
       case 'array':
         if (reply.value === null) {
-          this.numberLine(42, -1); // '*-1': a nil array
+          if (this.protocol === 3) this.raw(NULL_BYTES);
+          else this.numberLine(42, -1); // '*-1': a nil array
           return;
         }
         this.arrayHeader(reply.value.length);
         for (const item of reply.value) this.reply(item);
+        return;
+      case 'map':
+        // RESP3: '%' and the number of pairs; RESP2: an array twice as long.
+        if (this.protocol === 3) this.numberLine(37, reply.value.length); // '%'
+        else this.arrayHeader(2 * reply.value.length);
+        for (const [key, value] of reply.value) {
+          this.reply(key);
+          this.reply(value);
+        }
         return;
     }
   }
@@ -66,6 +89,15 @@ export class ReplyWriter {
     this.numberLine(36, bytes.length); // '$'
     this.raw(bytes);
     this.buffer[this.length++] = CR; // raw() left room for these two
+    this.buffer[this.length++] = LF;
+  }
+
+  /** Appends a RESP3 verbatim string: `=<length>\r\ntxt:<bytes>\r\n`. */
+  private verbatim(bytes: Uint8Array): void {
+    this.numberLine(61, TXT_PREFIX.length + bytes.length); // '='
+    this.raw(TXT_PREFIX);
+    this.raw(bytes);
+    this.buffer[this.length++] = CR;
     this.buffer[this.length++] = LF;
   }
 
@@ -163,9 +195,11 @@ function decimalLength(value: number): number {
 // Encoding is synchronous, so one writer per thread serves every call below.
 const scratch = new ReplyWriter();
 
-/** One reply as a Buffer. */
-export function encodeReply(reply: Reply): Buffer {
+/** One reply as a Buffer, in RESP2 unless told otherwise. */
+export function encodeReply(reply: Reply, protocol: Protocol = 2): Buffer {
+  scratch.protocol = protocol;
   scratch.reply(reply);
+  scratch.protocol = 2;
   return scratch.take();
 }
 

@@ -1,4 +1,4 @@
-import type { Reply } from './reply.ts';
+import { integer, type Reply } from './reply.ts';
 
 // An incremental parser for RESP2 replies: the client side of the protocol,
 // used by the interactive client and the tester. Like the request parser it
@@ -54,8 +54,11 @@ function parseReply(buf: Buffer, pos: number): Parsed {
       const message = space === -1 ? '' : line.slice(space + 1);
       return { reply: { type: 'error', code, message }, next };
     }
-    case ':':
-      return { reply: { type: 'integer', value: toInteger(line) }, next };
+    case ':': {
+      const value = toInteger(line);
+      // Beyond 2^53 a number is not exact: keep the digits too (INCRBY near 2^63).
+      return { reply: line.length > 15 ? integer(BigInt(line)) : { type: 'integer', value }, next };
+    }
     case '$': {
       const length = toInteger(line);
       if (length < 0) return { reply: { type: 'bulk', value: null }, next };

@@ -7,24 +7,42 @@
 //   integer :42\r\n
 //   bulk    $5\r\nhello\r\n       nil: $-1\r\n
 //   array   *2\r\n<reply><reply>  nil: *-1\r\n
+//   map     as an array: key, value, key, value...
+//
+// RESP3 (after `HELLO 3`, per connection: see encode.ts) writes the same
+// values with more types: a nil bulk or a nil array is the null `_\r\n`; a
+// map is `%2\r\n<key><value><key><value>`; a bulk marked `verbatim` (INFO,
+// CLIENT INFO) is `=<length>\r\ntxt:<text>\r\n`. The other types are the same bytes
+// in both.
 
 export type Reply =
   | { type: 'simple'; value: string }
   | { type: 'error'; code: string; message: string }
-  | { type: 'integer'; value: number }
-  | { type: 'bulk'; value: Buffer | null }
-  | { type: 'array'; value: Reply[] | null };
+  // `exact`: a 64-bit result that a JS number cannot hold exactly (INCRBY near 2^63).
+  | { type: 'integer'; value: number; exact?: bigint }
+  | { type: 'bulk'; value: Buffer | null; verbatim?: true }
+  | { type: 'array'; value: Reply[] | null }
+  | { type: 'map'; value: Array<[Reply, Reply]> };
 
 export const OK: Reply = { type: 'simple', value: 'OK' };
 export const NIL: Reply = { type: 'bulk', value: null };
 
 export const simple = (value: string): Reply => ({ type: 'simple', value });
-export const integer = (value: number): Reply => ({ type: 'integer', value });
+export const integer = (value: number | bigint): Reply =>
+  typeof value === 'number' ? { type: 'integer', value }
+    : Number.isSafeInteger(Number(value)) ? { type: 'integer', value: Number(value) }
+      : { type: 'integer', value: Number(value), exact: value };
 export const bulk = (value: Buffer | string | null): Reply => ({
   type: 'bulk',
   value: typeof value === 'string' ? Buffer.from(value) : value,
 });
 export const array = (value: Reply[] | null): Reply => ({ type: 'array', value });
+/** A map: RESP3's `%`, a flat array of key, value... in RESP2 (HELLO, CONFIG GET). */
+export const map = (entries: Array<[string, Reply]>): Reply => ({
+  type: 'map', value: entries.map(([key, value]) => [bulk(key), value]),
+});
+/** Text for people (INFO, CLIENT INFO): RESP3's verbatim string `=`, a bulk string in RESP2. */
+export const verbatim = (text: string): Reply => ({ type: 'bulk', value: Buffer.from(text), verbatim: true });
 
 /** An error reply. The code is the first word a client can match on. */
 export const error = (code: string, message: string): Reply => ({ type: 'error', code, message });
@@ -49,7 +67,9 @@ export function describeReply(reply: Reply): string {
     case 'error':
       return `${reply.code} ${reply.message}`.trim();
     case 'integer':
-      return `(integer) ${reply.value}`;
+      return `(integer) ${reply.exact ?? reply.value}`;
+    case 'map':
+      return `{${reply.value.map(([key, value]) => `${describeReply(key)}: ${describeReply(value)}`).join(', ')}}`;
     case 'bulk':
       return reply.value === null ? '(nil)' : JSON.stringify(reply.value.toString('utf8'));
     case 'array':

@@ -1,11 +1,16 @@
 import { RequestParser, DEFAULT_LIMITS, type ParserLimits } from '../protocol/request-parser.ts';
 import { ReplyWriter } from '../protocol/encode.ts';
 import { ErrorCode, OK, error, type Reply } from '../protocol/reply.ts';
+import type { ClientState } from './client-state.ts';
 
 // One client's conversation: bytes in, reply bytes out. It owns the parser (so
 // framing is per connection) and hands each complete request to `execute`.
 // Whatever runs the session (the event loop in step 01, a Worker thread in
 // step 02...) only moves bytes between the socket and `receive`.
+//
+// With a ClientState (every step's server passes one), the connection's own
+// commands (HELLO, CLIENT, MULTI/EXEC/WATCH...) are answered by it, and the
+// replies are written in the RESP version its HELLO chose.
 
 export type Execute = (args: Buffer[]) => Reply;
 
@@ -21,8 +26,17 @@ export class Session {
   private readonly replies = new ReplyWriter();
   private closed = false;
 
-  constructor(private readonly execute: Execute, limits: ParserLimits = DEFAULT_LIMITS) {
+  constructor(
+    private readonly execute: Execute,
+    private readonly client: ClientState | null = null,
+    limits: ParserLimits = DEFAULT_LIMITS,
+  ) {
     this.parser = new RequestParser(limits);
+  }
+
+  /** The client is gone: forget its state (CLIENT LIST). */
+  close(): void {
+    this.client?.close();
   }
 
   receive(chunk: Buffer): SessionOutput {
@@ -39,7 +53,13 @@ export class Session {
         this.closed = true;
         break; // whatever follows QUIT is not executed
       }
-      this.replies.reply(this.execute(event.args));
+      const own = this.client?.handle(event.args) ?? null;
+      if (own === null) {
+        this.replies.reply(this.execute(event.args));
+      } else {
+        this.replies.protocol = this.client!.protocol; // HELLO may have changed it; its own reply is in the new one
+        this.replies.reply(own);
+      }
     }
     const bytes = this.replies.size === 0 ? null : this.replies.take();
     return { bytes, close: this.closed };

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { Connection } from '../client/connection.ts';
 import { describeReply } from '../protocol/reply.ts';
 import { launchStep, type RunningServer } from '../server/launch.ts';
@@ -166,5 +167,39 @@ export function persistenceSuite(step: string, args: string[] = []): void {
       await load.done();
       await assertRestored(step, dataDir, durable, load, load.counts());
     });
+
+    redisWritesReplayTest(step, args);
+  });
+}
+
+/** MSET, INCRBY, FLUSHDB... and EXEC's writes reach the log like any SET, and come back at restart. */
+export function redisWritesReplayTest(step: string, args: string[] = []): void {
+  it("Redis's write commands and a transaction's writes are logged and replayed", async () => {
+    const dataDir = tempDataDir();
+    try {
+      const server = await start(step, dataDir, args);
+      const c = await Connection.open(server.host, server.port);
+      const say = async (...request: string[]) => describeReply(await c.send(...request));
+      assert.equal(await say('MSET', 'gone:1', 'x', 'gone:2', 'y'), 'OK');
+      assert.equal(await say('FLUSHDB'), 'OK'); // logged as one DEL per key
+      assert.equal(await say('MSET', 'm1', '1', 'm2', '2'), 'OK');
+      assert.equal(await say('INCRBY', 'n', '5'), '(integer) 5');
+      assert.equal(await say('DECR', 'n'), '(integer) 4');
+      assert.equal(await say('INCRBYFLOAT', 'f', '1.5'), '"1.5"');
+      assert.equal(await say('WATCH', 't'), 'OK');
+      assert.equal(await say('MULTI'), 'OK');
+      for (const request of [['SET', 't', '1'], ['INCRBY', 't', '9'], ['DEL', 'm2']]) assert.equal(await say(...request), 'QUEUED');
+      assert.equal(await say('EXEC'), '[OK, (integer) 10, (integer) 1]');
+      await c.close();
+      assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null });
+
+      const again = await start(step, dataDir, args);
+      const d = await Connection.open(again.host, again.port);
+      assert.deepEqual(Object.fromEntries(await dump(d)), { m1: '1', n: '4', f: '1.5', t: '10' });
+      await d.close();
+      await again.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 }

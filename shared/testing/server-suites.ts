@@ -5,6 +5,7 @@ import { Connection } from '../client/connection.ts';
 import { describeReply, type Reply } from '../protocol/reply.ts';
 import { launchStep, type RunningServer } from '../server/launch.ts';
 import { TEST_TIMEOUT_MS } from './test-runner.ts';
+import { redisCommandTests } from './redis-suites.ts';
 
 // Test suites that every step must pass: the commands mean the same thing in
 // every step, and no client can hurt the others. A step's test file calls
@@ -117,6 +118,8 @@ export function commandSuite(step: string, args: string[] = []): void {
       await closed;
       assert.ok(quitter.closed);
     });
+
+    redisCommandTests(step, server);
   });
 }
 

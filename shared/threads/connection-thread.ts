@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { LockKind } from '../locks/guard.ts';
 import type { PersistTask } from '../persistence/task.ts';
+import { sharedKeyVersions } from '../commands/key-versions.ts';
+import { peerOf, type Peer } from '../server/client-state.ts';
 import { log } from '../server/log.ts';
 import { bundle } from './bundle.ts';
 
@@ -80,6 +82,14 @@ export interface ConnectionThreadData {
   figures?: InfoFigures;
 }
 
+/** What serveOnThread adds to a step's ConnectionThreadData for every thread. */
+export interface ThreadWorkerData extends ConnectionThreadData {
+  /** The key versions of WATCH, one table for every thread (sharedKeyVersions()). */
+  versionsBuffer: SharedArrayBuffer;
+  /** The client's and our address, for CLIENT INFO. */
+  peer: Peer;
+}
+
 /** Named numbers in shared memory: INFO shows `names[i]: values[i]`. */
 export interface InfoFigures {
   names: readonly string[];
@@ -139,7 +149,8 @@ export function serveOnThread(
   onClosed: () => void,
   { beforeReply }: ServeOptions = {},
 ): ThreadConnection {
-  const thread = new Worker(CONNECTION_WORKER, { workerData: data });
+  const workerData: ThreadWorkerData = { ...data, versionsBuffer: sharedKeyVersions().buffer, peer: peerOf(socket) };
+  const thread = new Worker(CONNECTION_WORKER, { workerData });
   let inFlight = 0; // bytes posted to the thread and not answered yet
   let blockedOnWrite = false; // the socket's write buffer is full
   let held = 0; // replies waiting for beforeReply

@@ -1,12 +1,14 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { executeCommand, type CommandContext } from '../commands/commands.ts';
-import { guardCommands } from '../locks/guard.ts';
+import { KeyVersions, VersionedStore } from '../commands/key-versions.ts';
+import { exclusiveAccess, guardCommands } from '../locks/guard.ts';
+import { ClientState } from '../server/client-state.ts';
 import { RecordingStore } from '../persistence/recording-store.ts';
 import { ownRecords } from '../persistence/task.ts';
 import { Session } from '../server/session.ts';
 import { SharedStore } from '../store/shared-store.ts';
 import type { Store } from '../store/store.ts';
-import type { ConnectionThreadData, FromThread, ToThread } from './connection-thread.ts';
+import type { FromThread, ThreadWorkerData, ToThread } from './connection-thread.ts';
 
 // The thread of one connection (steps 02 to 05): started by
 // serveOnThread() in connection-thread.ts, which owns the socket and
@@ -26,11 +28,14 @@ import type { ConnectionThreadData, FromThread, ToThread } from './connection-th
 //                    null         the client is gone: finish and exit
 //   thread -> main   { bytes, close, consumed, tasks }   the replies to those bytes
 
-const data = workerData as ConnectionThreadData;
+const data = workerData as ThreadWorkerData;
 const port = parentPort!;
 const shared = new SharedStore(data.storeBuffer);
 const recorder = data.sequence === undefined ? null : new RecordingStore(shared, data.sequence);
-const store: Store = recorder ?? shared;
+// Every write also bumps its key's version, for WATCH (key-versions.ts; the
+// table is shared by every thread, like the store).
+const versions = new KeyVersions(data.versionsBuffer);
+const store: Store = new VersionedStore(recorder ?? shared, versions);
 
 // The race window: a real sleep of this thread between a check and its act
 // (Atomics.wait on a word nobody ever changes, so it always times out).
@@ -67,7 +72,12 @@ function figures(): Record<string, number> {
 
 // Each command runs under the step's lock (or none, in step 02). A write's
 // sequence number is taken inside (RecordingStore): lock order is apply order.
-const session = new Session(guardCommands(data.lock, shared.lockWords, (args) => executeCommand(args, context)));
+// The connection's own state (HELLO's protocol, its name, MULTI's queue,
+// WATCH's versions) lives here, in its thread; EXEC runs its queue under the
+// step's lock taken once (exclusiveAccess in guard.ts).
+const run = (args: Buffer[]) => executeCommand(args, context);
+const client = new ClientState(exclusiveAccess(data.lock, shared.lockWords, run, betweenCheckAndAct), versions, data.peer, threadId);
+const session = new Session(guardCommands(data.lock, shared.lockWords, run), client);
 
 port.on('message', (message: ToThread) => {
   if (message === null) {
@@ -75,6 +85,7 @@ port.on('message', (message: ToThread) => {
     // no command is half done, no lock is held, and every sequence number
     // taken was sent with its task: close the port, and with nothing left to
     // do the thread ends.
+    session.close();
     port.close();
     return;
   }

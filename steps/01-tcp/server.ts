@@ -12,7 +12,9 @@
 import net from 'node:net';
 import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
 import { executeCommand, type CommandContext } from '../../shared/commands/commands.ts';
+import { VersionedStore, sharedKeyVersions } from '../../shared/commands/key-versions.ts';
 import { MapStore } from '../../shared/store/map-store.ts';
+import { ClientState, peerOf, type StoreAccess } from '../../shared/server/client-state.ts';
 import { Session } from '../../shared/server/session.ts';
 import { serveConnection } from '../../shared/server/connection.ts';
 import { listen } from '../../shared/server/listen.ts';
@@ -23,7 +25,9 @@ log(`step 01-tcp: ${describeOptions(options)}`);
 
 // The data: a plain Map. Only this thread ever touches it, so no two commands
 // can interleave: each one runs from start to end before the next begins.
-const store = new MapStore();
+// (VersionedStore: every write bumps its key's version, for WATCH.)
+const versions = sharedKeyVersions();
+const store = new VersionedStore(new MapStore(), versions);
 const startedAt = Date.now();
 const sockets = new Set<net.Socket>();
 
@@ -41,15 +45,22 @@ const context: CommandContext = {
 
 // One callback per connection. It does not wait for anything: it registers
 // what to do when bytes arrive, and returns to the event loop at once.
+const run = (args: Buffer[]) => executeCommand(args, context);
+// A transaction needs no lock here: EXEC runs its queue in one go, and
+// nothing else runs on this thread meanwhile.
+const oneThread: StoreAccess = { exclusive: (body) => body(run) };
+
 const server = net.createServer((socket) => {
   const peer = peerName(socket);
   sockets.add(socket);
   if (!options.quiet) log(`connection from ${peer} (${sockets.size} open)`);
 
   // The session parses this client's byte stream into requests (framing is
-  // per connection) and runs each one on the store.
-  const session = new Session((args) => executeCommand(args, context));
+  // per connection) and runs each one on the store; its ClientState keeps
+  // what HELLO, CLIENT SETNAME and MULTI/WATCH said.
+  const session = new Session(run, new ClientState(oneThread, versions, peerOf(socket)));
   serveConnection(socket, session, () => {
+    session.close();
     sockets.delete(socket);
     if (!options.quiet) log(`${peer} closed (${sockets.size} open)`);
   });

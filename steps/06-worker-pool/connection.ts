@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import { ReplyWriter, encodeReply } from '../../shared/protocol/encode.ts';
 import { RequestParser, type ParseEvent } from '../../shared/protocol/request-parser.ts';
 import { ErrorCode, OK, error, type Reply } from '../../shared/protocol/reply.ts';
+import type { ClientState } from '../../shared/server/client-state.ts';
+import type { Protocol } from '../../shared/protocol/encode.ts';
 import type { JobResult } from './pool-thread.ts';
 
 // One client connection of step 06, served on the event loop.
@@ -16,7 +18,11 @@ import type { JobResult } from './pool-thread.ts';
 // - a connection is served in order: after a request that went to the pool,
 //   its next requests wait until that one is done (read-your-writes);
 // - while replies are held back, we stop reading from the socket, so a
-//   client cannot pile up work in our memory (backpressure).
+//   client cannot pile up work in our memory (backpressure);
+// - the connection's own commands (HELLO, CLIENT, MULTI/EXEC/WATCH...) are
+//   answered by its ClientState first. A transaction is queued there and EXEC
+//   runs inline, under the write lock, heavy commands included (they then
+//   hold the event loop: a transaction is atomic or it is not).
 
 export interface ConnectionHooks {
   /** Whether this request goes to the pool. */
@@ -25,8 +31,8 @@ export interface ConnectionHooks {
   runInline(args: Buffer[]): Reply;
   /** A promise that the writes run since the last call are persisted (null when there were none). */
   takeGate(): Promise<void> | null;
-  /** Runs requests on the pool; resolves once their result is in and its writes are persisted. */
-  runOnPool(requests: Buffer[][]): Promise<JobResult>;
+  /** Runs requests on the pool, replying in `protocol`; resolves once their result is in and its writes are persisted. */
+  runOnPool(requests: Buffer[][], protocol: Protocol): Promise<JobResult>;
   /** Called for each group of replies written: how many requests, and how long they took (us). */
   answered(requests: number, us: number): void;
 }
@@ -52,11 +58,13 @@ export class ClientConnection {
   constructor(
     readonly socket: Socket,
     private readonly hooks: ConnectionHooks,
+    private readonly client: ClientState,
   ) {
     this.parser = new RequestParser();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
+    socket.on('close', () => client.close());
   }
 
   private receive(chunk: Buffer): void {
@@ -87,6 +95,13 @@ export class ClientConnection {
         this.closing = true;
         continue;
       }
+      const own = this.client.handle(args);
+      if (own !== null) {
+        this.replies.protocol = this.client.protocol; // HELLO may have changed it
+        this.replies.reply(own);
+        count++;
+        continue;
+      }
       if (!this.hooks.isHeavy(args)) {
         this.replies.reply(this.hooks.runInline(args));
         count++;
@@ -95,13 +110,14 @@ export class ClientConnection {
       // A heavy request, and the heavy ones right after it: one job.
       const batch: Buffer[][] = [args];
       while (i + 1 < events.length && events[i + 1]!.kind === 'command'
+        && !this.client.owns((events[i + 1] as { args: Buffer[] }).args)
         && this.hooks.isHeavy((events[i + 1] as { args: Buffer[] }).args)) {
         batch.push((events[++i] as { args: Buffer[] }).args);
       }
       this.emit(this.replies.take(), count, this.hooks.takeGate());
       count = 0;
       this.poolBusy = true;
-      const job = this.hooks.runOnPool(batch);
+      const job = this.hooks.runOnPool(batch, this.client.protocol);
       this.emit(job.then((result) => Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength)), batch.length, null);
       void job.then(() => {
         this.poolBusy = false;

@@ -14,7 +14,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { executeCommand, isWrite, type CommandContext } from '../../shared/commands/commands.ts';
 import { burnCpu } from '../../shared/commands/burn-cpu.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
-import { ReplyWriter } from '../../shared/protocol/encode.ts';
+import { KeyVersions, VersionedStore } from '../../shared/commands/key-versions.ts';
+import { ReplyWriter, type Protocol } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { SharedStore } from '../../shared/store/shared-store.ts';
 import { RecordingStore } from '../../shared/persistence/recording-store.ts';
@@ -25,12 +26,16 @@ export interface PoolThreadData {
   sequence: BigInt64Array;
   /** CPU every request burns, in ms (--work-ms), before it takes the lock. */
   workMs: number;
+  /** WATCH's key versions (sharedKeyVersions().buffer): a write here bumps them too. */
+  versionsBuffer: SharedArrayBuffer;
 }
 
 export interface Job {
   id: number;
   /** Requests of one connection, in order: each is [name, ...arguments]. */
   requests: Uint8Array[][];
+  /** The connection's RESP version (HELLO), for the replies. */
+  protocol: Protocol;
 }
 
 export interface JobResult {
@@ -49,9 +54,10 @@ if (parentPort !== null && workerData?.storeBuffer !== undefined) {
   const port = parentPort;
   const shared = new SharedStore(data.storeBuffer);
   const store = new RecordingStore(shared, data.sequence);
+  const versioned = new VersionedStore(store, new KeyVersions(data.versionsBuffer));
   const lock = new RwLock(shared.lockWords);
   const context: CommandContext = {
-    store,
+    store: versioned,
     betweenCheckAndAct: () => {}, // the lock makes check-then-act atomic
     workMs: 0, // burned below, outside the lock
     serverInfo: () => ({}), // INFO runs on the event loop
@@ -69,7 +75,8 @@ if (parentPort !== null && workerData?.storeBuffer !== undefined) {
 
   const replies = new ReplyWriter();
   port.on('message', (jobs: Job[]) => {
-    const results: JobResult[] = jobs.map(({ id, requests }) => {
+    const results: JobResult[] = jobs.map(({ id, requests, protocol }) => {
+      replies.protocol = protocol;
       for (const request of requests) {
         const args = request.map((arg) => Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength));
         try {

@@ -33,6 +33,8 @@ import path from 'node:path';
 import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
 import { commandSpec, executeCommand, type CommandContext } from '../../shared/commands/commands.ts';
+import { VersionedStore, sharedKeyVersions } from '../../shared/commands/key-versions.ts';
+import { ClientState, peerOf, type StoreAccess } from '../../shared/server/client-state.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
@@ -94,7 +96,11 @@ const persister = await Persister.start({
 log(`worker processes: ${persister.workerPids().join(', ')}`);
 
 // 4. The thread pool: a fixed number of threads, whatever the connections.
-const pool = new ThreadPool(options.threads, { storeBuffer: store.buffer, sequence, workMs: options.workMs });
+// WATCH's key versions: one table for the event loop and every pool thread.
+const versions = sharedKeyVersions();
+const pool = new ThreadPool(options.threads, {
+  storeBuffer: store.buffer, sequence, workMs: options.workMs, versionsBuffer: versions.buffer,
+});
 
 // 5. Running a command on the event loop: step 03's locking, step 04's
 //    recording of writes, all on this one thread.
@@ -106,7 +112,7 @@ let totalConnections = 0;
 const startedAt = Date.now();
 
 const context: CommandContext = {
-  store: recording,
+  store: new VersionedStore(recording, versions), // each write is logged, and bumps its key's version
   betweenCheckAndAct: () => {}, // the lock makes check-then-act atomic
   workMs: 0, // --work-ms makes commands heavy: they go to the pool
   serverInfo,
@@ -135,9 +141,19 @@ function runInline(args: Buffer[]) {
     : lock.withRead(() => executeCommand(args, context, spec));
 }
 
-async function runOnPool(requests: Buffer[][]) {
+// EXEC: the queued commands one after another under the write lock, taken
+// once - no other command, here or on a pool thread, runs in between.
+const transactions: StoreAccess = {
+  exclusive: (body) => lock.withWrite(() => body((args) => {
+    const spec = commandSpec(args);
+    counts.count(spec?.name ?? 'UNKNOWN');
+    return executeCommand(args, context, spec);
+  })),
+};
+
+async function runOnPool(requests: Buffer[][], protocol: 2 | 3) {
   for (const args of requests) counts.count(commandName(args));
-  const result = await pool.run(requests);
+  const result = await pool.run(requests, protocol);
   // The pool thread numbered its writes; hand them over at once (the
   // persister restores the numbers' order), and reply once accepted.
   await persister.submit(result.tasks);
@@ -164,7 +180,7 @@ const server = net.createServer((socket) => {
   const connection = new ClientConnection(socket, {
     isHeavy, runInline, runOnPool, takeGate,
     answered: (requests, us) => latency.record(us, requests),
-  });
+  }, new ClientState(transactions, versions, peerOf(socket)));
   connections.add(connection);
   totalConnections++;
   if (!options.quiet) log(`connection from ${peer} (${connections.size} open)`);

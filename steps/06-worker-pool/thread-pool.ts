@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { bundle } from '../../shared/threads/bundle.ts';
+import type { Protocol } from '../../shared/protocol/encode.ts';
 import type { Job, JobResult, PoolThreadData } from './pool-thread.ts';
 
 // A bounded pool of worker threads, started once: N threads whatever the
@@ -57,10 +58,10 @@ export class ThreadPool {
     });
   }
 
-  /** Runs `requests` (of one connection, in order) on some thread. */
-  run(requests: Buffer[][]): Promise<JobResult> {
+  /** Runs `requests` (of one connection, in order) on some thread; replies in that connection's RESP version. */
+  run(requests: Buffer[][], protocol: Protocol = 2): Promise<JobResult> {
     return new Promise((resolve) => {
-      this.queue.push({ job: { id: this.nextId++, requests }, resolve });
+      this.queue.push({ job: { id: this.nextId++, requests, protocol }, resolve });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => {

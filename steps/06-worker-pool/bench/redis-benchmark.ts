@@ -3,10 +3,11 @@
 // benchmark run against each in turn, one table of requests per second and
 // the ratio to redis-server, then each server's median over the runs.
 //
-//   npx tsx steps/06-worker-pool/bench/redis-benchmark.ts [RUNS]
+//   npx tsx steps/06-worker-pool/bench/redis-benchmark.ts [RUNS] [TESTS]
 //
 // The benchmarks: `redis-benchmark -c 50 -n 100000 -t set,get` and the same
-// with `-P 16` (16 requests in flight per connection) and -n 300000.
+// with `-P 16` (16 requests in flight per connection) and -n 300000. TESTS
+// replaces set,get with redis-benchmark's own test names (incr, say).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +19,8 @@ import { launchStep } from '../../../shared/server/launch.ts';
 import { liveLine } from '../../../shared/cli/progress.ts';
 
 const runs = Number(process.argv[2] ?? 1);
+const tests = process.argv[3] ?? 'set,get';
+const ops = tests.split(',').map((test) => test.trim().toUpperCase());
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rb-'));
 const step06 = await launchStep('06', { args: ['--quiet', '--data-dir', dataDir] });
 const step01 = await launchStep('01', { args: ['--quiet'] });
@@ -42,9 +45,11 @@ const progress = liveLine(process.stderr);
 
 function bench(port: number, extra: readonly string[]): Record<string, number> {
   progress(`redis-benchmark ${extra.join(' ')} against port ${port}...`);
-  const out = execFileSync('redis-benchmark', ['-p', String(port), '-c', '50', '-t', 'set,get', '-q', ...extra], { encoding: 'utf8' });
+  const out = execFileSync('redis-benchmark', ['-p', String(port), '-c', '50', '-t', tests, '-q', ...extra], { encoding: 'utf8' });
   const figures: Record<string, number> = {};
-  for (const match of out.matchAll(/(SET|GET): ([\d.]+) requests per second/g)) figures[match[1]!] = Number(match[2]);
+  for (const match of out.matchAll(/([A-Z]+): ([\d.]+) requests per second/g)) figures[match[1]!] = Number(match[2]);
+  const missing = ops.filter((op) => figures[op] === undefined);
+  if (missing.length > 0) throw new Error(`redis-benchmark gave no figure for ${missing.join(', ')}:\n${out}`);
   return figures;
 }
 
@@ -54,12 +59,11 @@ function bench(port: number, extra: readonly string[]): Record<string, number> {
 for (const [, port] of servers) bench(port, ['-n', '50000', '-P', '16']);
 progress('');
 
-console.log('redis-benchmark -c 50 -t set,get (-n 100000; with -P 16: -n 300000), requests per second:');
+console.log(`redis-benchmark -c 50 -t ${tests} (-n 100000; with -P 16: -n 300000), requests per second:`);
 // This machine's speed drifts from second to second (other virtual machines
 // share its cores), so one run can flatter or wrong any server. Each run
 // measures the three servers back to back, and the summary takes each
 // server's median over the runs.
-const ops = ['SET', 'GET'] as const;
 const all = new Map<string, number[]>(); // "label server op" -> one figure per run
 const ratio = (value: number, reference: number) => `(${(value / reference).toFixed(2)}x)`;
 for (let run = 1; run <= runs; run++) {
