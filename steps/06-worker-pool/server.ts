@@ -35,7 +35,8 @@ import { commandSpec, executeCommand, type CommandContext } from '../../shared/c
 import { RwLock } from '../../shared/locks/rwlock.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
-import { SharedStore } from '../../shared/store/shared-store.ts';
+import { BufferRegistry } from '../../shared/store/buffer-registry.ts';
+import { GrowableStore } from '../../shared/store/growable-store.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
@@ -62,8 +63,12 @@ const { values: options } = parseOptions({
 log(`step 06-worker-pool: ${describeOptions(options)}`);
 
 // 1. The store in shared memory, and its read-write lock (in the store's own
-//    header words): the event loop and the pool threads all use both.
-const store = SharedStore.create();
+//    control words): the event loop and the pool threads all use both. It
+//    grows with its data (shared/store/growable-store.ts); the buffers it
+//    adds for big values and its index reach the pool threads through a
+//    BufferRegistry, one port for each pair of threads.
+const registryPorts = BufferRegistry.mesh(1 + options.threads);
+const store = GrowableStore.create({}, new BufferRegistry(registryPorts[0]));
 const lock = new RwLock(store.lockWords);
 
 // 2. Replay the logs, one per worker process (step 05's by-key layout).
@@ -93,7 +98,9 @@ const persister = await Persister.start({
 log(`worker processes: ${persister.workerPids().join(', ')}`);
 
 // 4. The thread pool: a fixed number of threads, whatever the connections.
-const pool = new ThreadPool(options.threads, { storeBuffer: store.buffer, sequence, workMs: options.workMs });
+const pool = new ThreadPool(options.threads, (i) => ({
+  storeHandle: store.handle, registryPorts: registryPorts[i + 1]!, sequence, workMs: options.workMs,
+}));
 
 // 5. Running a command on the event loop: step 03's locking, step 04's
 //    recording of writes, all on this one thread.
