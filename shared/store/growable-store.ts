@@ -206,6 +206,11 @@ export class GrowableStore implements Store {
     return this.valueOf(this.recordAt(this.index[2 * slot + 1]!));
   }
 
+  /**
+   * Creates or replaces `key`. Throws StoreError TOO_LARGE past 512 MB, OOM
+   * over maxMemory. A key or value over 64 KB that fills a whole
+   * SharedArrayBuffer is kept without a copy: do not change it afterwards.
+   */
   set(key: Buffer, value: Buffer): void {
     if (key.length > MAX_ITEM_BYTES || value.length > MAX_ITEM_BYTES) {
       const what = key.length > MAX_ITEM_BYTES ? 'key' : 'value';
@@ -507,12 +512,18 @@ export class GrowableStore implements Store {
     return Buffer.from(buffer);
   }
 
-  // Makes a buffer of its own holding a copy of `bytes`; returns its number.
+  // Makes a buffer of its own holding `bytes`; returns its number. Bytes that
+  // fill a whole (fixed-length) SharedArrayBuffer are kept as they are: the
+  // request parser hands big arguments over that way, and copying 100 MB
+  // under the write lock would stall every client for tens of milliseconds.
+  // The caller must not change them afterwards (the parser never does).
   private newOutOfLine(bytes: Buffer): number {
     const id = this.control[C_NEXT_ID]!;
     this.control[C_NEXT_ID] = id >= 0x7fffffff ? 1 : id + 1;
-    const buffer = new SharedArrayBuffer(bytes.length);
-    bytes.copy(Buffer.from(buffer));
+    const whole = bytes.buffer instanceof SharedArrayBuffer && !bytes.buffer.growable &&
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const buffer = whole ? (bytes.buffer as SharedArrayBuffer) : new SharedArrayBuffer(bytes.length);
+    if (!whole) bytes.copy(Buffer.from(buffer));
     this.registry.add(id, buffer);
     this.figures[F_OUT_OF_LINE_BYTES] = this.figures[F_OUT_OF_LINE_BYTES]! + bytes.length;
     this.notePeak();

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { ReplyWriter, encodeReply } from '../../shared/protocol/encode.ts';
-import { RequestParser, type ParseEvent } from '../../shared/protocol/request-parser.ts';
+import { DEFAULT_LIMITS, RequestParser, type ParseEvent, type ParserLimits } from '../../shared/protocol/request-parser.ts';
 import { ErrorCode, OK, error, type Reply } from '../../shared/protocol/reply.ts';
 import type { JobResult } from './pool-thread.ts';
 
@@ -52,8 +52,9 @@ export class ClientConnection {
   constructor(
     readonly socket: Socket,
     private readonly hooks: ConnectionHooks,
+    limits: ParserLimits = DEFAULT_LIMITS,
   ) {
-    this.parser = new RequestParser();
+    this.parser = new RequestParser(limits);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
