@@ -37,10 +37,7 @@ export const TESTER_OPTIONS = {
   keySpace: { type: 'number', default: 1000, min: 1, help: 'load: how many different keys' },
 } as const satisfies Record<string, OptionSpec>;
 
-// The values, with their types widened ('' becomes string), so that compare
-// and bench can set --step and --scenario themselves.
-type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T;
-export type TesterOptions = { [K in keyof OptionValues<typeof TESTER_OPTIONS>]: Widen<OptionValues<typeof TESTER_OPTIONS>[K]> };
+export type TesterOptions = OptionValues<typeof TESTER_OPTIONS>;
 
 export const TESTER_DEFAULTS = Object.fromEntries(
   Object.entries(TESTER_OPTIONS).map(([name, spec]) => [name, spec.default]),

@@ -12,8 +12,23 @@ export type OptionSpec =
   /** A size in bytes, written as Redis writes them: 1000, 64kb, 100mb, 2gb (k, m, g: powers of 1000). */
   | { type: 'bytes'; default: number; help: string; min?: number; max?: number };
 
+/**
+ * The type of one option's value, derived from its declaration: a number
+ * option gives `number`, a boolean `boolean`, a string with `choices` the
+ * union of those choices (declared `as const`), any other string `string`.
+ * So `lock: { type: 'string', default: 'mutex', choices: ['mutex', 'rw'] }`
+ * reads as `'mutex' | 'rw'`, and no step needs a cast.
+ */
+export type OptionValue<S extends OptionSpec> = S extends { type: 'number' }
+  ? number
+  : S extends { type: 'boolean' }
+    ? boolean
+    : S extends { choices: readonly (infer Choice extends string)[] }
+      ? Choice
+      : string;
+
 export type OptionValues<S extends Record<string, OptionSpec>> = {
-  [K in keyof S]: S[K]['default'];
+  [K in keyof S]: OptionValue<S[K]>;
 };
 
 export interface ParsedOptions<S extends Record<string, OptionSpec>> {
@@ -33,7 +48,7 @@ export const SERVER_OPTIONS = {
   quiet: { type: 'boolean', default: false, help: 'no log line per connection' },
 } as const satisfies Record<string, OptionSpec>;
 
-export function parseOptions<S extends Record<string, OptionSpec>>(
+export function parseOptions<const S extends Record<string, OptionSpec>>(
   specs: S,
   usage: string,
   argv: string[] = process.argv.slice(2),

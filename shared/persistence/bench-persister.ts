@@ -28,7 +28,7 @@ const { values: o } = parseOptions({
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-persister-'));
 const persister = await Persister.start({
-  dataDir: dir, workers: o.workers, dispatch: o.dispatch as 'free' | 'by-key', capacity: o.capacity,
+  dataDir: dir, workers: o.workers, dispatch: o.dispatch, capacity: o.capacity,
   durable: o.durable, taskCpuMs: o.taskCpuMs, firstSeq: 1,
 });
 const memory = new RecordingStore(new MapStore(), newSequence(1));

@@ -67,7 +67,7 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
   // forwards bytes; a new Worker runs this client's commands on the store.
   const thread = serveOnThread(socket, {
     storeBuffer: store.buffer,
-    lock: options.lock as 'mutex' | 'rw', // THE LOCK: each command runs holding it
+    lock: options.lock, // THE LOCK: each command runs holding it
     raceWindowMs: options.raceWindowMs,
     workMs: options.workMs,
     step: '03-lock',

@@ -114,7 +114,7 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
   // forwards bytes; a new Worker runs this client's commands on the store.
   const thread = serveOnThread(socket, {
     storeBuffer: store.buffer,
-    lock: options.lock as 'mutex' | 'rw', // THE LOCK: each command runs holding it
+    lock: options.lock, // THE LOCK: each command runs holding it
     raceWindowMs: 0, // the lock closed the race in step 03: no magnifying glass
     workMs: options.workMs,
     step: '04-ipc-queue',

@@ -32,7 +32,7 @@ import { serveOnThread, type ThreadConnection } from '../../shared/threads/conne
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 import { persisterFigures } from '../../shared/persistence/info-figures.ts';
-import { Persister, logFileNames, type Dispatch } from '../../shared/persistence/persister.ts';
+import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
 import { newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
 
@@ -64,7 +64,7 @@ log(`step 05-workers: ${describeOptions(options)}`);
 // in its header), so every thread finds the same lock in the same place.
 const store = SharedStore.create();
 
-const dispatch = options.dispatch as Dispatch;
+const dispatch = options.dispatch;
 
 // 1. Replay: rebuild the store from the logs before anyone connects. With
 //    by-key dispatch a key's records are all in one log, in order; with free
@@ -123,7 +123,7 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
   // forwards bytes; a new Worker runs this client's commands on the store.
   const thread = serveOnThread(socket, {
     storeBuffer: store.buffer,
-    lock: options.lock as 'mutex' | 'rw', // THE LOCK: each command runs holding it
+    lock: options.lock, // THE LOCK: each command runs holding it
     raceWindowMs: 0, // the lock closed the race in step 03: no magnifying glass
     workMs: options.workMs,
     step: '05-workers',

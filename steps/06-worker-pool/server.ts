@@ -135,7 +135,7 @@ const ON_THE_LOOP = new Set(['INFO', 'SHUTDOWN']); // they need the server's own
 // not grow the counts without bound.
 const commandName = (args: Buffer[]) => commandSpec(args)?.name ?? 'UNKNOWN';
 // With --work-ms every command is heavy; --execute pool measures the alternative.
-const everyCommandOnPool = options.workMs > 0 || (options.execute as string) === 'pool';
+const everyCommandOnPool = options.workMs > 0 || options.execute === 'pool';
 
 function isHeavy(args: Buffer[]): boolean {
   // Asked for every request: the usual answer (not WORK) costs one length check.
