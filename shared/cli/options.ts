@@ -14,12 +14,12 @@ export type OptionSpec =
 
 /**
  * The type of one option's value, derived from its declaration: a number
- * option gives `number`, a boolean `boolean`, a string with `choices` the
+ * option gives `number` (a bytes option too), a boolean `boolean`, a string with `choices` the
  * union of those choices (declared `as const`), any other string `string`.
  * So `lock: { type: 'string', default: 'mutex', choices: ['mutex', 'rw'] }`
  * reads as `'mutex' | 'rw'`, and no step needs a cast.
  */
-export type OptionValue<S extends OptionSpec> = S extends { type: 'number' }
+export type OptionValue<S extends OptionSpec> = S extends { type: 'number' | 'bytes' }
   ? number
   : S extends { type: 'boolean' }
     ? boolean

@@ -104,9 +104,18 @@ export function memoryFigures(store: MemoryReport, rssBytes: number | undefined)
     maxmemory: store.maxMemory,
     maxmemory_human: humanBytes(store.maxMemory),
     mem_fragmentation_ratio: rssBytes === undefined ? '?' : (rssBytes / used).toFixed(2),
+    used_memory_rss: rssBytes ?? '?',
+    used_memory_rss_human: rssBytes === undefined ? '?' : humanBytes(rssBytes),
     store_reserved_memory: reserved,
     store_fragmentation_ratio: (reserved / used).toFixed(2),
+    ...heapFigures(),
   };
+}
+
+/** The JavaScript heap of this thread (the event loop's), from process.memoryUsage(). */
+function heapFigures(): Record<string, number> {
+  const { heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  return { js_heap_total: heapTotal, js_heap_used: heapUsed, js_external: external, js_array_buffers: arrayBuffers };
 }
 
 /** Bytes as Redis's INFO writes them: 512B, 1.50K, 100.00M, 2.00G (powers of 1024). */
