@@ -177,6 +177,7 @@ export class GrowableStore implements Store {
   private words!: Int32Array;
   private f64!: Float64Array;
   private mem!: Buffer;
+  private foundAt = 0; // the record find() last matched (checked by recordAt)
   private indexId = -1;
   private index: Int32Array = new Int32Array(0);
   private slots = 0;
@@ -203,7 +204,7 @@ export class GrowableStore implements Store {
     this.sync();
     const slot = this.find(key, fnv1a(key));
     if (slot < 0) return undefined;
-    return this.valueOf(this.recordAt(this.index[2 * slot + 1]!));
+    return this.valueOf(this.foundAt);
   }
 
   /**
@@ -227,8 +228,7 @@ export class GrowableStore implements Store {
     const bytes = recordBytes(key.length, value.length);
     if (slot >= 0) {
       // The key exists. Same class: overwrite the value in place.
-      const ref = this.index[2 * slot + 1]!;
-      const at = this.recordAt(ref);
+      const at = this.foundAt;
       const cls = this.mem[at + 18]!;
       if (CLASS_OF[(bytes + 7) >>> 3] === cls) {
         this.freeOutOfLine(at, FLAG_VALUE_OUT);
@@ -257,7 +257,7 @@ export class GrowableStore implements Store {
     this.sync();
     const slot = this.find(key, fnv1a(key));
     if (slot < 0) return false;
-    const at = this.recordAt(this.index[2 * slot + 1]!);
+    const at = this.foundAt;
     this.removeSlot(slot);
     this.control[C_SIZE] = this.control[C_SIZE]! - 1;
     this.freeRecord(at);
@@ -438,8 +438,10 @@ export class GrowableStore implements Store {
     return NO_SLOT;
   }
 
+  // Also leaves the record's offset in foundAt, for the caller of find().
   private keyEquals(ref: number, key: Buffer): boolean {
     const at = this.recordAt(ref);
+    this.foundAt = at;
     const keyLength = this.words[at >>> 2]!;
     if (keyLength !== key.length) return false;
     if (this.mem[at + 17]! & FLAG_KEY_OUT) return key.equals(this.keyOf(at));
@@ -452,20 +454,19 @@ export class GrowableStore implements Store {
     return key.compare(mem, from, from + keyLength) === 0;
   }
 
-  // The byte offset of the record `ref` points to, after checking that it is
-  // a record in use whose header fits its chunk and its chunk the arena.
+  // The byte offset of the record `ref` points to, after checking that its
+  // header and the key and value bytes it holds in line lie inside the arena
+  // (whatever a race wrote there, no read or copy can then go out of it).
+  // The size class is checked where it is used (freeRecord).
   private recordAt(ref: number): number {
     const at = (ref - 1) * 8;
-    if (ref < 1 || at + RECORD_HEADER_BYTES > this.mem.length) throw corrupted(`a ref ${ref} outside the arena`);
+    const mem = this.mem;
+    if (ref < 1 || at + RECORD_HEADER_BYTES > mem.length) throw corrupted(`a ref ${ref} outside the arena`);
     const keyLength = this.words[at >>> 2]!;
     const valueLength = this.words[(at >>> 2) + 1]!;
-    const flags = this.mem[at + 17]!;
-    const cls = this.mem[at + 18]!;
-    if (keyLength < 0 || valueLength < 0 || cls >= CLASSES || at + CLASS_BYTES[cls]! > this.mem.length) {
-      throw corrupted(`a bad record at ${at}`);
-    }
-    const inline = RECORD_HEADER_BYTES + (flags & FLAG_KEY_OUT ? 4 : keyLength) + (flags & FLAG_VALUE_OUT ? 4 : valueLength);
-    if (inline > CLASS_BYTES[cls]!) throw corrupted(`a record at ${at} longer than its chunk`);
+    const flags = mem[at + 17]!;
+    const end = at + RECORD_HEADER_BYTES + (flags & FLAG_KEY_OUT ? 4 : keyLength) + (flags & FLAG_VALUE_OUT ? 4 : valueLength);
+    if (keyLength < 0 || valueLength < 0 || end > mem.length) throw corrupted(`a bad record at ${at}`);
     return at;
   }
 
@@ -575,10 +576,11 @@ export class GrowableStore implements Store {
   }
 
   private freeRecord(at: number): void {
+    const cls = this.mem[at + 18]!;
+    if (cls >= CLASSES || at + CLASS_BYTES[cls]! > this.mem.length) throw corrupted(`a record at ${at} of class ${cls}`);
     // The value first: where its area starts depends on the key's flag.
     this.freeOutOfLine(at, FLAG_VALUE_OUT);
     this.freeOutOfLine(at, FLAG_KEY_OUT);
-    const cls = this.mem[at + 18]!; // checked by recordAt()
     const w = C_CLASSES_AT + CLASS_WORDS * cls;
     this.words[at >>> 2] = FREE;
     this.words[(at >>> 2) + 1] = this.control[w]!;
