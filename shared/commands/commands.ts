@@ -133,6 +133,13 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
       return message === undefined ? simple('PONG') : bulk(message);
     },
   },
+  ECHO: {
+    usage: 'ECHO message', minArgs: 1, maxArgs: 1, writes: false,
+    summary: 'the message back (redis-cli --pipe ends with one to find its last reply)',
+    run([message]) {
+      return bulk(message!);
+    },
+  },
   DBSIZE: {
     usage: 'DBSIZE', minArgs: 0, maxArgs: 0, writes: false,
     summary: 'how many keys are stored',

@@ -27,8 +27,8 @@ import { StoreError, type Store } from './store.ts';
 // BufferRegistry (buffer-registry.ts), which hands them between threads.
 //
 // THE ALLOCATOR (as memcached's slabs). A record's size is rounded up to one
-// of about 40 size classes, each 1.25 times the last (32, 40, 48, 56, 64, 80,
-// 96, 120, ... bytes up to 128 KB), so at most a fifth of a record is
+// of 38 size classes, each about 1.25 times the last (32, 40, 56, 72, 96,
+// 120, 152, ... bytes up to 128 KB), so at most a fifth of a chunk is
 // rounding. A class takes chunks from a 1 MB page of its own, carved from the
 // end of the arena; a freed chunk goes on its class's free list and the next
 // record of that class takes it. Allocating and freeing are O(1) and never
