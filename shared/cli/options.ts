@@ -8,16 +8,18 @@ import { parseArgs } from 'node:util';
 export type OptionSpec =
   | { type: 'number'; default: number; help: string; min?: number; max?: number }
   | { type: 'string'; default: string; help: string; choices?: readonly string[] }
-  | { type: 'boolean'; default: boolean; help: string };
+  | { type: 'boolean'; default: boolean; help: string }
+  /** A size in bytes, written as Redis writes them: 1000, 64kb, 100mb, 2gb (k, m, g: powers of 1000). */
+  | { type: 'bytes'; default: number; help: string; min?: number; max?: number };
 
 /**
  * The type of one option's value, derived from its declaration: a number
- * option gives `number`, a boolean `boolean`, a string with `choices` the
+ * option gives `number` (a bytes option too), a boolean `boolean`, a string with `choices` the
  * union of those choices (declared `as const`), any other string `string`.
  * So `lock: { type: 'string', default: 'mutex', choices: ['mutex', 'rw'] }`
  * reads as `'mutex' | 'rw'`, and no step needs a cast.
  */
-export type OptionValue<S extends OptionSpec> = S extends { type: 'number' }
+export type OptionValue<S extends OptionSpec> = S extends { type: 'number' | 'bytes' }
   ? number
   : S extends { type: 'boolean' }
     ? boolean
@@ -102,12 +104,27 @@ function convert(
     }
     return raw;
   }
-  const number = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(number)) fail(`--${flagName(name)} must be a number, got '${raw}'`, specs, usage);
+  const number = spec.type === 'bytes' ? parseByteSize(raw) : Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(number)) {
+    fail(`--${flagName(name)} must be a ${spec.type === 'bytes' ? 'size such as 1000, 64kb, 100mb or 2gb' : 'number'}, got '${raw}'`, specs, usage);
+  }
   if ((spec.min !== undefined && number < spec.min) || (spec.max !== undefined && number > spec.max)) {
     fail(`--${flagName(name)} must be between ${spec.min ?? '-inf'} and ${spec.max ?? 'inf'}`, specs, usage);
   }
   return number;
+}
+
+/**
+ * A size as Redis's configuration writes it: a number of bytes, with an
+ * optional unit (b; k, m, g = 1000, 1000^2, 1000^3; kb, mb, gb = 1024,
+ * 1024^2, 1024^3), any case. NaN when it is not one.
+ */
+export function parseByteSize(text: string): number {
+  const match = /^\s*(\d+)\s*(b|k|kb|m|mb|g|gb)?\s*$/i.exec(text);
+  if (match === null) return Number.NaN;
+  const unit = (match[2] ?? 'b').toLowerCase();
+  const scale: Record<string, number> = { b: 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+  return Number(match[1]) * scale[unit]!;
 }
 
 function fail(message: string, specs: Record<string, OptionSpec>, usage: string): never {

@@ -284,9 +284,12 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     summary: 'figures about the server',
     run(_args, { store, serverInfo }) {
       // `loading:0` tells client libraries (ioredis waits for it) that we are ready.
-      const fields = { ...serverInfo(), loading: 0, keys: store.size() };
+      const keys = store.size();
+      const fields = { ...serverInfo(), loading: 0, keys };
       const lines = Object.entries(fields).map(([name, value]) => `${name}:${value}`);
-      return verbatim(`# Server\r\n${lines.join('\r\n')}\r\n`);
+      // Redis's keyspace line, which tools read (no key expires yet).
+      const keyspace = keys > 0 ? `\r\n# Keyspace\r\ndb0:keys=${keys},expires=0,avg_ttl=0\r\n` : '';
+      return verbatim(`# Server\r\n${lines.join('\r\n')}\r\n${keyspace}`);
     },
   },
   WORK: {

@@ -57,6 +57,8 @@ export const ErrorCode = {
   BUSY: 'BUSY',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** Redis's code for a write past maxmemory (the store throws it as StoreError 'OOM'). */
+  OOM: 'OOM',
 } as const;
 
 /** One line for people: `OK`, `(nil)`, `(integer) 3`, `NOT_FOUND key ...`. */

@@ -153,3 +153,37 @@ describe('protocol: inline command quoting', () => {
     assert.equal(splitInline("POST k 'open"), null);
   });
 });
+
+describe('protocol: big bulk strings', () => {
+  const BIG: ParserLimits = { ...SMALL, maxBulkBytes: 4 * 1024 * 1024, maxRequestBytes: 8 * 1024 * 1024 };
+
+  it('a big argument cut into reads of any size gets a buffer of its declared length, filled as the reads come', () => {
+    const value = Buffer.alloc(300_000);
+    for (let k = 0; k < value.length; k++) value[k] = (k * 7) & 255;
+    const stream = encodeCommand(['SET', 'k', value, 'NX']);
+    for (const piece of [1000, 65_536, 99_999, 299_990]) {
+      const parser = new RequestParser(BIG);
+      const events: ParseEvent[] = [];
+      for (let at = 0; at < stream.length; at += piece) {
+        events.push(...parser.push(stream.subarray(at, at + piece)));
+        // While the value comes in, the parser holds what came, no more (no kept chunks to join).
+        if (events.length === 0) assert.ok(parser.bufferedBytes <= Math.min(at + piece, value.length) + 16);
+      }
+      assert.equal(events.length, 1, `reads of ${piece} bytes`);
+      const args = (events[0] as { args: Buffer[] }).args;
+      assert.ok(args[2]!.equals(value), `the value, reads of ${piece} bytes`);
+      assert.equal(args[3]!.toString(), 'NX', 'the argument after it too');
+      // The store keeps such an argument without copying it: a whole SharedArrayBuffer of its length.
+      assert.ok(args[2]!.buffer instanceof SharedArrayBuffer && args[2]!.buffer.byteLength === value.length);
+    }
+  });
+
+  it('a big argument not followed by CRLF is a fatal error, even when the CRLF comes in a later read', () => {
+    const parser = new RequestParser(BIG);
+    assert.deepEqual(parser.push(Buffer.from(`*1\r\n$100000\r\n`)), []);
+    assert.deepEqual(parser.push(Buffer.alloc(100_000, 1)), []);
+    assert.deepEqual(parser.push(Buffer.from('\r')), []);
+    assert.deepEqual(parser.push(Buffer.from('X')).map(show), ['error fatal bulk string not followed by CRLF']);
+    assert.ok(parser.failed);
+  });
+});

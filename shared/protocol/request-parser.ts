@@ -17,6 +17,16 @@
 // fatal protocol error and the server closes that one connection. Nothing a
 // client sends can make the parser hold more than about
 // maxRequestBytes + maxInlineBytes of its data.
+//
+// BIG ARGUMENTS. A bulk string of BIG_BULK_BYTES or more that does not come
+// in one read gets a buffer of its declared length at once, and each read is
+// copied into it as it comes: every byte is copied once, and a 100 MB value
+// arriving slowly costs each read its own few microseconds, never a 100 MB
+// join at the end (the event loop serves the other clients in between). The
+// buffer is a SharedArrayBuffer of exactly that length, which step 06's store
+// keeps as it is instead of copying it again (growable-store.ts). Allocating
+// it costs address space, not RAM: the system hands out pages as the bytes
+// arrive.
 
 export interface ParserLimits {
   /** Longest inline command line, in bytes. */
@@ -28,6 +38,9 @@ export interface ParserLimits {
   /** Largest request, all arguments added up, in bytes. */
   maxRequestBytes: number;
 }
+
+/** Bulk strings this long or longer, cut across reads, are copied into a buffer of their own as they come. */
+export const BIG_BULK_BYTES = 64 * 1024;
 
 export const DEFAULT_LIMITS: ParserLimits = {
   maxInlineBytes: 64 * 1024,
@@ -73,6 +86,11 @@ export class RequestParser {
   private argsExpected = 0;
   private bulkLength = 0;
   private requestBytes = 0;
+  // A big bulk string being filled (see above): how much of it came, and how
+  // many bytes of its CRLF.
+  private big: Buffer | null = null;
+  private bigFilled = 0;
+  private bigLineEnd = 0;
 
   constructor(private readonly limits: ParserLimits = DEFAULT_LIMITS) {}
 
@@ -83,7 +101,7 @@ export class RequestParser {
 
   /** Bytes held for an unfinished request (for tests of the memory bound). */
   get bufferedBytes(): number {
-    return this.pendingBytes + this.args.reduce((sum, arg) => sum + arg.length, 0);
+    return this.pendingBytes + this.bigFilled + this.args.reduce((sum, arg) => sum + arg.length, 0);
   }
 
   /** Feeds the next bytes of the stream; returns every event they complete. */
@@ -167,8 +185,15 @@ export class RequestParser {
   }
 
   private readBulkBody(chunk: Buffer, pos: number, events: ParseEvent[]): number {
+    if (this.big !== null) return this.readBigBody(chunk, pos, events);
     const needed = this.bulkLength + 2 - this.pendingBytes; // the body and its CRLF
     if (chunk.length - pos < needed) {
+      if (this.pendingBytes === 0 && this.bulkLength >= BIG_BULK_BYTES) {
+        this.big = Buffer.from(new SharedArrayBuffer(this.bulkLength));
+        this.bigFilled = 0;
+        this.bigLineEnd = 0;
+        return this.readBigBody(chunk, pos, events);
+      }
       this.keep(chunk.subarray(pos));
       return chunk.length;
     }
@@ -180,8 +205,34 @@ export class RequestParser {
       this.fail(events, 'bulk string not followed by CRLF');
       return chunk.length;
     }
-    this.args.push(body.subarray(start, end));
-    this.requestBytes += this.bulkLength;
+    this.finishArgument(body.subarray(start, end), events);
+    return pos + needed;
+  }
+
+  // Copies what `chunk` holds of the big bulk string (and its CRLF).
+  private readBigBody(chunk: Buffer, pos: number, events: ParseEvent[]): number {
+    const big = this.big!;
+    const n = Math.min(big.length - this.bigFilled, chunk.length - pos);
+    chunk.copy(big, this.bigFilled, pos, pos + n);
+    this.bigFilled += n;
+    pos += n;
+    for (; pos < chunk.length && this.bigLineEnd < 2; pos++, this.bigLineEnd++) {
+      if (chunk[pos] !== (this.bigLineEnd === 0 ? CR : LF)) {
+        this.fail(events, 'bulk string not followed by CRLF');
+        return chunk.length;
+      }
+    }
+    if (this.bigLineEnd === 2) {
+      this.big = null;
+      this.bigFilled = 0;
+      this.finishArgument(big, events);
+    }
+    return pos;
+  }
+
+  private finishArgument(arg: Buffer, events: ParseEvent[]): void {
+    this.args.push(arg);
+    this.requestBytes += arg.length;
     if (this.args.length === this.argsExpected) {
       events.push({ kind: 'command', args: this.args });
       this.args = [];
@@ -190,7 +241,6 @@ export class RequestParser {
     } else {
       this.state = 'bulkHeader';
     }
-    return pos + needed;
   }
 
   private handleInline(text: string, events: ParseEvent[]): void {
@@ -224,6 +274,8 @@ export class RequestParser {
     this.pending = [];
     this.pendingBytes = 0;
     this.args = [];
+    this.big = null;
+    this.bigFilled = 0;
     events.push({ kind: 'error', message, fatal: true });
   }
 }

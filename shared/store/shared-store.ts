@@ -437,7 +437,7 @@ export function fnv1a(key: Uint8Array): number {
 
 // Copies `source` into `target` at byte `at`. Short ones with a plain loop,
 // which beats a call into C++ (Buffer.copy) for the few bytes of a typical key.
-function copyInto(target: Buffer, at: number, source: Buffer): void {
+export function copyInto(target: Buffer, at: number, source: Buffer): void {
   if (source.length <= 64) for (let k = 0; k < source.length; k++) target[at + k] = source[k];
   else source.copy(target, at);
 }

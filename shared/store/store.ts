@@ -26,7 +26,7 @@ export interface Store {
  */
 export class StoreError extends Error {
   constructor(
-    readonly code: 'TOO_LARGE' | 'STORE_FULL' | 'CORRUPTED',
+    readonly code: 'TOO_LARGE' | 'STORE_FULL' | 'CORRUPTED' | 'OOM',
     message: string,
   ) {
     super(message);

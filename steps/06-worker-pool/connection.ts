@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { ReplyWriter, encodeReply } from '../../shared/protocol/encode.ts';
-import { RequestParser, type ParseEvent } from '../../shared/protocol/request-parser.ts';
+import { DEFAULT_LIMITS, RequestParser, type ParseEvent, type ParserLimits } from '../../shared/protocol/request-parser.ts';
 import { ErrorCode, OK, error, type Reply } from '../../shared/protocol/reply.ts';
 import type { ClientState } from '../../shared/server/client-state.ts';
 import type { Protocol } from '../../shared/protocol/encode.ts';
@@ -59,8 +59,9 @@ export class ClientConnection {
     readonly socket: Socket,
     private readonly hooks: ConnectionHooks,
     private readonly client: ClientState,
+    limits: ParserLimits = DEFAULT_LIMITS,
   ) {
-    this.parser = new RequestParser();
+    this.parser = new RequestParser(limits);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());

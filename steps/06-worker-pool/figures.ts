@@ -73,3 +73,59 @@ export function processFigures(pid: number): { cpuSeconds: number; rssMb: number
     return null;
   }
 }
+
+/** The store's memory figures that INFO shows. */
+export interface MemoryReport {
+  usedMemory(): number;
+  peakMemory(): number;
+  reservedMemory(): number;
+  readonly maxMemory: number;
+}
+
+/**
+ * INFO's memory fields, under Redis's names where Redis has one:
+ * used_memory (what the data takes), its peak, maxmemory (0 = no limit),
+ * each with a _human twin, and mem_fragmentation_ratio (resident memory of
+ * the whole process / used_memory, as Redis computes it: a fresh Node.js
+ * process is 50-100 MB before any data, so it starts high). Ours:
+ * store_reserved_memory (pages carved for the size classes, whether their
+ * chunks are in use or free) and store_fragmentation_ratio (reserved / used:
+ * what the size classes cost).
+ */
+export function memoryFigures(store: MemoryReport, rssBytes: number | undefined): Record<string, string | number> {
+  const used = store.usedMemory();
+  const peak = store.peakMemory();
+  const reserved = store.reservedMemory();
+  return {
+    used_memory: used,
+    used_memory_human: humanBytes(used),
+    used_memory_peak: peak,
+    used_memory_peak_human: humanBytes(peak),
+    maxmemory: store.maxMemory,
+    maxmemory_human: humanBytes(store.maxMemory),
+    mem_fragmentation_ratio: rssBytes === undefined ? '?' : (rssBytes / used).toFixed(2),
+    used_memory_rss: rssBytes ?? '?',
+    used_memory_rss_human: rssBytes === undefined ? '?' : humanBytes(rssBytes),
+    store_reserved_memory: reserved,
+    store_fragmentation_ratio: (reserved / used).toFixed(2),
+    ...heapFigures(),
+  };
+}
+
+/** The JavaScript heap of this thread (the event loop's), from process.memoryUsage(). */
+function heapFigures(): Record<string, number> {
+  const { heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  return { js_heap_total: heapTotal, js_heap_used: heapUsed, js_external: external, js_array_buffers: arrayBuffers };
+}
+
+/** Bytes as Redis's INFO writes them: 512B, 1.50K, 100.00M, 2.00G (powers of 1024). */
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes}B` : `${value.toFixed(2)}${units[unit]}`;
+}

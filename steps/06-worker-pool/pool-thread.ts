@@ -10,19 +10,23 @@
 //   main -> thread:  Job[]        every job of one turn of the event loop
 //   thread -> main:  JobResult[]  their results, in the same order
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { executeCommand, isWrite, type CommandContext } from '../../shared/commands/commands.ts';
 import { burnCpu } from '../../shared/commands/burn-cpu.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
 import { KeyVersions, VersionedStore } from '../../shared/commands/key-versions.ts';
 import { ReplyWriter, type Protocol } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
-import { SharedStore } from '../../shared/store/shared-store.ts';
+import { BufferRegistry } from '../../shared/store/buffer-registry.ts';
+import { GrowableStore, type GrowableStoreHandle } from '../../shared/store/growable-store.ts';
 import { RecordingStore } from '../../shared/persistence/recording-store.ts';
 import { ownRecords, type PersistTask } from '../../shared/persistence/task.ts';
 
 export interface PoolThreadData {
-  storeBuffer: SharedArrayBuffer;
+  /** The store's shared buffers (GrowableStore.handle). */
+  storeHandle: GrowableStoreHandle;
+  /** This thread's ports to every other thread's BufferRegistry (BufferRegistry.mesh). */
+  registryPorts: MessagePort[];
   sequence: BigInt64Array;
   /** CPU every request burns, in ms (--work-ms), before it takes the lock. */
   workMs: number;
@@ -49,10 +53,10 @@ export interface JobResult {
 /** Commands that never touch the store: they run without the lock. */
 const LOCK_FREE = new Set(['WORK', 'PING']);
 
-if (parentPort !== null && workerData?.storeBuffer !== undefined) {
+if (parentPort !== null && workerData?.storeHandle !== undefined) {
   const data = workerData as PoolThreadData;
   const port = parentPort;
-  const shared = new SharedStore(data.storeBuffer);
+  const shared = new GrowableStore(data.storeHandle, new BufferRegistry(data.registryPorts));
   const store = new RecordingStore(shared, data.sequence);
   const versioned = new VersionedStore(store, new KeyVersions(data.versionsBuffer));
   const lock = new RwLock(shared.lockWords);

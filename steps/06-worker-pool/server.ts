@@ -28,7 +28,7 @@
 // Run it: npm start            (or: npm run step -- 06 --help)
 
 import net from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
@@ -38,14 +38,16 @@ import { ClientState, peerOf, type StoreAccess } from '../../shared/server/clien
 import { RwLock } from '../../shared/locks/rwlock.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
-import { SharedStore } from '../../shared/store/shared-store.ts';
+import { BufferRegistry } from '../../shared/store/buffer-registry.ts';
+import { GrowableStore, MAX_ITEM_BYTES } from '../../shared/store/growable-store.ts';
+import { DEFAULT_LIMITS, type ParserLimits } from '../../shared/protocol/request-parser.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
 import { ClientConnection } from './connection.ts';
-import { CommandCounts, LatencyHistogram, processFigures } from './figures.ts';
+import { CommandCounts, LatencyHistogram, memoryFigures, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
 
 const { values: options } = parseOptions({
@@ -61,17 +63,31 @@ const { values: options } = parseOptions({
   queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
   taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs a worker process, in ms' },
   maxConnections: { type: 'number', default: 10_000, min: 1, help: 'most open connections' },
+  maxMemory: {
+    type: 'bytes', default: Math.floor(totalmem() / 4), min: 0,
+    help: "past this much data, writes get -OOM (Redis's maxmemory; 0 = no limit; default a quarter of this machine's memory)",
+  },
+  protoMaxBulkLen: {
+    type: 'bytes', default: MAX_ITEM_BYTES, min: 1, max: MAX_ITEM_BYTES,
+    help: "longest argument a request may carry (Redis's proto-max-bulk-len)",
+  },
 } as const, 'npx tsx steps/06-worker-pool/server.ts [options]');
 log(`step 06-worker-pool: ${describeOptions(options)}`);
 
 // 1. The store in shared memory, and its read-write lock (in the store's own
-//    header words): the event loop and the pool threads all use both.
-const store = SharedStore.create();
+//    control words): the event loop and the pool threads all use both. It
+//    grows with its data (shared/store/growable-store.ts); the buffers it
+//    adds for big values and its index reach the pool threads through a
+//    BufferRegistry, one port for each pair of threads.
+const registryPorts = BufferRegistry.mesh(1 + options.threads);
+const store = GrowableStore.create({}, new BufferRegistry(registryPorts[0]));
 const lock = new RwLock(store.lockWords);
 
 // 2. Replay the logs, one per worker process (step 05's by-key layout).
 const logFiles = logFileNames(options.workers, 'by-key');
 const replay = replayAtStartup(options.dataDir, logFiles, store);
+// The limit applies from now on: like Redis, start-up loads every record.
+store.maxMemory = options.maxMemory;
 log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ${replay.keys} keys` +
   (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
 
@@ -98,9 +114,10 @@ log(`worker processes: ${persister.workerPids().join(', ')}`);
 // 4. The thread pool: a fixed number of threads, whatever the connections.
 // WATCH's key versions: one table for the event loop and every pool thread.
 const versions = sharedKeyVersions();
-const pool = new ThreadPool(options.threads, {
-  storeBuffer: store.buffer, sequence, workMs: options.workMs, versionsBuffer: versions.buffer,
-});
+const pool = new ThreadPool(options.threads, (i) => ({
+  storeHandle: store.handle, registryPorts: registryPorts[i + 1]!, sequence, workMs: options.workMs,
+  versionsBuffer: versions.buffer,
+}));
 
 // 5. Running a command on the event loop: step 03's locking, step 04's
 //    recording of writes, all on this one thread.
@@ -165,7 +182,14 @@ function takeGate(): Promise<void> | null {
   return persister.offer(recording.takeTasks());
 }
 
-// 6. Accepting connections.
+// 6. Accepting connections. A request may carry arguments up to
+//    --proto-max-bulk-len, and a request as a whole up to twice that (a SET
+//    with a key and a value both that long).
+const parserLimits: ParserLimits = {
+  ...DEFAULT_LIMITS,
+  maxBulkBytes: options.protoMaxBulkLen,
+  maxRequestBytes: Math.max(DEFAULT_LIMITS.maxRequestBytes, 2 * options.protoMaxBulkLen + 1024),
+};
 let stopping = false;
 const server = net.createServer((socket) => {
   if (stopping || connections.size >= options.maxConnections) {
@@ -180,7 +204,7 @@ const server = net.createServer((socket) => {
   const connection = new ClientConnection(socket, {
     isHeavy, runInline, runOnPool, takeGate,
     answered: (requests, us) => latency.record(us, requests),
-  }, new ClientState(transactions, versions, peerOf(socket)));
+  }, new ClientState(transactions, versions, peerOf(socket)), parserLimits);
   connections.add(connection);
   totalConnections++;
   if (!options.quiet) log(`connection from ${peer} (${connections.size} open)`);
@@ -207,6 +231,7 @@ function serverInfo(): Record<string, string | number> {
     ...pool.stats(),
   };
   const self = processFigures(process.pid);
+  Object.assign(info, memoryFigures(store, self === null ? undefined : self.rssMb * 1024 * 1024));
   info.server_pid = process.pid;
   info.server_cpu_seconds = self?.cpuSeconds.toFixed(2) ?? '?';
   info.server_rss_mb = self?.rssMb.toFixed(1) ?? '?';

@@ -42,12 +42,15 @@ export class ThreadPool {
   private messages = 0;
   private flushScheduled = false;
 
-  constructor(size: number, data: PoolThreadData) {
+  /** `data(i)`: what thread i starts with (each has its own registry ports, transferred). */
+  constructor(size: number, data: (thread: number) => PoolThreadData) {
     // Plain JavaScript, bundled at start: a thread that loads .ts through tsx
     // costs about 20 MB more (see shared/threads/bundle.ts).
     const file = bundle(new URL('./pool-thread.ts', import.meta.url));
-    this.threads = Array.from({ length: size }, () => {
-      const thread: PoolThread = { worker: new Worker(file, { workerData: data }), running: [], jobsDone: 0, busyMs: 0, sentAt: 0 };
+    this.threads = Array.from({ length: size }, (_, i) => {
+      const workerData = data(i);
+      const worker = new Worker(file, { workerData, transferList: workerData.registryPorts });
+      const thread: PoolThread = { worker, running: [], jobsDone: 0, busyMs: 0, sentAt: 0 };
       thread.worker.on('message', (results: JobResult[]) => this.finished(thread, results));
       // A thread that fails has a bug: stop loudly rather than hang clients.
       thread.worker.on('error', (caught) => {

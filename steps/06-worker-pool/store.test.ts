@@ -1,0 +1,145 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { Connection } from '../../shared/client/connection.ts';
+import { describeReply } from '../../shared/protocol/reply.ts';
+import { start, tempDataDir } from '../../shared/testing/persistence-suites.ts';
+
+// Step 06's store through the server: values far past steps 02-05's 1 KB, a
+// big value arriving slowly, the bulk limit, the memory limit and INFO.
+
+/** INFO's `field:value` lines as an object. */
+async function infoFields(connection: Connection): Promise<Record<string, string>> {
+  const reply = await connection.send('INFO');
+  assert.ok(reply.type === 'bulk' && reply.value !== null);
+  return Object.fromEntries(reply.value.toString().split('\r\n').filter((l) => l.includes(':')).map((l) => {
+    const at = l.indexOf(':');
+    return [l.slice(0, at), l.slice(at + 1)];
+  }));
+}
+
+/** Resolves with the first `bytes` bytes `socket` receives (or rejects when it closes first). */
+function receive(socket: net.Socket, bytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const onData = (chunk: Buffer) => {
+      got += chunk.toString('latin1');
+      if (got.length >= bytes) {
+        socket.off('data', onData);
+        resolve(got);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`closed after ${JSON.stringify(got)}`)));
+  });
+}
+
+describe('step 06: the store', () => {
+  it('a 5 MB binary value and a 200 KB key round-trip byte for byte through redis-cli', async () => {
+    const server = await start('06', tempDataDir());
+    try {
+      const value = randomBytes(5 * 1024 * 1024);
+      const cli = (args: string[], input?: Buffer) =>
+        execFileSync('redis-cli', ['-p', String(server.port), ...args], { input, maxBuffer: 64 * 1024 * 1024 });
+      assert.equal(cli(['-x', 'SET', 'big'], value).toString().trim(), 'OK');
+      const back = cli(['GET', 'big']);
+      assert.equal(back.length, value.length + 1, 'the value and redis-cli\'s newline');
+      assert.ok(back.subarray(0, value.length).equals(value), 'the same bytes');
+      const connection = await Connection.open(server.host, server.port);
+      const key = 'k'.repeat(200_000);
+      assert.equal(describeReply(await connection.send('SET', key, 'v')), 'OK');
+      assert.equal(describeReply(await connection.send('GET', key)), '"v"');
+      assert.equal(describeReply(await connection.send('DBSIZE')), '(integer) 2');
+      await connection.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a big SET arriving slowly does not hold up other clients, and arrives whole', async () => {
+    const server = await start('06', tempDataDir());
+    try {
+      const value = randomBytes(8 * 1024 * 1024);
+      const request = Buffer.concat([Buffer.from(`*3\r\n$3\r\nSET\r\n$4\r\nslow\r\n$${value.length}\r\n`), value, Buffer.from('\r\n')]);
+      const slow = net.connect(server.port, server.host);
+      await new Promise((resolve) => slow.once('connect', resolve));
+      const other = await Connection.open(server.host, server.port);
+      // Send the request in eight parts; between parts, the other client is
+      // answered (the server is parsing the big value as it comes).
+      const parts = 8;
+      const step = Math.ceil(request.length / parts);
+      const answer = receive(slow, 5);
+      for (let p = 0; p < parts; p++) {
+        await new Promise<void>((resolve) => slow.write(request.subarray(p * step, (p + 1) * step), () => resolve()));
+        if (p < parts - 1) {
+          assert.equal(describeReply(await other.send('SET', `k${p}`, 'v')), 'OK', `answered while part ${p + 1} of ${parts} is in`);
+          assert.equal(describeReply(await other.send('GET', 'slow')), '(nil)', 'the big value is not there before it is whole');
+        }
+      }
+      assert.equal(await answer, '+OK\r\n');
+      const back = await other.send('GET', 'slow');
+      assert.ok(back.type === 'bulk' && back.value !== null && back.value.equals(value), 'the 8 MB value, whole');
+      slow.destroy();
+      await other.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('an argument over --proto-max-bulk-len gets a clear error and only that connection closes', async () => {
+    const server = await start('06', tempDataDir(), ['--proto-max-bulk-len', '1mb']);
+    try {
+      const bad = net.connect(server.port, server.host);
+      const reply = receive(bad, 10);
+      bad.write(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${2 * 1024 * 1024}\r\n`);
+      assert.match(await reply, /^-PROTOCOL_ERROR argument of 2097152 bytes, the limit is 1048576/);
+      await new Promise((resolve) => bad.once('close', resolve));
+      const good = await Connection.open(server.host, server.port);
+      assert.equal(describeReply(await good.send('SET', 'k', Buffer.alloc(1024 * 1024, 1))), 'OK', 'exactly the limit is fine');
+      await good.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('past --max-memory writes get OOM while reads and deletes go on; once memory is freed writes work again; INFO shows it', async () => {
+    const server = await start('06', tempDataDir(), ['--max-memory', '2mb']);
+    try {
+      const connection = await Connection.open(server.host, server.port);
+      const value = Buffer.alloc(1000, 7);
+      let written = 0;
+      let refusal = '';
+      for (; written < 5000; written++) {
+        const reply = describeReply(await connection.send('SET', `k${written}`, value));
+        if (reply !== 'OK') {
+          refusal = reply;
+          break;
+        }
+      }
+      assert.equal(refusal, "OOM command not allowed when used memory > 'maxmemory'.");
+      assert.ok(written > 1000, `${written} values of 1000 bytes fit in 2 MB`);
+      assert.equal(describeReply(await connection.send('INCR', 'counter')), refusal, 'every write is refused');
+      const read = await connection.send('GET', 'k1');
+      assert.ok(read.type === 'bulk' && read.value?.equals(value), 'reads go on');
+      const fields = await infoFields(connection);
+      assert.equal(fields.maxmemory, String(2 * 1024 * 1024));
+      assert.equal(fields.maxmemory_human, '2.00M');
+      assert.ok(Number(fields.used_memory) > 2 * 1024 * 1024, `used_memory ${fields.used_memory}`);
+      assert.match(fields.used_memory_human!, /^2\.\d\dM$/);
+      assert.ok(Number(fields.used_memory_peak) >= Number(fields.used_memory));
+      assert.match(fields.mem_fragmentation_ratio!, /^\d+\.\d\d$/);
+      assert.equal(fields.db0, `keys=${written},expires=0,avg_ttl=0`);
+      const keys = Array.from({ length: 300 }, (_, k) => `k${k}`);
+      assert.equal(describeReply(await connection.send('DEL', ...keys)), '(integer) 300', 'deletes go on');
+      assert.equal(describeReply(await connection.send('SET', 'again', value)), 'OK', 'writes work again');
+      const after = await infoFields(connection);
+      assert.ok(Number(after.used_memory) < Number(fields.used_memory), 'used_memory went down');
+      assert.equal(after.used_memory_peak, fields.used_memory_peak, 'the peak stays');
+      await connection.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
