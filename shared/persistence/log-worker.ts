@@ -4,7 +4,7 @@
 // only by messages over the IPC channel that fork sets up - no shared memory
 // at all between processes. Usage (done by the server, not by hand):
 //
-//   fork('log-worker.ts', [LOG_FILE, TASK_CPU_MS], { serialization: 'advanced' })
+//   fork('log-worker.ts', [LOG_FILE, TASK_CPU_MS, SERVER_PID], { serialization: 'advanced' })
 //
 // Messages in:   { type: 'batch', id, count, bytes, sync }
 //                  bytes: `count` log records, one after the other
@@ -19,8 +19,14 @@
 // SIGKILL, which no process can catch - the operating system closes the
 // channel for it. Either way the worker sees 'disconnect' and goes: no
 // orphans (the seed's workers outlived a killed server).
+//
+// OWNERSHIP. Before it opens the log, the worker writes its claim on the data
+// directory (ownership.ts), and withdraws it only after its last write: while
+// it drains after its server died, a new server sees the claim and waits.
 
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { claimAsWorker } from './ownership.ts';
 
 export interface BatchMessage {
   type: 'batch';
@@ -31,12 +37,17 @@ export interface BatchMessage {
 }
 export type WorkerMessage = { type: 'ready' } | { type: 'ack'; id: number };
 
-const [file, cpuArg] = process.argv.slice(2);
-if (file === undefined || process.send === undefined) {
-  console.error('log-worker: run by the server (child_process.fork), with a log file argument');
+const [file, cpuArg, serverArg] = process.argv.slice(2);
+if (file === undefined || serverArg === undefined || process.send === undefined) {
+  console.error('log-worker: run by the server (child_process.fork), with a log file, task CPU and server pid');
   process.exit(2);
 }
 const taskCpuMs = Number(cpuArg ?? 0);
+const claim = claimAsWorker(path.dirname(file), Number(serverArg));
+if (claim === null) {
+  console.error(`log worker ${process.pid}: its server ${serverArg} ended before it started: not writing`);
+  process.exit(3);
+}
 
 // 'a': every write goes to the end of the file. Several processes may append
 // to one file this way (step 05's free dispatch) without overwriting each other.
@@ -57,6 +68,7 @@ process.on('message', (message: BatchMessage) => {
 process.on('disconnect', () => {
   fdatasyncSync(fd);
   closeSync(fd);
+  claim.release(); // the last write is done: the folder is free of us
   process.exit(0);
 });
 

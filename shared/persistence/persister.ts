@@ -83,8 +83,18 @@ export interface PersisterOptions {
 }
 
 export interface PersisterStats {
-  /** Tasks in the queue or in a worker's hands, not yet acknowledged. */
+  /** Tasks in the queue or in a worker's hands, not yet acknowledged (what the bound counts). */
   queue_depth: number;
+  /**
+   * Of those, the tasks still in the server's memory (queued, or being
+   * handed to the IPC channel): a SIGKILL of the server loses these.
+   */
+  tasks_in_server: number;
+  /**
+   * The rest: in a worker process's channel or hands. Its worker writes them
+   * even if the server dies (it reads its channel to the end).
+   */
+  tasks_in_workers: number;
   queue_capacity: number;
   /** Tasks whose producers wait for room in the queue. */
   queue_blocked: number;
@@ -145,6 +155,10 @@ class WorkerHandle {
   inFlight = 0;
   outbox: Entry[] = []; // by-key: tasks routed here, not sent yet
   readonly pending = new Map<number, Entry[]>();
+  /** Batches of `pending` that reached the channel (the kernel has them). */
+  readonly delivered = new Set<number>();
+  /** Their tasks. */
+  deliveredTasks = 0;
   exited!: Promise<void>;
   child!: ChildProcess;
   /** False from its process's death until its replacement is ready. */
@@ -168,7 +182,7 @@ class WorkerHandle {
 
 /** Forks one log worker on `file` and resolves once it has its log open. */
 function forkLogWorker(file: string, taskCpuMs: number, bundled?: string): Promise<ChildProcess> {
-  const child = fork(bundled ?? WORKER_FILE, [file, String(taskCpuMs)], {
+  const child = fork(bundled ?? WORKER_FILE, [file, String(taskCpuMs), String(process.pid)], {
     execArgv: bundled ? [] : ['--import', TSX_LOADER],
     // 'advanced' serialization sends Buffers as bytes (JSON would turn
     // each byte into a number in a text array).
@@ -249,6 +263,8 @@ export class Persister {
     this.restarts++;
     const unacked = [...handle.pending.keys()].sort((a, b) => a - b).flatMap((id) => handle.pending.get(id)!);
     handle.pending.clear();
+    handle.delivered.clear();
+    handle.deliveredTasks = 0;
     handle.inFlight = 0;
     // The log holds loggedBytes of whole records, then whatever the dead
     // process appended of `unacked`, in order.
@@ -324,8 +340,11 @@ export class Persister {
   }
 
   stats(): PersisterStats {
+    const inWorkers = this.handles.reduce((sum, handle) => sum + handle.deliveredTasks, 0);
     return {
       queue_depth: this.queue.depth,
+      tasks_in_server: this.queue.depth - inWorkers,
+      tasks_in_workers: inWorkers,
       queue_capacity: this.queue.capacity,
       queue_blocked: this.queue.blocked,
       sequencer_holding: this.sequencer.holding,
@@ -423,13 +442,20 @@ export class Persister {
       bytes: Buffer.concat(batch.map((entry) => entry.task.record)),
       sync: this.options.durable,
     };
-    handle.child.send(message);
+    // The callback runs once the message is in the channel (the kernel's
+    // socket buffer): from then on, the worker gets it even if we die.
+    handle.child.send(message, undefined, undefined, (failed) => {
+      if (failed || !handle.pending.has(id)) return;
+      handle.delivered.add(id);
+      handle.deliveredTasks += batch.length;
+    });
   }
 
   private acknowledged(handle: WorkerHandle, id: number): void {
     const batch = handle.pending.get(id);
     if (batch === undefined) return;
     handle.pending.delete(id);
+    if (handle.delivered.delete(id)) handle.deliveredTasks -= batch.length;
     handle.inFlight--;
     for (const entry of batch) handle.loggedBytes += entry.task.record.length;
     this.finished(batch);

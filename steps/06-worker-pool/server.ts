@@ -41,6 +41,7 @@ import { log, peerName } from '../../shared/server/log.ts';
 import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
+import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
 import { ClientConnection } from './connection.ts';
 import { CommandCounts, LatencyHistogram, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
@@ -58,6 +59,7 @@ const { values: options } = parseOptions({
   queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
   taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs a worker process, in ms' },
   maxConnections: { type: 'number', default: 10_000, min: 1, help: 'most open connections' },
+  ...OWNERSHIP_OPTIONS,
 } as const, 'npx tsx steps/06-worker-pool/server.ts [options]');
 log(`step 06-worker-pool: ${describeOptions(options)}`);
 
@@ -66,7 +68,10 @@ log(`step 06-worker-pool: ${describeOptions(options)}`);
 const store = SharedStore.create();
 const lock = new RwLock(store.lockWords);
 
-// 2. Replay the logs, one per worker process (step 05's by-key layout).
+// 2. Own the data directory (ownership.ts: wait for worker processes of an
+//    ended server that still write into it), then replay the logs, one per
+//    worker process (step 05's by-key layout).
+await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
 const logFiles = logFileNames(options.workers, 'by-key');
 const replay = replayAtStartup(options.dataDir, logFiles, store);
 log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ${replay.keys} keys` +
