@@ -59,6 +59,14 @@ const { values: options } = parseOptions({
   queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
   taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs a worker process, in ms' },
   maxConnections: { type: 'number', default: 10_000, min: 1, help: 'most open connections' },
+  aofRewritePercentage: {
+    type: 'number', default: 100, min: 0, max: 100_000,
+    help: 'rewrite a log once it has grown by this many percent since its last rewrite (0: only on BGREWRITEAOF)',
+  },
+  aofRewriteMinSize: {
+    type: 'number', default: 64 * 1024, min: 0,
+    help: 'but not before it holds this many bytes (Redis: 64 MB; see the README)',
+  },
   ...OWNERSHIP_OPTIONS,
 } as const, 'npx tsx steps/06-worker-pool/server.ts [options]');
 log(`step 06-worker-pool: ${describeOptions(options)}`);
@@ -73,8 +81,10 @@ const lock = new RwLock(store.lockWords);
 //    worker process (step 05's by-key layout).
 await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
 const logFiles = logFileNames(options.workers, 'by-key');
+const replayStarted = Date.now();
 const replay = replayAtStartup(options.dataDir, logFiles, store);
-log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ${replay.keys} keys` +
+log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ${replay.keys} keys, ` +
+  `${Date.now() - replayStarted} ms` +
   (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
 
 // 3. The worker processes, supervised.
@@ -94,6 +104,9 @@ const persister = await Persister.start({
   batchDelayMs: options.durable ? 0 : 10,
   onWorkerExit: (index, code, signal) => log(`worker process ${index} died (${signal ?? `exit code ${code}`}): restarting it`),
   onWorkerRestart: (index, pid, resent) => log(`worker process ${index} restarted as pid ${pid}; ${resent} unfinished tasks sent to it again`),
+  // Each worker process rewrites its log to the live data as it grows
+  // (log-rewrite.ts), as Redis does with auto-aof-rewrite-percentage.
+  rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize },
 });
 log(`worker processes: ${persister.workerPids().join(', ')}`);
 
@@ -115,9 +128,10 @@ const context: CommandContext = {
   workMs: 0, // --work-ms makes commands heavy: they go to the pool
   serverInfo,
   shutdown: () => setImmediate(() => void shutdown('SHUTDOWN command')), // after its +OK is sent
+  rewriteLogs: () => persister.rewrite(),
 };
 
-const ON_THE_LOOP = new Set(['INFO', 'SHUTDOWN']); // they need the server's own state
+const ON_THE_LOOP = new Set(['INFO', 'SHUTDOWN', 'BGREWRITEAOF']); // they need the server's own state
 // Counted by their name in the table: a client sending made-up names must
 // not grow the counts without bound.
 const commandName = (args: Buffer[]) => commandSpec(args)?.name ?? 'UNKNOWN';
