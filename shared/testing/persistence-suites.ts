@@ -216,3 +216,10 @@ export function ownershipSuite(step: string, args: string[] = []): void {
     });
   });
 }
+
+/** One field of INFO (`aof_rewrites`, say), or undefined when INFO has none. */
+export async function infoField(connection: Connection, field: string): Promise<string | undefined> {
+  const reply = await connection.send('INFO');
+  assert.ok(reply.type === 'bulk' && reply.value !== null, 'INFO replies with a bulk string');
+  return new RegExp(`^${field}:(.*?)\\r?$`, 'm').exec(reply.value.toString())?.[1];
+}
