@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 
 // A log in several parts, as Redis 7 keeps its append-only file: a BASE (the
@@ -48,17 +49,28 @@ export function readManifest(dataDir: string, log: string): Manifest {
   return manifest;
 }
 
-/** Replaces the manifest of `log`, durably and atomically (see above). */
-export function writeManifest(dataDir: string, log: string, manifest: Manifest): void {
+/**
+ * Replaces the manifest of `log`, durably and atomically (see above). The
+ * fsyncs run on libuv's threads: the caller's event loop goes on meanwhile.
+ */
+export async function writeManifest(dataDir: string, log: string, manifest: Manifest): Promise<void> {
   const file = manifestFile(dataDir, log);
   const lines = [...(manifest.base ? [`base ${manifest.base}`] : []), ...manifest.incrs.map((name) => `incr ${name}`)];
   const temporary = `${file}.tmp`;
-  const fd = openSync(temporary, 'w');
-  writeSync(fd, lines.join('\n') + '\n');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(temporary, file);
-  syncFolder(dataDir);
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(lines.join('\n') + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, file);
+  const folder = await open(dataDir, 'r');
+  try {
+    await folder.sync(); // the rename itself survives a power loss
+  } finally {
+    await folder.close();
+  }
 }
 
 /** Every part, in replay order. */
@@ -88,13 +100,6 @@ export function removeUnreferenced(dataDir: string, log: string): string[] {
   const removed = readdirSync(dataDir).filter((name) => belongsTo(name, log) && !named.has(name) && !name.endsWith('.manifest'));
   for (const name of removed) rmSync(path.join(dataDir, name), { force: true });
   return removed;
-}
-
-/** fsync a folder: what was renamed or created in it survives a power loss. */
-export function syncFolder(dir: string): void {
-  const fd = openSync(dir, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
 }
 
 function partsOf(dataDir: string, log: string): string[] {

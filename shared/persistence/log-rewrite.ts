@@ -1,9 +1,7 @@
-import { closeSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  newPartName, partsInOrder, readManifest, removeUnreferenced, syncFolder, writeManifest, type Manifest,
-} from './log-parts.ts';
+import { newPartName, partsInOrder, readManifest, removeUnreferenced, writeManifest, type Manifest } from './log-parts.ts';
 import { scanRecords } from './replay.ts';
 import { setRecord } from './task.ts';
 
@@ -18,10 +16,10 @@ import { setRecord } from './task.ts';
 // as good: its log files, and a file that nobody appends to any more does
 // not change. So the snapshot here is the log itself, frozen:
 //
-//   1. SWITCH (between two batches; the worker's one thread makes that an
-//      instant): create a new incr file, publish a manifest naming the old
-//      parts plus the new incr, and append from now on to the new incr.
-//      The old parts are now immutable: they are the snapshot.
+//   1. SWITCH: create a new incr file, put on disk a manifest naming the
+//      old parts plus the new incr, then move the appends to the new incr
+//      (between two batches: the worker's one thread makes that an
+//      instant). The old parts are now immutable: they are the snapshot.
 //   2. COMPACT (a little at a time, so that batches keep being written in
 //      between): read the frozen parts, keep the last record of each key
 //      (none for a key whose last record is a DEL), write them as a new base
@@ -88,6 +86,9 @@ export class RewritableLog {
   private baseBytes: number;
   private figures: LogFigures;
   private rewriteAgain = false; // BGREWRITEAOF during a rewrite: another one after it
+  private running: Promise<void> | null = null; // the rewrite in progress
+  private paused = false; // by KV_REWRITE_PAUSE
+  private closing = false;
 
   constructor(
     private readonly dataDir: string,
@@ -128,9 +129,21 @@ export class RewritableLog {
     fdatasyncSync(this.fd);
   }
 
-  close(): void {
+  /**
+   * Lets a running rewrite finish (a log left half rewritten replays, but
+   * is as large as before), and the one it may start, then syncs and closes
+   * the log. A rewrite stopped
+   * by KV_REWRITE_PAUSE is abandoned: what it wrote goes, the manifest names
+   * a complete log either way (see above).
+   */
+  async close(): Promise<void> {
+    // The last one may start another (rewriteIfGrown): with no new records
+    // coming, that one leaves the log at its live size.
+    while (this.running && !this.paused) await this.running;
+    this.closing = true;
     fdatasyncSync(this.fd);
     closeSync(this.fd);
+    if (this.paused) removeUnreferenced(this.dataDir, this.log);
   }
 
   current(): LogFigures {
@@ -143,23 +156,15 @@ export class RewritableLog {
    * returns false.
    */
   rewrite(): boolean {
+    if (this.closing) return false;
     if (this.figures.aof_rewrite_in_progress) {
       this.rewriteAgain = true;
       return false;
     }
     const started = Date.now();
     this.figures.aof_rewrite_in_progress = 1;
-    // 1. SWITCH: from now on the frozen parts do not change.
-    const frozen = { ...this.manifest };
-    const incr = newPartName(this.dataDir, this.log, 'incr');
-    const fd = openSync(this.partPath(incr), 'a');
-    this.manifest = { base: frozen.base, incrs: [...frozen.incrs, incr] };
-    writeManifest(this.dataDir, this.log, this.manifest);
-    fdatasyncSync(this.fd);
-    closeSync(this.fd);
-    this.fd = fd;
     this.onFigures(this.current());
-    void this.compact(frozen, incr).then(
+    this.running = this.run().then(
       () => this.finished(started, 'ok'),
       (caught: Error) => {
         process.stderr.write(`log rewrite of ${this.log} failed: ${caught.message}\n`);
@@ -167,6 +172,22 @@ export class RewritableLog {
       },
     );
     return true;
+  }
+
+  private async run(): Promise<void> {
+    // 1. SWITCH. A manifest naming a new, empty incr after the parts goes
+    //    to disk first (appends still go to the old incr meanwhile: it is
+    //    named in both manifests); then, with no await in between, appends
+    //    move to the new incr, and the old parts are frozen.
+    const incr = newPartName(this.dataDir, this.log, 'incr');
+    const fd = openSync(this.partPath(incr), 'a');
+    const next: Manifest = { base: this.manifest.base, incrs: [...this.manifest.incrs, incr] };
+    await writeManifest(this.dataDir, this.log, next);
+    const frozen = this.manifest;
+    this.manifest = next;
+    closeSync(this.fd); // (with --durable its records were fsynced before they were acknowledged)
+    this.fd = fd;
+    await this.compact(frozen, incr);
   }
 
   private async compact(frozen: Manifest, incr: string): Promise<void> {
@@ -214,7 +235,9 @@ export class RewritableLog {
         }
       }
       flush();
-      fdatasyncSync(fd);
+      // On the disk before a manifest names it; in the background (libuv's
+      // threads), so that batches go on being appended meanwhile.
+      await new Promise<void>((resolve, reject) => fdatasync(fd, (failed) => (failed ? reject(failed) : resolve())));
     } finally {
       closeSync(fd);
     }
@@ -222,17 +245,18 @@ export class RewritableLog {
     // 3. PUBLISH: the new base and the incrs since the switch (only `incr`:
     //    one rewrite at a time).
     this.manifest = { base, incrs: this.manifest.incrs.slice(this.manifest.incrs.indexOf(incr)) };
-    writeManifest(this.dataDir, this.log, this.manifest);
+    await writeManifest(this.dataDir, this.log, this.manifest);
     this.baseBytes = written;
     this.incrBytes = this.manifest.incrs.reduce((sum, name) => sum + this.size(name), 0);
     this.figures.aof_base_size = written;
     await this.pause('published');
-    // 4. DELETE what the manifest no longer names.
+    // 4. DELETE what the manifest no longer names. (No fsync needed: a
+    //    deletion that a power loss undoes leaves a part nobody names.)
     for (const name of partsInOrder(frozen)) rmSync(this.partPath(name), { force: true });
-    syncFolder(this.dataDir);
   }
 
   private finished(started: number, status: 'ok' | 'err'): void {
+    this.running = null;
     this.figures.aof_rewrite_in_progress = 0;
     this.figures.aof_last_bgrewrite_status = status;
     this.figures.aof_last_rewrite_time_sec = Math.round((Date.now() - started) / 1000);
@@ -249,6 +273,7 @@ export class RewritableLog {
 
   private async pause(phase: RewritePhase): Promise<void> {
     if (this.pauseAt !== phase) return;
+    this.paused = true;
     process.stderr.write(`log rewrite of ${this.log} paused at ${phase} (KV_REWRITE_PAUSE)\n`);
     await new Promise(() => {}); // never resumes: a test kills a process here
   }

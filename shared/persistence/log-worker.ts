@@ -80,9 +80,10 @@ process.on('message', (message: ToWorker) => {
 });
 
 process.on('disconnect', () => {
-  log.close();
-  claim.release(); // the last write is done: the folder is free of us
-  process.exit(0);
+  void log.close().then(() => {
+    claim.release(); // the last write is done: the folder is free of us
+    process.exit(0);
+  });
 });
 
 // Ctrl+C in a terminal sends SIGINT to every process of the group, so to us
@@ -92,6 +93,7 @@ process.on('SIGINT', () => {});
 process.on('SIGTERM', () => {});
 
 reply({ type: 'ready', log: log.current() });
+log.rewriteIfGrown(); // a log that grew past the policy while no one rewrote it
 
 /**
  * Computes until this process has used `ms` of CPU time. CPU time, not

@@ -28,17 +28,31 @@ const info = async (connection: Connection, field: string) => {
   return new RegExp(`^${field}:(\\S+)`, 'm').exec(text)?.[1] ?? '?';
 };
 
+/** Waits until no rewrite runs (and, with `one`, at least one has ended). */
+async function untilNoRewrite(connection: Connection, one = false): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await info(connection, 'aof_rewrite_in_progress')) !== '0' || (one && (await info(connection, 'aof_rewrites')) === '0')) {
+    if (Date.now() > deadline) throw new Error('the rewrites did not end within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 try {
   const first = await launchStep('06', { args: ['--quiet', '--data-dir', dataDir] });
   console.log(`$ redis-benchmark ${benchmarkArgs.join(' ')} -q   (against step 06, default rewrite policy)`);
   const out = execFileSync('redis-benchmark', ['-p', String(first.port), ...benchmarkArgs, '-q'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   console.log(out.split('\r').at(-1)!.trim());
   const c = await Connection.open(first.host, first.port);
-  console.log(`aof_rewrites ${await info(c, 'aof_rewrites')}, keys ${describeReply(await c.send('DBSIZE'))}`);
+  const atEnd = logBytes();
+  // A rewrite may still run (it started before the last writes): let it end.
+  await untilNoRewrite(c);
+  console.log(`aof_rewrites ${await info(c, 'aof_rewrites')}, keys ${describeReply(await c.send('DBSIZE'))}; ` +
+    `logs ${atEnd} bytes as the benchmark ended`);
   c.destroy();
   await first.stop();
   const afterRun = logBytes();
-  console.log(`logs after the run: ${afterRun} bytes in ${readdirSync(dataDir).filter((n) => n.endsWith('.aof')).length} files`);
+  console.log(`logs after the run (rewrites ended, server stopped): ${afterRun} bytes in ` +
+    `${readdirSync(dataDir).filter((n) => n.endsWith('.aof')).length} files`);
 
   // The restart, beside one on an empty folder: a Node process with tsx,
   // its pool threads and worker processes take their time to start whatever
@@ -56,11 +70,7 @@ try {
   console.log(`restart: listening ${restartMs} ms after the start (on an empty folder: ${baselineMs} ms); ${replayed}`);
   const d = await Connection.open(second.host, second.port);
   await d.send('BGREWRITEAOF');
-  const deadline = Date.now() + 60_000;
-  while ((await info(d, 'aof_rewrite_in_progress')) !== '0' || (await info(d, 'aof_rewrites')) === '0') {
-    if (Date.now() > deadline) throw new Error('the rewrite did not end within 60 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await untilNoRewrite(d, true);
   const live = Number(await info(d, 'aof_base_size'));
   d.destroy();
   await second.stop();
