@@ -28,6 +28,8 @@ export interface CommandContext {
   serverInfo(): Record<string, string | number>;
   /** Stops the server gracefully, where the step supports it (SHUTDOWN). */
   shutdown?: () => void;
+  /** Starts a rewrite of the logs, where the step supports it (BGREWRITEAOF); says what it did. */
+  rewriteLogs?: () => string;
 }
 
 export interface CommandSpec {
@@ -313,6 +315,14 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
       }
       shutdown();
       return OK;
+    },
+  },
+  BGREWRITEAOF: {
+    usage: 'BGREWRITEAOF', minArgs: 0, maxArgs: 0, writes: false,
+    summary: 'rewrite the logs to the live data, in the background (where the step supports it)',
+    run(_args, { rewriteLogs }) {
+      if (rewriteLogs === undefined) return error(ErrorCode.INVALID_COMMAND, 'BGREWRITEAOF is not supported by this step (step 06 has it)');
+      return simple(rewriteLogs()); // in Redis's words
     },
   },
   HELP: {

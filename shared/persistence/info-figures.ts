@@ -10,7 +10,7 @@ import type { Persister, PersisterStats } from './persister.ts';
 // `figures`). A figure may be up to EVERY_MS old: good enough for watching.
 
 const NAMES = [
-  'queue_depth', 'queue_capacity', 'queue_blocked', 'queue_depth_max',
+  'queue_depth', 'tasks_in_server', 'tasks_in_workers', 'queue_capacity', 'queue_blocked', 'queue_depth_max',
   'sequencer_holding', 'tasks_written', 'worker_processes',
 ] as const;
 const EVERY_MS = 50;

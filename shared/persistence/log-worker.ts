@@ -4,13 +4,19 @@
 // only by messages over the IPC channel that fork sets up - no shared memory
 // at all between processes. Usage (done by the server, not by hand):
 //
-//   fork('log-worker.ts', [LOG_FILE, TASK_CPU_MS], { serialization: 'advanced' })
+//   fork('log-worker.ts', [LOG_FILE, TASK_CPU_MS, SERVER_PID, REWRITE_POLICY_JSON], { serialization: 'advanced' })
 //
 // Messages in:   { type: 'batch', id, count, bytes, sync }
 //                  bytes: `count` log records, one after the other
 //                  sync:  fsync before acknowledging (--durable)
-// Messages out:  { type: 'ready' }  once the log is open
-//                { type: 'ack', id } once the batch is written (and synced)
+//                { type: 'rewrite' }  rewrite the log now (BGREWRITEAOF)
+// Messages out:  { type: 'ready', log }  once the log is open
+//                { type: 'ack', id, log } once the batch is written (and synced)
+//                { type: 'figures', log }  a rewrite started or ended
+//                  log: the log's figures (size, rewrites: log-rewrite.ts)
+//
+// The log may be several files, rewritten while the worker serves (step 06,
+// log-rewrite.ts); the worker only appends and says when.
 //
 // HOW IT ENDS. There is no "stop" message. The worker lives exactly as long as
 // its IPC channel: when the channel closes it flushes the log to disk and
@@ -19,8 +25,14 @@
 // SIGKILL, which no process can catch - the operating system closes the
 // channel for it. Either way the worker sees 'disconnect' and goes: no
 // orphans (the seed's workers outlived a killed server).
+//
+// OWNERSHIP. Before it opens the log, the worker writes its claim on the data
+// directory (ownership.ts), and withdraws it only after its last write: while
+// it drains after its server died, a new server sees the claim and waits.
 
-import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { RewritableLog, type LogFigures, type RewritePolicy } from './log-rewrite.ts';
+import { claimAsWorker } from './ownership.ts';
 
 export interface BatchMessage {
   type: 'batch';
@@ -29,35 +41,49 @@ export interface BatchMessage {
   bytes: Uint8Array;
   sync: boolean;
 }
-export type WorkerMessage = { type: 'ready' } | { type: 'ack'; id: number };
+export type ToWorker = BatchMessage | { type: 'rewrite' };
+export type WorkerMessage =
+  | { type: 'ready'; log: LogFigures }
+  | { type: 'ack'; id: number; log: LogFigures }
+  | { type: 'figures'; log: LogFigures };
 
-const [file, cpuArg] = process.argv.slice(2);
-if (file === undefined || process.send === undefined) {
-  console.error('log-worker: run by the server (child_process.fork), with a log file argument');
+const [file, cpuArg, serverArg, policyArg] = process.argv.slice(2);
+if (file === undefined || serverArg === undefined || process.send === undefined) {
+  console.error('log-worker: run by the server (child_process.fork), with a log file, task CPU and server pid');
   process.exit(2);
 }
 const taskCpuMs = Number(cpuArg ?? 0);
+const claim = claimAsWorker(path.dirname(file), Number(serverArg));
+if (claim === null) {
+  console.error(`log worker ${process.pid}: its server ${serverArg} ended before it started: not writing`);
+  process.exit(3);
+}
 
-// 'a': every write goes to the end of the file. Several processes may append
-// to one file this way (step 05's free dispatch) without overwriting each other.
-const fd = openSync(file, 'a');
+const policy: RewritePolicy = policyArg ? JSON.parse(policyArg) : { percentage: 0, minSize: 0 };
+const log = new RewritableLog(path.dirname(file), path.basename(file), policy, (figures) => reply({ type: 'figures', log: figures }));
 
-process.on('message', (message: BatchMessage) => {
+process.on('message', (message: ToWorker) => {
+  if (message.type === 'rewrite') {
+    log.rewrite();
+    return;
+  }
   // The "real work" a task could need before it is stored (compressing,
   // checksumming, ...), simulated with --task-cpu-ms.
   if (taskCpuMs > 0) burnCpuTime(taskCpuMs * message.count);
   // One write for the whole batch: the records reach the kernel together.
-  writeSync(fd, message.bytes);
+  log.append(message.bytes);
   // A write is in the kernel's page cache: it survives this process dying,
   // not the machine losing power. fdatasync waits until it is on the disk.
-  if (message.sync) fdatasyncSync(fd);
-  reply({ type: 'ack', id: message.id });
+  if (message.sync) log.sync();
+  reply({ type: 'ack', id: message.id, log: log.current() });
+  log.rewriteIfGrown(); // between two batches: see log-rewrite.ts
 });
 
 process.on('disconnect', () => {
-  fdatasyncSync(fd);
-  closeSync(fd);
-  process.exit(0);
+  void log.close().then(() => {
+    claim.release(); // the last write is done: the folder is free of us
+    process.exit(0);
+  });
 });
 
 // Ctrl+C in a terminal sends SIGINT to every process of the group, so to us
@@ -66,7 +92,8 @@ process.on('disconnect', () => {
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => {});
 
-reply({ type: 'ready' });
+reply({ type: 'ready', log: log.current() });
+log.rewriteIfGrown(); // a log that grew past the policy while no one rewrote it
 
 /**
  * Computes until this process has used `ms` of CPU time. CPU time, not

@@ -1,10 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle } from '../threads/bundle.ts';
 import { BoundedQueue } from './bounded-queue.ts';
-import type { BatchMessage, WorkerMessage } from './log-worker.ts';
+import { lastSeqWritten, type LogFigures, type RewritePolicy } from './log-rewrite.ts';
+import type { ToWorker, WorkerMessage } from './log-worker.ts';
 import { Sequencer } from './sequencer.ts';
 import type { PersistTask } from './task.ts';
 
@@ -37,10 +38,14 @@ import type { PersistTask } from './task.ts';
 // acknowledged are sent again. Nothing acknowledged to a client is lost: a
 // task leaves the persister's memory only once its worker acknowledged it.
 // The dead worker may have written part of its batches before it died, so
-// before the restart the persister works out, from the log's size, which
-// records are already whole in the file (they are not sent twice) and cuts
-// off a record that was half written. That needs a log per worker: by-key
-// dispatch, or a single worker.
+// before the restart the persister works out, from the highest sequence
+// number whole in the log, which records are already written (they are not
+// sent twice), and cuts off a record that was half written. That needs a log
+// per worker: by-key dispatch, or a single worker.
+//
+// LOG REWRITE (`rewrite`, step 06): each worker process rewrites its own log
+// to the live data as it grows (log-rewrite.ts); `rewrite()` asks them all at
+// once (BGREWRITEAOF), and stats() shows their figures with Redis's names.
 
 export type Dispatch = 'free' | 'by-key';
 
@@ -80,11 +85,23 @@ export interface PersisterOptions {
   bundled?: boolean;
   /** A supervised worker was replaced: its new pid, and how many tasks were sent again. */
   onWorkerRestart?: (index: number, pid: number, resent: number) => void;
+  /** When each worker rewrites its log by itself (needs a log per worker); none by default. */
+  rewrite?: RewritePolicy;
 }
 
 export interface PersisterStats {
-  /** Tasks in the queue or in a worker's hands, not yet acknowledged. */
+  /** Tasks in the queue or in a worker's hands, not yet acknowledged (what the bound counts). */
   queue_depth: number;
+  /**
+   * Of those, the tasks still in the server's memory (queued, or being
+   * handed to the IPC channel): a SIGKILL of the server loses these.
+   */
+  tasks_in_server: number;
+  /**
+   * The rest: in a worker process's channel or hands. Its worker writes them
+   * even if the server dies (it reads its channel to the end).
+   */
+  tasks_in_workers: number;
   queue_capacity: number;
   /** Tasks whose producers wait for room in the queue. */
   queue_blocked: number;
@@ -98,6 +115,13 @@ export interface PersisterStats {
   queue_depth_max: number;
   /** Worker processes restarted after they died (supervision). */
   worker_restarts: number;
+  /** The logs' figures (log-rewrite.ts), over every worker: sums, the worst status, the longest time. */
+  aof_rewrites: number;
+  aof_current_size: number;
+  aof_base_size: number;
+  aof_last_bgrewrite_status: string;
+  aof_last_rewrite_time_sec: number;
+  aof_rewrite_in_progress: number;
 }
 
 /** The log files of a layout: one shared log, or one log per worker (by-key). */
@@ -145,30 +169,41 @@ class WorkerHandle {
   inFlight = 0;
   outbox: Entry[] = []; // by-key: tasks routed here, not sent yet
   readonly pending = new Map<number, Entry[]>();
+  /** Batches of `pending` that reached the channel (the kernel has them). */
+  readonly delivered = new Set<number>();
+  /** Their tasks. */
+  deliveredTasks = 0;
   exited!: Promise<void>;
   child!: ChildProcess;
   /** False from its process's death until its replacement is ready. */
   alive = true;
   restarts = 0;
-  /** Bytes of the log known to hold whole records: its size at start plus every acknowledged batch. */
-  loggedBytes: number;
+  /** Its log's figures, as of its last message. */
+  log!: LogFigures;
 
-  constructor(child: ChildProcess, readonly file: string) {
-    this.loggedBytes = existsSync(file) ? statSync(file).size : 0;
+  constructor(child: Started, readonly file: string) {
     this.attach(child);
   }
 
-  attach(child: ChildProcess): void {
+  attach({ child, log }: Started): void {
     this.child = child;
+    this.log = log;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     // Sending to a process that just died emits 'error'; its 'exit' handles it.
     child.on('error', () => {});
   }
 }
 
+interface Started {
+  child: ChildProcess;
+  log: LogFigures;
+}
+
 /** Forks one log worker on `file` and resolves once it has its log open. */
-function forkLogWorker(file: string, taskCpuMs: number, bundled?: string): Promise<ChildProcess> {
-  const child = fork(bundled ?? WORKER_FILE, [file, String(taskCpuMs)], {
+function forkLogWorker(file: string, options: PersisterOptions): Promise<Started> {
+  const bundled = options.bundled ? bundle(WORKER_FILE) : undefined;
+  const policy = JSON.stringify(options.rewrite ?? { percentage: 0, minSize: 0 });
+  const child = fork(bundled ?? WORKER_FILE, [file, String(options.taskCpuMs), String(process.pid), policy], {
     execArgv: bundled ? [] : ['--import', TSX_LOADER],
     // 'advanced' serialization sends Buffers as bytes (JSON would turn
     // each byte into a number in a text array).
@@ -176,8 +211,9 @@ function forkLogWorker(file: string, taskCpuMs: number, bundled?: string): Promi
     // stderr is shared with the server: a worker's errors show in its log.
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  return new Promise<ChildProcess>((resolve, reject) => {
-    child.once('message', () => resolve(child)); // its first message is 'ready'
+  return new Promise<Started>((resolve, reject) => {
+    // Its first message is 'ready'.
+    child.once('message', (ready: WorkerMessage) => resolve({ child, log: ready.log }));
     child.once('exit', (code) => reject(new Error(`log worker exited (code ${code}) before it was ready`)));
   });
 }
@@ -204,7 +240,7 @@ export class Persister {
       throw new Error('supervise needs a log per worker (by-key dispatch, or one worker)');
     }
     const paths = Array.from({ length: options.workers }, (_, i) => path.join(options.dataDir, files[i % files.length]!));
-    const children = await Promise.all(paths.map((file) => forkLogWorker(file, options.taskCpuMs, options.bundled ? bundle(WORKER_FILE) : undefined)));
+    const children = await Promise.all(paths.map((file) => forkLogWorker(file, options)));
     return new Persister(options, children, paths);
   }
 
@@ -212,7 +248,7 @@ export class Persister {
 
   private constructor(
     private readonly options: PersisterOptions,
-    children: ChildProcess[],
+    children: Started[],
     paths: string[],
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
@@ -228,6 +264,7 @@ export class Persister {
   private watch(handle: WorkerHandle, index: number): void {
     const child = handle.child;
     child.on('message', (message: WorkerMessage) => {
+      handle.log = message.log;
       if (message.type === 'ack') this.acknowledged(handle, message.id);
     });
     child.once('exit', (code, signal) => {
@@ -249,26 +286,19 @@ export class Persister {
     this.restarts++;
     const unacked = [...handle.pending.keys()].sort((a, b) => a - b).flatMap((id) => handle.pending.get(id)!);
     handle.pending.clear();
+    handle.delivered.clear();
+    handle.deliveredTasks = 0;
     handle.inFlight = 0;
-    // The log holds loggedBytes of whole records, then whatever the dead
-    // process appended of `unacked`, in order.
-    const size = existsSync(handle.file) ? statSync(handle.file).size : 0;
-    let extra = size - handle.loggedBytes;
+    // The dead process wrote `unacked` in order, up to some record: those
+    // with a number up to the last whole one in its log are written.
+    const lastSeq = lastSeqWritten(path.dirname(handle.file), path.basename(handle.file));
     let whole = 0;
-    while (whole < unacked.length && extra >= unacked[whole]!.task.record.length) {
-      extra -= unacked[whole]!.task.record.length;
-      handle.loggedBytes += unacked[whole]!.task.record.length;
-      whole++;
-    }
-    const fd = openSync(handle.file, 'r+');
-    if (extra !== 0) ftruncateSync(fd, handle.loggedBytes); // half a record: cut it off
-    fdatasyncSync(fd); // what the dead process wrote is on disk before it counts
-    closeSync(fd);
+    while (whole < unacked.length && unacked[whole]!.seq <= lastSeq) whole++;
     this.finished(unacked.slice(0, whole));
     handle.outbox = [...unacked.slice(whole), ...handle.outbox];
     for (let attempt = 0; ; attempt++) {
       try {
-        handle.attach(await forkLogWorker(handle.file, this.options.taskCpuMs, this.options.bundled ? bundle(WORKER_FILE) : undefined));
+        handle.attach(await forkLogWorker(handle.file, this.options));
         break;
       } catch (caught) {
         // It died before it was ready: try again, a little later each time.
@@ -324,8 +354,11 @@ export class Persister {
   }
 
   stats(): PersisterStats {
+    const inWorkers = this.handles.reduce((sum, handle) => sum + handle.deliveredTasks, 0);
     return {
       queue_depth: this.queue.depth,
+      tasks_in_server: this.queue.depth - inWorkers,
+      tasks_in_workers: inWorkers,
       queue_capacity: this.queue.capacity,
       queue_blocked: this.queue.blocked,
       sequencer_holding: this.sequencer.holding,
@@ -333,7 +366,20 @@ export class Persister {
       batches_sent: this.batches,
       queue_depth_max: this.depthMax,
       worker_restarts: this.restarts,
+      ...logFigures(this.handles.map((handle) => handle.log)),
     };
+  }
+
+  /**
+   * BGREWRITEAOF: every worker rewrites its log now; one that is rewriting
+   * already does it again after (log-rewrite.ts). Redis's reply text.
+   */
+  rewrite(): string {
+    const message: ToWorker = { type: 'rewrite' };
+    for (const handle of this.handles) if (handle.alive && handle.child.connected) handle.child.send(message);
+    return this.handles.some((handle) => handle.log.aof_rewrite_in_progress)
+      ? 'Background append only file rewriting scheduled'
+      : 'Background append only file rewriting started';
   }
 
   /** The worker processes' ids (tests check that none outlives the server). */
@@ -416,22 +462,28 @@ export class Persister {
     handle.pending.set(id, batch);
     handle.inFlight++;
     this.batches++;
-    const message: BatchMessage = {
+    const message: ToWorker = {
       type: 'batch',
       id,
       count: batch.length,
       bytes: Buffer.concat(batch.map((entry) => entry.task.record)),
       sync: this.options.durable,
     };
-    handle.child.send(message);
+    // The callback runs once the message is in the channel (the kernel's
+    // socket buffer): from then on, the worker gets it even if we die.
+    handle.child.send(message, undefined, undefined, (failed) => {
+      if (failed || !handle.pending.has(id)) return;
+      handle.delivered.add(id);
+      handle.deliveredTasks += batch.length;
+    });
   }
 
   private acknowledged(handle: WorkerHandle, id: number): void {
     const batch = handle.pending.get(id);
     if (batch === undefined) return;
     handle.pending.delete(id);
+    if (handle.delivered.delete(id)) handle.deliveredTasks -= batch.length;
     handle.inFlight--;
-    for (const entry of batch) handle.loggedBytes += entry.task.record.length;
     this.finished(batch);
     this.scheduleFlush();
   }
@@ -443,6 +495,19 @@ export class Persister {
     if (this.options.durable) for (const entry of batch) countDown(entry.ticket);
     this.queue.done(batch.length); // frees room: waiting producers go in
   }
+}
+
+/** The figures of several logs as one (Redis has one log; we have one per worker). */
+function logFigures(logs: LogFigures[]): Pick<PersisterStats, keyof LogFigures> {
+  const statuses = logs.map((log) => log.aof_last_bgrewrite_status);
+  return {
+    aof_rewrites: logs.reduce((sum, log) => sum + log.aof_rewrites, 0),
+    aof_current_size: logs.reduce((sum, log) => sum + log.aof_current_size, 0),
+    aof_base_size: logs.reduce((sum, log) => sum + log.aof_base_size, 0),
+    aof_last_bgrewrite_status: statuses.includes('err') ? 'err' : statuses.includes('ok') ? 'ok' : 'none',
+    aof_last_rewrite_time_sec: Math.max(...logs.map((log) => log.aof_last_rewrite_time_sec)),
+    aof_rewrite_in_progress: logs.some((log) => log.aof_rewrite_in_progress) ? 1 : 0,
+  };
 }
 
 function canSendNow(handle: WorkerHandle): boolean {

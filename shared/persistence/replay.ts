@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { belongsTo, partsInOrder, readManifest, removeUnreferenced, type Manifest } from './log-parts.ts';
 import path from 'node:path';
 import type { Store } from '../store/store.ts';
 
@@ -17,6 +18,9 @@ import type { Store } from '../store/store.ts';
 // truncates the file to the last whole record, so that new records are not
 // appended after half of one. Anything that is not a record at all is
 // corruption: replay refuses to start rather than guess.
+//
+// Step 06 rewrites its logs while serving (log-rewrite.ts): a log is then a
+// base and incr files named by a manifest (log-parts.ts), replayed in order.
 
 export interface ReplayResult {
   files: string[];
@@ -31,20 +35,25 @@ export interface ReplayResult {
   outOfOrderExample?: string;
   /** Bytes of a cut-short last record, removed. */
   truncatedBytes: number;
+  /** Parts of an interrupted or finished rewrite that no manifest names, removed. */
+  removedParts: string[];
 }
 
 /** The logs cannot be replayed as they are: corrupted, or written with another layout. */
 export class ReplayRefusedError extends Error {}
 
 /**
- * Replays `files` (names inside `dataDir`; missing ones count as empty) into
- * `store`, in file order. Refuses (ReplayRefusedError) when the folder holds
- * other .aof files: a log written with another layout (another --workers or
- * --dispatch) cannot be replayed in a meaningful order with this one.
+ * Replays the logs `files` (names inside `dataDir`; missing ones count as
+ * empty) into `store`, one after the other; a log with parts (a base and
+ * incr files, see log-parts.ts) in its manifest's order. Refuses
+ * (ReplayRefusedError) when the folder holds other .aof files: a log written
+ * with another layout (another --workers or --dispatch) cannot be replayed
+ * in a meaningful order with this one. The caller owns the folder: parts no
+ * manifest names are deleted, a cut-short last record is cut off.
  */
 export function replayLogs(dataDir: string, files: string[], store: Store): ReplayResult {
   if (existsSync(dataDir)) {
-    const strangers = readdirSync(dataDir).filter((name) => name.endsWith('.aof') && !files.includes(name));
+    const strangers = readdirSync(dataDir).filter((name) => name.endsWith('.aof') && !files.some((log) => belongsTo(name, log)));
     if (strangers.length > 0) {
       throw new ReplayRefusedError(
         `${dataDir} holds logs of another layout (${strangers.join(', ')}; expected ${files.join(', ')}). ` +
@@ -52,76 +61,135 @@ export function replayLogs(dataDir: string, files: string[], store: Store): Repl
       );
     }
   }
-  const result: ReplayResult = { files, records: 0, keys: 0, lastSeq: 0, outOfOrder: 0, truncatedBytes: 0 };
-  const lastSeqOfKey = new Map<string, number>();
-  for (const name of files) {
-    const file = path.join(dataDir, name);
-    if (!existsSync(file)) continue;
-    const bytes = readFileSync(file);
-    const { records, end } = readRecords(bytes, file);
-    for (const [op, seqText, key, value] of records) {
-      const seq = Number(seqText!.toString('latin1'));
-      const id = key!.toString('latin1');
-      const before = lastSeqOfKey.get(id);
-      if (before !== undefined && seq < before) {
-        result.outOfOrder++;
-        result.outOfOrderExample ??= `key '${key!.toString()}': seq ${seq} comes after seq ${before} in ${name}`;
-      }
-      lastSeqOfKey.set(id, Math.max(seq, before ?? seq));
-      if (op!.toString('latin1') === 'SET') store.set(key!, value!);
-      else store.delete(key!);
-      result.records++;
-      result.lastSeq = Math.max(result.lastSeq, seq);
+  const result: ReplayResult = { files, records: 0, keys: 0, lastSeq: 0, outOfOrder: 0, truncatedBytes: 0, removedParts: [] };
+  // The order check, cheaply: a key's numbers can only go backwards where
+  // the log's numbers do. A base holds one record per key, older than every
+  // incr record, so it is skipped; the incr files are checked as one stream,
+  // and only if that stream goes backwards somewhere is it checked key by key
+  // (a second pass, so a log in order pays nothing per key).
+  let previousSeq = 0;
+  let inOrder = true;
+  const checked: Array<{ name: string; bytes: Buffer }> = [];
+  for (const log of files) {
+    if (!existsSync(dataDir)) break;
+    let manifest: Manifest;
+    try {
+      manifest = readManifest(dataDir, log);
+      result.removedParts.push(...removeUnreferenced(dataDir, log));
+    } catch (caught) {
+      throw new ReplayRefusedError(`${(caught as Error).message} (move the files away to start empty)`);
     }
-    if (end < bytes.length) {
-      truncateSync(file, end);
-      result.truncatedBytes += bytes.length - end;
+    previousSeq = 0; // each log is its own stream
+    for (const name of partsInOrder(manifest)) {
+      const file = path.join(dataDir, name);
+      if (!existsSync(file)) continue;
+      const bytes = readFileSync(file);
+      const isBase = name === manifest.base;
+      const end = scanRecords(bytes, file, (isSet, seq, key, value) => {
+        if (isSet) store.set(key, value!);
+        else store.delete(key);
+        result.records++;
+        if (seq > result.lastSeq) result.lastSeq = seq;
+        if (isBase) return;
+        if (seq < previousSeq) inOrder = false;
+        previousSeq = seq;
+      });
+      if (!isBase) checked.push({ name, bytes: bytes.subarray(0, end) });
+      if (end < bytes.length) {
+        truncateSync(file, end);
+        result.truncatedBytes += bytes.length - end;
+      }
     }
   }
+  if (!inOrder) countOutOfOrder(checked, result);
   result.keys = store.size();
   return result;
 }
 
+/** Records whose numbers went backwards for their key (the slow pass, see replayLogs). */
+function countOutOfOrder(logs: Array<{ name: string; bytes: Buffer }>, result: ReplayResult): void {
+  const lastSeqOfKey = new Map<string, number>();
+  for (const { name, bytes } of logs) {
+    scanRecords(bytes, name, (_isSet, seq, key) => {
+      const id = key.toString('latin1');
+      const before = lastSeqOfKey.get(id);
+      if (before === undefined || seq > before) lastSeqOfKey.set(id, seq);
+      else if (seq < before) {
+        result.outOfOrder++;
+        result.outOfOrderExample ??= `key '${key.toString()}': seq ${seq} comes after seq ${before} in ${name}`;
+      }
+    });
+  }
+}
+
 /**
- * The complete records of a log, and where the last one ends. A record is a
- * RESP array: `*4\r\n$3\r\nSET\r\n$<n>\r\n<seq>\r\n$<n>\r\n<key>\r\n$<n>\r\n<value>\r\n`
- * (or `*3` and DEL without the value).
+ * Calls `visit` for each complete record of a log, in order, and returns
+ * where the last one ends (less than bytes.length when the tail is cut
+ * short). A record is a RESP array:
+ * `*4\r\n$3\r\nSET\r\n$<n>\r\n<seq>\r\n$<n>\r\n<key>\r\n$<n>\r\n<value>\r\n`
+ * (or `*3` and DEL without the value). Anything else is corruption
+ * (ReplayRefusedError). Written for speed (start-up replays millions of
+ * records): digits are read by hand, and key and value are views of `bytes`.
  */
-export function readRecords(bytes: Buffer, name = 'log'): { records: Buffer[][]; end: number } {
-  const records: Buffer[][] = [];
+export function scanRecords(
+  bytes: Buffer, name: string,
+  visit: (isSet: boolean, seq: number, key: Buffer, value: Buffer | null) => void,
+): number {
+  const length = bytes.length;
   let pos = 0;
-  let end = 0;
-  // Reads `<prefix><number>\r\n` at pos; null when the bytes run out first.
-  const header = (prefix: number): number | null => {
-    const lineEnd = bytes.indexOf('\r\n', pos);
-    if (lineEnd === -1) {
-      if (bytes.length - pos > 24) corrupt();
-      return null;
-    }
-    const text = bytes.toString('latin1', pos + 1, lineEnd);
-    if (bytes[pos] !== prefix || !/^\d{1,10}$/.test(text)) corrupt();
-    pos = lineEnd + 2;
-    return Number(text);
-  };
   const corrupt = (): never => {
     throw new ReplayRefusedError(`${name} is corrupted at byte ${pos}: not a log record (move the file away to start empty)`);
   };
-  for (;;) {
-    if (pos === bytes.length) return { records, end };
-    const count = header(0x2a); // '*'
-    if (count === null) return { records, end };
-    if (count !== 3 && count !== 4) corrupt();
-    const parts: Buffer[] = [];
-    for (let i = 0; i < count; i++) {
-      const length = header(0x24); // '$'
-      if (length === null || pos + length + 2 > bytes.length) return { records, end }; // cut short
-      parts.push(bytes.subarray(pos, pos + length));
-      pos += length + 2;
+  // Reads `<prefix><digits>\r\n` at p; -1 when the bytes run out first.
+  const header = (p: number, prefix: number): number => {
+    if (p >= length) return -1;
+    if (bytes[p] !== prefix) corrupt();
+    let n = 0;
+    let i = p + 1;
+    for (; i < length && bytes[i] !== 13; i++) {
+      const digit = bytes[i]! - 48;
+      if (digit < 0 || digit > 9 || i - p > 10) corrupt();
+      n = n * 10 + digit;
     }
-    const op = parts[0]!.toString('latin1');
-    if (!((op === 'SET' && count === 4) || (op === 'DEL' && count === 3))) corrupt();
-    records.push(parts);
-    end = pos;
+    if (i + 1 >= length) return -1;
+    if (i === p + 1 || bytes[i + 1] !== 10) corrupt();
+    next = i + 2;
+    return n;
+  };
+  let next = 0;
+  for (;;) {
+    if (pos === length) return pos;
+    const count = header(pos, 0x2a); // '*'
+    if (count === -1) return pos;
+    if (count !== 3 && count !== 4) corrupt();
+    let p = next;
+    // The operation: $3\r\nSET\r\n or $3\r\nDEL\r\n
+    if (header(p, 0x24) === -1) return pos;
+    p = next;
+    if (p + 5 > length) return pos;
+    const isSet = bytes[p] === 0x53 && bytes[p + 1] === 0x45 && bytes[p + 2] === 0x54; // SET
+    const isDel = bytes[p] === 0x44 && bytes[p + 1] === 0x45 && bytes[p + 2] === 0x4c; // DEL
+    if (!(isSet && count === 4) && !(isDel && count === 3)) corrupt();
+    p += 5;
+    // The sequence number, as a bulk string of digits.
+    const seqLength = header(p, 0x24);
+    if (seqLength === -1 || next + seqLength + 2 > length) return pos;
+    let seq = 0;
+    for (let i = next; i < next + seqLength; i++) seq = seq * 10 + (bytes[i]! - 48);
+    p = next + seqLength + 2;
+    const keyLength = header(p, 0x24);
+    if (keyLength === -1 || next + keyLength + 2 > length) return pos;
+    const key = bytes.subarray(next, next + keyLength);
+    p = next + keyLength + 2;
+    let value: Buffer | null = null;
+    if (isSet) {
+      const valueLength = header(p, 0x24);
+      if (valueLength === -1 || next + valueLength + 2 > length) return pos;
+      value = bytes.subarray(next, next + valueLength);
+      p = next + valueLength + 2;
+    }
+    visit(isSet, seq, key, value);
+    pos = p;
   }
 }
 

@@ -7,6 +7,7 @@ import { launchStep, type RunningServer } from '../server/launch.ts';
 import { processGone } from '../persistence/process-gone.ts';
 import { scratchDir } from './scratch-dir.ts';
 import { TEST_TIMEOUT_MS } from './test-runner.ts';
+import { ask } from './server-suites.ts';
 
 // Tests that every step with persistence (04, 05, 06) must pass: what was
 // acknowledged survives a restart, and no worker process outlives the server.
@@ -96,11 +97,11 @@ function writers(server: RunningServer, clients: number) {
   };
 }
 
-async function until(condition: () => boolean, what: string, limitMs = 20_000): Promise<void> {
+async function until(condition: () => boolean, what: string, limitMs = 20_000, everyMs = 0): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => (everyMs > 0 ? setTimeout(resolve, everyMs) : setImmediate(resolve)));
   }
 }
 
@@ -202,4 +203,64 @@ export function redisWritesReplayTest(step: string, args: string[] = []): void {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+}
+
+/**
+ * Issue 11's scenario: a server is SIGKILLed while its worker process still
+ * drains the tasks it had received (--task-cpu-ms 5: 5 ms each), and a new
+ * server is started on the same data directory at once. The new server must
+ * not write into the folder while the old worker does: a write it
+ * acknowledges must still be there after the old worker is gone and the
+ * server restarts. (Without ownership of the folder, the new server replayed
+ * a partial log, and the old worker's late appends landed after its write.)
+ */
+export function ownershipSuite(step: string, args: string[] = []): void {
+  describe(`step ${step}: the data directory has one owner`, () => {
+    it('SIGKILL while the worker process drains, restart at once: a write acknowledged after the restart survives', { timeout: 180_000 }, async () => {
+      const dataDir = tempDataDir();
+      // Whatever fails, nothing this test started outlives it.
+      const servers: RunningServer[] = [];
+      const connections: Connection[] = [];
+      const open = async (server: RunningServer) => {
+        const connection = await Connection.open(server.host, server.port);
+        connections.push(connection);
+        return connection;
+      };
+      try {
+        const first = await start(step, dataDir, [...args, '--task-cpu-ms', '5']);
+        servers.push(first);
+        const oldWorkers = workerPids(first);
+        // 2,000 writes to one key, acknowledged at once (the queue has room):
+        // 10 s of CPU for the worker process that has the key.
+        const writer = await open(first);
+        const replies = await writer.pipeline(Array.from({ length: 2000 }, (_, i) => ['SET', 'key:000000000000', `old-${i}`]));
+        assert.ok(replies.every((reply) => describeReply(reply) === 'OK'), 'the 2,000 SETs are acknowledged');
+        await first.stop('SIGKILL');
+        assert.ok(oldWorkers.some((pid) => !processGone(pid)), 'an old worker process still drains when the new server starts');
+
+        // It may wait for the old worker process before it listens: give it time.
+        const second = await launchStep(step, { args: ['--quiet', '--data-dir', dataDir, ...args], startTimeoutMs: 120_000 });
+        servers.push(second);
+        assert.equal(await ask(await open(second), 'SET', 'key:000000000000', 'NEW-ACKED'), 'OK');
+        await until(() => oldWorkers.every(processGone), `the old worker processes ${oldWorkers.join(', ')} have exited`, 90_000, 20);
+        await second.stop();
+
+        const third = await start(step, dataDir, args);
+        servers.push(third);
+        assert.equal(await ask(await open(third), 'GET', 'key:000000000000'), '"NEW-ACKED"',
+          `the acknowledged write was lost; the second server's log said:\n${second.log()}`);
+      } finally {
+        for (const connection of connections) connection.destroy();
+        await Promise.all(servers.map((server) => server.stop('SIGKILL')));
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+/** One field of INFO (`aof_rewrites`, say), or undefined when INFO has none. */
+export async function infoField(connection: Connection, field: string): Promise<string | undefined> {
+  const reply = await connection.send('INFO');
+  assert.ok(reply.type === 'bulk' && reply.value !== null, 'INFO replies with a bulk string');
+  return new RegExp(`^${field}:(.*?)\\r?$`, 'm').exec(reply.value.toString())?.[1];
 }

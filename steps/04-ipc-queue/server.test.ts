@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
 import { commandSuite, hostileInputSuite } from '../../shared/testing/server-suites.ts';
-import { persistenceSuite, start, tempDataDir } from '../../shared/testing/persistence-suites.ts';
+import { ownershipSuite, persistenceSuite, start, tempDataDir } from '../../shared/testing/persistence-suites.ts';
 
 commandSuite('04', ['--data-dir', tempDataDir()]);
 hostileInputSuite('04', ['--data-dir', tempDataDir()]);
 persistenceSuite('04');
+ownershipSuite('04');
 
 describe('step 04: the bounded queue', () => {
   it('a flood of writes against a slow worker: the queue never holds more than its capacity, writers slow down', async () => {

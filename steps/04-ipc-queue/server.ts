@@ -39,6 +39,7 @@ import { persisterFigures } from '../../shared/persistence/info-figures.ts';
 import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
 import { newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
+import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
 
 const { values: options } = parseOptions({
   ...SERVER_OPTIONS,
@@ -54,6 +55,7 @@ const { values: options } = parseOptions({
   durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },
   queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
   taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs the worker, in ms' },
+  ...OWNERSHIP_OPTIONS,
 } as const, 'npx tsx steps/04-ipc-queue/server.ts [options]');
 log(`step 04-ipc-queue: ${describeOptions(options)}`);
 
@@ -62,6 +64,11 @@ log(`step 04-ipc-queue: ${describeOptions(options)}`);
 // The lock lives in the same buffer (store.lockWords: a few spare Int32 words
 // in its header), so every thread finds the same lock in the same place.
 const store = SharedStore.create();
+
+// 0. OWNERSHIP: make the data directory ours before reading it. A worker
+//    process of a server that was SIGKILLed may still be appending to the
+//    log: wait for it (ownership.ts), or refuse if another server runs.
+await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
 
 // 1. Replay: rebuild the store from the log before anyone connects.
 const logFiles = logFileNames(1, 'by-key'); // one worker, one log: log.aof

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
 import { commandSuite } from '../../shared/testing/server-suites.ts';
-import { persistenceSuite, start, tempDataDir } from '../../shared/testing/persistence-suites.ts';
+import { ownershipSuite, persistenceSuite, start, tempDataDir } from '../../shared/testing/persistence-suites.ts';
 
 commandSuite('05', ['--workers', '2', '--data-dir', tempDataDir()]);
 persistenceSuite('05', ['--workers', '2']);
+ownershipSuite('05', ['--workers', '2']);
 
 /**
  * Writes `hot=old` together with 40 other keys (one batch, 40 x 5 ms of work

@@ -35,6 +35,7 @@ import { persisterFigures } from '../../shared/persistence/info-figures.ts';
 import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
 import { newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
+import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
 
 const { values: options } = parseOptions({
   ...SERVER_OPTIONS,
@@ -55,6 +56,7 @@ const { values: options } = parseOptions({
   durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },
   queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
   taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs the worker, in ms' },
+  ...OWNERSHIP_OPTIONS,
 } as const, 'npx tsx steps/05-workers/server.ts [options]');
 log(`step 05-workers: ${describeOptions(options)}`);
 
@@ -65,6 +67,9 @@ log(`step 05-workers: ${describeOptions(options)}`);
 const store = SharedStore.create();
 
 const dispatch = options.dispatch;
+
+// 0. The data directory becomes ours first (ownership.ts, as in step 04).
+await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
 
 // 1. Replay: rebuild the store from the logs before anyone connects. With
 //    by-key dispatch a key's records are all in one log, in order; with free

@@ -4,13 +4,14 @@ import { Connection } from '../../shared/client/connection.ts';
 import { describeReply, type Reply } from '../../shared/protocol/reply.ts';
 import { launchStep } from '../../shared/server/launch.ts';
 import { commandSuite, hostileInputSuite } from '../../shared/testing/server-suites.ts';
-import { dump, redisWritesReplayTest, start, tempDataDir, workerPids } from '../../shared/testing/persistence-suites.ts';
+import { dump, ownershipSuite, redisWritesReplayTest, start, tempDataDir, workerPids } from '../../shared/testing/persistence-suites.ts';
 import { processGone } from '../../shared/persistence/process-gone.ts';
 import { until } from '../../shared/threads/test-support.ts';
 
 commandSuite('06', ['--data-dir', tempDataDir()]);
 hostileInputSuite('06', ['--data-dir', tempDataDir()]);
 describe('step 06: persistence of Redis\'s write commands', () => redisWritesReplayTest('06'));
+ownershipSuite('06');
 
 /** INFO's text, lines separated by \n. */
 async function infoText(connection: Connection): Promise<string> {

@@ -46,6 +46,7 @@ import { log, peerName } from '../../shared/server/log.ts';
 import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
+import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
 import { ClientConnection } from './connection.ts';
 import { CommandCounts, LatencyHistogram, memoryFigures, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
@@ -71,6 +72,15 @@ const { values: options } = parseOptions({
     type: 'bytes', default: MAX_ITEM_BYTES, min: 1, max: MAX_ITEM_BYTES,
     help: "longest argument a request may carry (Redis's proto-max-bulk-len)",
   },
+  aofRewritePercentage: {
+    type: 'number', default: 100, min: 0, max: 100_000,
+    help: 'rewrite a log once it has grown by this many percent since its last rewrite (0: only on BGREWRITEAOF)',
+  },
+  aofRewriteMinSize: {
+    type: 'number', default: 64 * 1024, min: 0,
+    help: 'but not before it holds this many bytes (Redis: 64 MB; see the README)',
+  },
+  ...OWNERSHIP_OPTIONS,
 } as const, 'npx tsx steps/06-worker-pool/server.ts [options]');
 log(`step 06-worker-pool: ${describeOptions(options)}`);
 
@@ -83,12 +93,17 @@ const registryPorts = BufferRegistry.mesh(1 + options.threads);
 const store = GrowableStore.create({}, new BufferRegistry(registryPorts[0]));
 const lock = new RwLock(store.lockWords);
 
-// 2. Replay the logs, one per worker process (step 05's by-key layout).
+// 2. Own the data directory (ownership.ts: wait for worker processes of an
+//    ended server that still write into it), then replay the logs, one per
+//    worker process (step 05's by-key layout).
+await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
 const logFiles = logFileNames(options.workers, 'by-key');
+const replayStarted = Date.now();
 const replay = replayAtStartup(options.dataDir, logFiles, store);
 // The limit applies from now on: like Redis, start-up loads every record.
 store.maxMemory = options.maxMemory;
-log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ${replay.keys} keys` +
+log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ${replay.keys} keys, ` +
+  `${Date.now() - replayStarted} ms` +
   (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
 
 // 3. The worker processes, supervised.
@@ -108,6 +123,9 @@ const persister = await Persister.start({
   batchDelayMs: options.durable ? 0 : 10,
   onWorkerExit: (index, code, signal) => log(`worker process ${index} died (${signal ?? `exit code ${code}`}): restarting it`),
   onWorkerRestart: (index, pid, resent) => log(`worker process ${index} restarted as pid ${pid}; ${resent} unfinished tasks sent to it again`),
+  // Each worker process rewrites its log to the live data as it grows
+  // (log-rewrite.ts), as Redis does with auto-aof-rewrite-percentage.
+  rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize },
 });
 log(`worker processes: ${persister.workerPids().join(', ')}`);
 
@@ -134,9 +152,10 @@ const context: CommandContext = {
   workMs: 0, // --work-ms makes commands heavy: they go to the pool
   serverInfo,
   shutdown: () => setImmediate(() => void shutdown('SHUTDOWN command')), // after its +OK is sent
+  rewriteLogs: () => persister.rewrite(),
 };
 
-const ON_THE_LOOP = new Set(['INFO', 'SHUTDOWN']); // they need the server's own state
+const ON_THE_LOOP = new Set(['INFO', 'SHUTDOWN', 'BGREWRITEAOF']); // they need the server's own state
 // Counted by their name in the table: a client sending made-up names must
 // not grow the counts without bound.
 const commandName = (args: Buffer[]) => commandSpec(args)?.name ?? 'UNKNOWN';

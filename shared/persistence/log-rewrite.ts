@@ -1,0 +1,326 @@
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { newPartName, partsInOrder, readManifest, removeUnreferenced, writeManifest, type Manifest } from './log-parts.ts';
+import { scanRecords } from './replay.ts';
+import { setRecord } from './task.ts';
+
+// LOG REWRITE while serving (Redis's BGREWRITEAOF), inside a worker process.
+//
+// A worker's log keeps every write: one key written a million times takes a
+// million records. A rewrite replaces the log by its live data - one record
+// per key - while writes go on. That is the SNAPSHOT PROBLEM: how to copy
+// data that keeps changing. Redis forks: the child process gets a
+// copy-on-write image of memory, frozen at that instant, and writes it out
+// while the parent goes on. Node has no fork. But the worker has something
+// as good: its log files, and a file that nobody appends to any more does
+// not change. So the snapshot here is the log itself, frozen:
+//
+//   1. SWITCH: create a new incr file, put on disk a manifest naming the
+//      old parts plus the new incr, then move the appends to the new incr
+//      (between two batches: the worker's one thread makes that an
+//      instant). The old parts are now immutable: they are the snapshot.
+//   2. COMPACT (a little at a time, so that batches keep being written in
+//      between): read the frozen parts, keep the last record of each key
+//      (none for a key whose last record is a DEL), write them as a new base
+//      file, fsync it.
+//   3. PUBLISH: a manifest naming the new base and the new incr, and only
+//      them. Replace it atomically (log-parts.ts: temporary file, fsync,
+//      rename, fsync of the folder).
+//   4. DELETE the old parts.
+//
+// Why nothing is lost, duplicated or reordered: every record is in exactly
+// one place, the frozen parts (written before the switch) or the new incr
+// (after it). The base holds, for each key, the last of its frozen records,
+// and everything after it for that key is in the new incr, in order - the
+// worker writes the records it receives in the order it receives them.
+//
+// Why a SIGKILL at any moment leaves logs that replay: before step 3's
+// rename, the manifest names the old parts and the new incr, which together
+// hold every record; after it, the new base (fsynced before) and the new
+// incr. A half-written base or an old part left behind is a file no manifest
+// names: removed by the folder's next owner (log-parts.ts). With --durable a
+// record is fsynced in its incr before it is acknowledged, and a rewrite
+// never unlinks a part before the manifest that no longer names it is on
+// disk, so nothing acknowledged can be lost.
+//
+// KV_REWRITE_PAUSE=<phase> (tests only) stops a rewrite at one of the phases
+// below, for good, while appends go on: a test then kills a process there.
+
+export const REWRITE_PHASES = ['switched', 'base-written', 'published'] as const;
+export type RewritePhase = (typeof REWRITE_PHASES)[number];
+
+/** When a log rewrites itself (as Redis's auto-aof-rewrite-percentage and -min-size). */
+export interface RewritePolicy {
+  /** Rewrite once the log has grown by this many percent since the last rewrite; 0: never by itself. */
+  percentage: number;
+  /** ... and is at least this many bytes. */
+  minSize: number;
+}
+
+/** A log's figures, named as Redis names them in INFO. */
+export interface LogFigures {
+  aof_rewrites: number;
+  aof_current_size: number;
+  aof_base_size: number;
+  /** 'ok', 'err', or 'none' before the first rewrite. */
+  aof_last_bgrewrite_status: string;
+  /** Seconds the last rewrite took; -1 before the first. */
+  aof_last_rewrite_time_sec: number;
+  aof_rewrite_in_progress: 0 | 1;
+}
+
+const CHUNK_BYTES = 4 * 1024 * 1024; // compacted between two turns of the event loop
+
+/**
+ * The log one worker process appends to, as its parts (log-parts.ts).
+ * The process must own the log: opening it removes parts no manifest names.
+ * append() and sync() are synchronous; a rewrite runs in the background
+ * (started by rewriteIfGrown() or rewrite(), between batches), and
+ * `onFigures` hears when one starts and ends.
+ */
+export class RewritableLog {
+  private manifest: Manifest;
+  private fd: number;
+  private incrBytes: number; // bytes of every incr part
+  private baseBytes: number;
+  private figures: LogFigures;
+  private rewriteAgain = false; // BGREWRITEAOF during a rewrite: another one after it
+  private running: Promise<void> | null = null; // the rewrite in progress
+  private paused = false; // by KV_REWRITE_PAUSE
+  private closing = false;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly log: string,
+    private readonly policy: RewritePolicy,
+    private readonly onFigures: (figures: LogFigures) => void = () => {},
+    private readonly pauseAt = process.env.KV_REWRITE_PAUSE as RewritePhase | undefined,
+  ) {
+    removeUnreferenced(dataDir, log);
+    this.manifest = readManifest(dataDir, log);
+    // 'a': every write goes to the end of the file. Several processes may
+    // append to one file this way (step 05's free dispatch) without
+    // overwriting each other.
+    this.fd = openSync(this.partPath(this.manifest.incrs.at(-1)!), 'a');
+    this.baseBytes = this.manifest.base ? this.size(this.manifest.base) : 0;
+    this.incrBytes = this.manifest.incrs.reduce((sum, name) => sum + this.size(name), 0);
+    this.figures = {
+      aof_rewrites: 0, aof_current_size: 0, aof_base_size: this.baseBytes,
+      aof_last_bgrewrite_status: 'none', aof_last_rewrite_time_sec: -1, aof_rewrite_in_progress: 0,
+    };
+  }
+
+  /** Appends whole records (one write). */
+  append(bytes: Uint8Array): void {
+    writeSync(this.fd, bytes);
+    this.incrBytes += bytes.length;
+  }
+
+  /** Starts a rewrite if the policy says the log has grown enough (call it between batches). */
+  rewriteIfGrown(): void {
+    const size = this.baseBytes + this.incrBytes;
+    const { percentage, minSize } = this.policy;
+    if (percentage > 0 && size >= minSize && size > this.figures.aof_base_size * (1 + percentage / 100)) this.rewrite();
+  }
+
+  /** fdatasync of the part being appended to. */
+  sync(): void {
+    fdatasyncSync(this.fd);
+  }
+
+  /**
+   * Lets a running rewrite finish (a log left half rewritten replays, but
+   * is as large as before), and the one it may start, then syncs and closes
+   * the log. A rewrite stopped
+   * by KV_REWRITE_PAUSE is abandoned: what it wrote goes, the manifest names
+   * a complete log either way (see above).
+   */
+  async close(): Promise<void> {
+    // The last one may start another (rewriteIfGrown): with no new records
+    // coming, that one leaves the log at its live size.
+    while (this.running && !this.paused) await this.running;
+    this.closing = true;
+    fdatasyncSync(this.fd);
+    closeSync(this.fd);
+    if (this.paused) removeUnreferenced(this.dataDir, this.log);
+  }
+
+  current(): LogFigures {
+    return { ...this.figures, aof_current_size: this.baseBytes + this.incrBytes };
+  }
+
+  /**
+   * Starts a rewrite (BGREWRITEAOF). During one, schedules another for when
+   * it ends (the running one misses what was written since it began) and
+   * returns false.
+   */
+  rewrite(): boolean {
+    if (this.closing) return false;
+    if (this.figures.aof_rewrite_in_progress) {
+      this.rewriteAgain = true;
+      return false;
+    }
+    const started = Date.now();
+    this.figures.aof_rewrite_in_progress = 1;
+    this.onFigures(this.current());
+    this.running = this.run().then(
+      () => this.finished(started, 'ok'),
+      (caught: Error) => {
+        process.stderr.write(`log rewrite of ${this.log} failed: ${caught.message}\n`);
+        this.finished(started, 'err');
+      },
+    );
+    return true;
+  }
+
+  private async run(): Promise<void> {
+    // 1. SWITCH. A manifest naming a new, empty incr after the parts goes
+    //    to disk first (appends still go to the old incr meanwhile: it is
+    //    named in both manifests); then, with no await in between, appends
+    //    move to the new incr, and the old parts are frozen.
+    const incr = newPartName(this.dataDir, this.log, 'incr');
+    const fd = openSync(this.partPath(incr), 'a');
+    const next: Manifest = { base: this.manifest.base, incrs: [...this.manifest.incrs, incr] };
+    await writeManifest(this.dataDir, this.log, next);
+    const frozen = this.manifest;
+    this.manifest = next;
+    closeSync(this.fd); // (with --durable its records were fsynced before they were acknowledged)
+    this.fd = fd;
+    await this.compact(frozen, incr);
+  }
+
+  private async compact(frozen: Manifest, incr: string): Promise<void> {
+    await this.pause('switched');
+    // 2. COMPACT: the last record of each key, read from the frozen parts
+    //    a chunk at a time (views into the parts' bytes, no copies).
+    const live = new Map<string, { seq: number; key: Buffer; value: Buffer }>();
+    for (const name of partsInOrder(frozen)) {
+      const bytes = await readFile(this.partPath(name)).catch(() => Buffer.alloc(0));
+      let pos = 0;
+      let chunk = CHUNK_BYTES;
+      while (pos < bytes.length) {
+        const slice = bytes.subarray(pos, pos + chunk);
+        const end = scanRecords(slice, name, (isSet, seq, key, value) => {
+          if (isSet) live.set(key.toString('latin1'), { seq, key, value: value! });
+          else live.delete(key.toString('latin1'));
+        });
+        if (end === 0 && pos + chunk >= bytes.length) break; // a cut-short tail: not a record
+        if (end === 0) chunk *= 2; // one record larger than the chunk
+        else chunk = CHUNK_BYTES;
+        pos += end;
+        await new Promise((resolve) => setImmediate(resolve)); // batches go on meanwhile
+      }
+    }
+    const base = newPartName(this.dataDir, this.log, 'base');
+    const fd = openSync(this.partPath(base), 'w');
+    let written = 0;
+    try {
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = () => {
+        const bytes = Buffer.concat(pending);
+        writeSync(fd, bytes);
+        written += bytes.length;
+        pending = [];
+        pendingBytes = 0;
+      };
+      for (const { seq, key, value } of live.values()) {
+        const record = Buffer.from(setRecord(seq, key, value)); // its own copy: setRecord's bytes are reused
+        pending.push(record);
+        pendingBytes += record.length;
+        if (pendingBytes >= CHUNK_BYTES) {
+          flush();
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      flush();
+      // On the disk before a manifest names it; in the background (libuv's
+      // threads), so that batches go on being appended meanwhile.
+      await new Promise<void>((resolve, reject) => fdatasync(fd, (failed) => (failed ? reject(failed) : resolve())));
+    } finally {
+      closeSync(fd);
+    }
+    await this.pause('base-written');
+    // 3. PUBLISH: the new base and the incrs since the switch (only `incr`:
+    //    one rewrite at a time).
+    this.manifest = { base, incrs: this.manifest.incrs.slice(this.manifest.incrs.indexOf(incr)) };
+    await writeManifest(this.dataDir, this.log, this.manifest);
+    this.baseBytes = written;
+    this.incrBytes = this.manifest.incrs.reduce((sum, name) => sum + this.size(name), 0);
+    this.figures.aof_base_size = written;
+    await this.pause('published');
+    // 4. DELETE what the manifest no longer names. (No fsync needed: a
+    //    deletion that a power loss undoes leaves a part nobody names.)
+    for (const name of partsInOrder(frozen)) rmSync(this.partPath(name), { force: true });
+  }
+
+  private finished(started: number, status: 'ok' | 'err'): void {
+    this.running = null;
+    this.figures.aof_rewrite_in_progress = 0;
+    this.figures.aof_last_bgrewrite_status = status;
+    this.figures.aof_last_rewrite_time_sec = Math.round((Date.now() - started) / 1000);
+    if (status === 'ok') this.figures.aof_rewrites++;
+    this.onFigures(this.current());
+    // What was written meanwhile may be enough for the next one already.
+    if (this.rewriteAgain) {
+      this.rewriteAgain = false;
+      this.rewrite();
+    } else if (status === 'ok') {
+      this.rewriteIfGrown();
+    }
+  }
+
+  private async pause(phase: RewritePhase): Promise<void> {
+    if (this.pauseAt !== phase) return;
+    this.paused = true;
+    process.stderr.write(`log rewrite of ${this.log} paused at ${phase} (KV_REWRITE_PAUSE)\n`);
+    await new Promise(() => {}); // never resumes: a test kills a process here
+  }
+
+  private partPath(name: string): string {
+    return path.join(this.dataDir, name);
+  }
+
+  private size(name: string): number {
+    try {
+      return statSync(this.partPath(name)).size;
+    } catch {
+      return 0;
+    }
+  }
+}
+
+/**
+ * The highest sequence number whose record is whole in `log`, after cutting
+ * off a record a killed writer left half written. A log's incr parts hold
+ * its records in sequence order, so the answer is the last record of the
+ * last incr that has one (or the base's highest). Supervision uses it to
+ * tell which unacknowledged tasks a dead worker process had written.
+ */
+export function lastSeqWritten(dataDir: string, log: string): number {
+  const manifest = readManifest(dataDir, log);
+  for (let i = manifest.incrs.length - 1; i >= 0; i--) {
+    const file = path.join(dataDir, manifest.incrs[i]!);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      continue;
+    }
+    let last = 0;
+    const end = scanRecords(bytes, file, (_isSet, seq) => (last = seq));
+    const fd = openSync(file, 'r+');
+    try {
+      if (end < bytes.length) ftruncateSync(fd, end); // half a record: cut it off
+      fdatasyncSync(fd); // what the dead process wrote is on disk before it counts
+    } finally {
+      closeSync(fd);
+    }
+    if (end > 0) return last;
+  }
+  if (manifest.base === null) return 0;
+  let highest = 0;
+  scanRecords(readFileSync(path.join(dataDir, manifest.base)), manifest.base, (_isSet, seq) => (highest = Math.max(highest, seq)));
+  return highest;
+}
