@@ -14,6 +14,9 @@ import { liveLine } from './progress.ts';
 import { reportFooter, type TesterReport } from './report.ts';
 import { comparisonTable } from './table.ts';
 import { runTester } from './run.ts';
+import { exitWhenOutputCloses } from '../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const { values } = parseOptions(TESTER_OPTIONS, 'npm run bench -- [load options]');
 // A step being written may have a folder but no server yet.

@@ -10,6 +10,9 @@ import { TESTER_OPTIONS } from './options.ts';
 import { formatScenario, reportHeader, reportFooter } from './report.ts';
 import { runTester } from './run.ts';
 import { liveLine } from './progress.ts';
+import { exitWhenOutputCloses } from '../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const { values: options } = parseOptions(TESTER_OPTIONS, 'npm run tester -- [--step NN | --host HOST --port PORT] [options]');
 

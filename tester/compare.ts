@@ -10,6 +10,9 @@ import { liveLine } from './progress.ts';
 import { reportFooter, type TesterReport } from './report.ts';
 import { comparisonTable } from './table.ts';
 import { runTester } from './run.ts';
+import { exitWhenOutputCloses } from '../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const usage = 'npm run compare -- STEP STEP... [--scenario NAME] [tester options]';
 const { values, positionals } = parseOptions(TESTER_OPTIONS, usage);

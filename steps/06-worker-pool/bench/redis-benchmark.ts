@@ -15,6 +15,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { launchStep } from '../../../shared/server/launch.ts';
+import { exitWhenOutputCloses } from '../../../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const runs = Number(process.argv[2] ?? 1);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rb-'));
