@@ -27,7 +27,7 @@
 
 import net from 'node:net';
 import path from 'node:path';
-import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
+import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
@@ -54,7 +54,7 @@ const { values: options } = parseOptions({
   durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },
   queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
   taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs the worker, in ms' },
-} as const, 'npx tsx steps/04-ipc-queue/server.ts [options]');
+} as const, stepUsage('04-ipc-queue'));
 log(`step 04-ipc-queue: ${describeOptions(options)}`);
 
 // The data: a hash table in a SharedArrayBuffer, the one kind of memory that

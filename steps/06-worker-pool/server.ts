@@ -29,7 +29,7 @@
 import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
+import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
 import { commandSpec, executeCommand, type CommandContext } from '../../shared/commands/commands.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
@@ -58,7 +58,7 @@ const { values: options } = parseOptions({
   queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
   taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs a worker process, in ms' },
   maxConnections: { type: 'number', default: 10_000, min: 1, help: 'most open connections' },
-} as const, 'npx tsx steps/06-worker-pool/server.ts [options]');
+} as const, stepUsage('06-worker-pool'));
 log(`step 06-worker-pool: ${describeOptions(options)}`);
 
 // 1. The store in shared memory, and its read-write lock (in the store's own
