@@ -124,7 +124,7 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
   const thread = serveOnThread(socket, {
     storeBuffer: store.buffer,
     lock: options.lock as 'mutex' | 'rw', // THE LOCK: each command runs holding it
-    raceWindowMs: 0, // the lock closed the race in step 03: no magnifying glass
+    // no raceWindowMs: the lock closed the race in step 03, no magnifying glass
     workMs: options.workMs,
     step: '05-workers',
     maxConnections: options.maxConnections,
