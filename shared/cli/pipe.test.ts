@@ -9,10 +9,11 @@ import { TEST_TIMEOUT_MS } from '../testing/test-runner.ts';
 // away before the command has written anything. The command must end quietly
 // (a tool) or go on serving (a server), not crash with EPIPE.
 
-/** Runs `node --import tsx FILE ARGS` with the reading end of its stdout closed at once. */
-async function withClosedStdout(file: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+/** Runs `node --import tsx FILE ARGS` with the reading end of its stdout (and stderr) closed at once. */
+async function withClosedStdout(file: string, args: string[], alsoStderr = false): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.destroy();
+  if (alsoStderr) child.stderr.destroy();
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', (status) => resolve(status)));
@@ -34,5 +35,10 @@ test('pipe: a server whose stdout reader is gone goes on serving', { timeout: TE
   const { code, stderr } = await withClosedStdout('shared/cli/pipe.fixture.ts', []);
   assert.doesNotMatch(stderr, /EPIPE/, stderr);
   assert.match(stderr, /still serving/);
+  assert.equal(code, 0);
+});
+
+test('pipe: a server whose log reader is gone before its first line goes on serving', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { code } = await withClosedStdout('shared/cli/pipe.fixture.ts', [], true);
   assert.equal(code, 0);
 });

@@ -11,23 +11,30 @@
  * servers a command started stop with it.
  */
 export function exitWhenOutputCloses(): void {
-  onClosedOutput(() => process.exit(0));
+  onClosedOutput(() => process.exit(0), true);
 }
 
 /**
  * For servers: their stdout carries one line (`listening on HOST:PORT`) and
  * stderr the log. A reader that stops early (`npm run step -- 01 | head -1`)
- * must not stop the server: the clients are still being served.
+ * must not stop the server: the clients are still being served. (A tool that
+ * also loads the server's modules, and so this, still exits: the tool's
+ * choice wins.)
  */
 export function serveOnWhenOutputCloses(): void {
-  onClosedOutput(() => {});
+  onClosedOutput(() => {}, false);
 }
 
-function onClosedOutput(then: () => void): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') throw error;
-      then();
-    });
+let whenClosed: (() => void) | null = null;
+
+function onClosedOutput(then: () => void, override: boolean): void {
+  if (whenClosed === null) {
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+        whenClosed!();
+      });
+    }
   }
+  if (whenClosed === null || override) whenClosed = then;
 }
