@@ -14,6 +14,9 @@ import { checkHistory } from './checker/linearizability.ts';
 import { Random } from './random.ts';
 import type { OpKind, Operation, Outcome, TimedOperation } from './operations.ts';
 import { liveLine } from '../shared/cli/progress.ts';
+import { exitWhenOutputCloses } from '../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const WEIGHTS: Record<OpKind, number> = { read: 35, update: 20, create: 15, incr: 20, delete: 10 };
 

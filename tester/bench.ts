@@ -16,6 +16,9 @@ import { reportFooter, type TesterReport } from './report.ts';
 import { comparisonTable } from './table.ts';
 import { runTester } from './run.ts';
 import { htmlFlagDefault, reportPagePath, writeReportPage } from './html/write.ts';
+import { exitWhenOutputCloses } from '../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const argv = htmlFlagDefault(process.argv.slice(2));
 const { values } = parseOptions(TESTER_OPTIONS, 'npm run bench -- [load options]', argv);

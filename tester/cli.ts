@@ -15,6 +15,9 @@ import { formatScenario, reportHeader, reportFooter } from './report.ts';
 import { runTester } from './run.ts';
 import { liveLine } from '../shared/cli/progress.ts';
 import { htmlFlagDefault, reportPagePath, writeReportPage } from './html/write.ts';
+import { exitWhenOutputCloses } from '../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const argv = htmlFlagDefault(process.argv.slice(2));
 const { values: options } = parseOptions(TESTER_OPTIONS, 'npm run tester -- [--step NN | --host HOST --port PORT] [options]', argv);

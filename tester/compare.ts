@@ -13,6 +13,9 @@ import { reportFooter, type TesterReport } from './report.ts';
 import { comparisonTable } from './table.ts';
 import { runTester } from './run.ts';
 import { htmlFlagDefault, reportPagePath, writeReportPage } from './html/write.ts';
+import { exitWhenOutputCloses } from '../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const usage = 'npm run compare -- STEP STEP... [--scenario NAME] [tester options] [--html [FILE]]';
 const argv = htmlFlagDefault(process.argv.slice(2));

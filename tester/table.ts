@@ -1,7 +1,9 @@
 import { formatTable, type TesterReport } from './report.ts';
+import { raceWindowNote } from './scenarios/load.ts';
 
 // One table, one column per run: the verdict of each scenario, its figures,
-// and the kinds of anomaly seen. Used by compare and bench.
+// and the kinds of anomaly seen; under it, a note for each load figure that a
+// race window inside a lock capped (step 03). Used by compare and bench.
 
 export function comparisonTable(columns: string[], reports: TesterReport[]): string {
   const rows: string[][] = [];
@@ -18,5 +20,10 @@ export function comparisonTable(columns: string[], reports: TesterReport[]): str
     }
   }
   rows.push(['RESULT', ...reports.map((r) => r.verdict)]);
-  return formatTable(['', ...columns], rows);
+  const notes = reports.flatMap((report, i) => {
+    const window = report.scenarios.find((s) => s.name === 'load')?.figures['server race window'];
+    const note = typeof window === 'string' ? raceWindowNote(columns[i]!, window) : null;
+    return note === null ? [] : [`note: ${note}`];
+  });
+  return [formatTable(['', ...columns], rows), ...notes].join('\n');
 }

@@ -3,6 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { parseOptions } from '../cli/options.ts';
 import { Connection } from '../client/connection.ts';
 import { launchStep } from '../server/launch.ts';
+import { exitWhenOutputCloses } from '../cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 // What a thread per connection costs, and what it buys. Two measurements:
 //

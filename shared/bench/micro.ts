@@ -3,6 +3,9 @@ import { RwLock } from '../locks/rwlock.ts';
 import { MapStore } from '../store/map-store.ts';
 import { SharedStore } from '../store/shared-store.ts';
 import type { Store } from '../store/store.ts';
+import { exitWhenOutputCloses } from '../cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 // Single-thread micro-benchmarks of the building blocks: what one uncontended
 // lock/unlock costs, and the shared table against a Map. Run:

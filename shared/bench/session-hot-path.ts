@@ -18,6 +18,9 @@ import { Session } from '../server/session.ts';
 import { MapStore } from '../store/map-store.ts';
 import { SharedStore } from '../store/shared-store.ts';
 import type { Store } from '../store/store.ts';
+import { exitWhenOutputCloses } from '../cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 function nsPerRequest(session: Session, chunk: Buffer, requestsPerChunk: number, rounds: number, after: () => void): number {
   for (let i = 0; i < rounds / 5; i++) { session.receive(chunk); after(); } // warm up the JIT

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseOptions, type OptionSpec } from './options.ts';
 import { ROOT, findStep, listSteps } from './steps.ts';
+import { exitWhenOutputCloses } from './pipe.ts';
 
 export const DIFF_OPTIONS = {
   color: {
@@ -135,6 +136,7 @@ function gitDiff(flags: string[], a: string | null, b: string | null, cwd: strin
 }
 
 function main(): void {
+  exitWhenOutputCloses(); // `| head` ends the command quietly
   const { values, positionals } = parseOptions(DIFF_OPTIONS, USAGE);
   if (positionals.length !== 2) {
     console.error(`usage: ${USAGE}\nsteps: ${listSteps().map((s) => s.name).join(', ')}`);

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, listSteps } from './steps.ts';
 import { launchServer, type RunningServer } from '../server/launch.ts';
+import { exitWhenOutputCloses } from './pipe.ts';
 
 // ---------------------------------------------------------------- Markdown
 
@@ -732,6 +733,7 @@ export function loadDocs(root = ROOT): MarkdownDoc[] {
 }
 
 async function main(): Promise<void> {
+  exitWhenOutputCloses(); // `| head` ends the command quietly
   const runCommands = !process.argv.includes('--static');
   const docs = loadDocs();
   const links = checkLinks(docs);

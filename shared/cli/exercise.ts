@@ -8,6 +8,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { testRunnerArgs } from '../testing/test-runner.ts';
 import { findStep } from './steps.ts';
+import { exitWhenOutputCloses } from './pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const [stepName, exercise] = process.argv.slice(2);
 if (stepName === undefined) {

@@ -48,6 +48,11 @@ export const SERVER_OPTIONS = {
   quiet: { type: 'boolean', default: false, help: 'no log line per connection' },
 } as const satisfies Record<string, OptionSpec>;
 
+/** The usage line of a step's server: `stepUsage('03-lock')`. The npm way first, the direct one after. */
+export function stepUsage(stepFolder: string): string {
+  return `npm run step -- ${stepFolder.slice(0, 2)} [options]   (or: npx tsx steps/${stepFolder}/server.ts [options])`;
+}
+
 export function parseOptions<const S extends Record<string, OptionSpec>>(
   specs: S,
   usage: string,

@@ -3,6 +3,9 @@
 
 import { spawnSync } from 'node:child_process';
 import { findStep, listSteps } from './steps.ts';
+import { exitWhenOutputCloses } from './pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const [name, ...serverArgs] = process.argv.slice(2);
 if (name === undefined || name === '--help' || name === '-h') {

@@ -7,6 +7,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { testRunnerArgs } from '../testing/test-runner.ts';
 import { findStep, listSteps } from './steps.ts';
+import { exitWhenOutputCloses } from './pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const [name, ...testArgs] = process.argv.slice(2);
 if (name === undefined) {

@@ -20,6 +20,9 @@ import { splitInline } from '../protocol/request-parser.ts';
 import type { Reply } from '../protocol/reply.ts';
 import { Connection, ConnectionClosedError } from './connection.ts';
 import { formatReply } from './format.ts';
+import { exitWhenOutputCloses } from '../cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const { values: options, positionals } = parseOptions(
   {

@@ -15,6 +15,9 @@ import { parseOptions } from '../cli/options.ts';
 import { MapStore } from '../store/map-store.ts';
 import { Persister } from './persister.ts';
 import { RecordingStore, newSequence } from './recording-store.ts';
+import { exitWhenOutputCloses } from '../cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const { values: o } = parseOptions({
   writes: { type: 'number', default: 200_000, min: 1, help: 'writes to persist' },

@@ -64,8 +64,12 @@ export interface ConnectionThreadData {
   storeBuffer: SharedArrayBuffer;
   /** 'none' (step 02) or the lock every command runs under (steps 03-05). */
   lock: LockKind;
-  /** How long a command sleeps between its check and its act (the magnifying glass). */
-  raceWindowMs: number;
+  /**
+   * How long a command sleeps between its check and its act (the magnifying
+   * glass, --race-window-ms of steps 02-03). Absent in a step without that
+   * option (04, 05): no window, and INFO shows no race_window_ms.
+   */
+  raceWindowMs?: number;
   /** CPU every command burns, in ms (--work-ms). */
   workMs: number;
   /** For INFO. */

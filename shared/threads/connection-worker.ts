@@ -40,8 +40,9 @@ const store: Store = new VersionedStore(recorder ?? shared, versions);
 // The race window: a real sleep of this thread between a check and its act
 // (Atomics.wait on a word nobody ever changes, so it always times out).
 const sleepWord = new Int32Array(new SharedArrayBuffer(4));
+const raceWindowMs = data.raceWindowMs ?? 0;
 const betweenCheckAndAct =
-  data.raceWindowMs > 0 ? () => void Atomics.wait(sleepWord, 0, 0, data.raceWindowMs) : () => {};
+  raceWindowMs > 0 ? () => void Atomics.wait(sleepWord, 0, 0, raceWindowMs) : () => {};
 
 const context: CommandContext = {
   store,
@@ -53,7 +54,7 @@ const context: CommandContext = {
       step: data.step,
       thread_id: threadId,
       lock: data.lock,
-      race_window_ms: data.raceWindowMs,
+      ...(data.raceWindowMs === undefined ? {} : { race_window_ms: data.raceWindowMs }),
       connected_clients: Atomics.load(data.counters, 0),
       max_connections: data.maxConnections,
       store_problems: problems.length,

@@ -10,7 +10,7 @@
 // Run it: npm run step -- 01        (or: npx tsx steps/01-tcp/server.ts --port 0)
 
 import net from 'node:net';
-import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
+import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { executeCommand, type CommandContext } from '../../shared/commands/commands.ts';
 import { VersionedStore, sharedKeyVersions } from '../../shared/commands/key-versions.ts';
 import { MapStore } from '../../shared/store/map-store.ts';
@@ -20,7 +20,7 @@ import { serveConnection } from '../../shared/server/connection.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 
-const { values: options } = parseOptions(SERVER_OPTIONS, 'npx tsx steps/01-tcp/server.ts [options]');
+const { values: options } = parseOptions(SERVER_OPTIONS, stepUsage('01-tcp'));
 log(`step 01-tcp: ${describeOptions(options)}`);
 
 // The data: a plain Map. Only this thread ever touches it, so no two commands

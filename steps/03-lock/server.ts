@@ -14,7 +14,7 @@
 // Run it: npm run step -- 03        (or: npx tsx steps/03-lock/server.ts --lock rw --port 0)
 
 import net from 'node:net';
-import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
+import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { SharedStore } from '../../shared/store/shared-store.ts';
@@ -36,7 +36,7 @@ const { values: options } = parseOptions({
     type: 'number', default: 100, min: 1, max: 1000,
     help: 'most open connections; each one costs a thread (its cost: docs/figures.md#thread-cost)',
   },
-} as const, 'npx tsx steps/03-lock/server.ts [options]');
+} as const, stepUsage('03-lock'));
 log(`step 03-lock: ${describeOptions(options)}`);
 
 // The data: a hash table in a SharedArrayBuffer, the one kind of memory that

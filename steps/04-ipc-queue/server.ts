@@ -27,7 +27,7 @@
 
 import net from 'node:net';
 import path from 'node:path';
-import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
+import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
@@ -56,7 +56,7 @@ const { values: options } = parseOptions({
   queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
   taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs the worker, in ms' },
   ...OWNERSHIP_OPTIONS,
-} as const, 'npx tsx steps/04-ipc-queue/server.ts [options]');
+} as const, stepUsage('04-ipc-queue'));
 log(`step 04-ipc-queue: ${describeOptions(options)}`);
 
 // The data: a hash table in a SharedArrayBuffer, the one kind of memory that
@@ -122,7 +122,7 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
   const thread = serveOnThread(socket, {
     storeBuffer: store.buffer,
     lock: options.lock, // THE LOCK: each command runs holding it
-    raceWindowMs: 0, // the lock closed the race in step 03: no magnifying glass
+    // no raceWindowMs: the lock closed the race in step 03, no magnifying glass
     workMs: options.workMs,
     step: '04-ipc-queue',
     maxConnections: options.maxConnections,

@@ -4,6 +4,9 @@
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
 import { start, tempDataDir } from '../../shared/testing/persistence-suites.ts';
+import { exitWhenOutputCloses } from '../../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 const dispatch = process.argv[2] ?? 'free';
 const dataDir = tempDataDir();
 const args = ['--workers', '2', '--dispatch', dispatch, '--task-cpu-ms', '5'];

@@ -23,7 +23,7 @@
 import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
+import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
@@ -57,7 +57,7 @@ const { values: options } = parseOptions({
   queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
   taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs the worker, in ms' },
   ...OWNERSHIP_OPTIONS,
-} as const, 'npx tsx steps/05-workers/server.ts [options]');
+} as const, stepUsage('05-workers'));
 log(`step 05-workers: ${describeOptions(options)}`);
 
 // The data: a hash table in a SharedArrayBuffer, the one kind of memory that
@@ -129,7 +129,7 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
   const thread = serveOnThread(socket, {
     storeBuffer: store.buffer,
     lock: options.lock, // THE LOCK: each command runs holding it
-    raceWindowMs: 0, // the lock closed the race in step 03: no magnifying glass
+    // no raceWindowMs: the lock closed the race in step 03, no magnifying glass
     workMs: options.workMs,
     step: '05-workers',
     maxConnections: options.maxConnections,

@@ -30,7 +30,7 @@
 import net from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
-import { SERVER_OPTIONS, describeOptions, parseOptions } from '../../shared/cli/options.ts';
+import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
 import { commandSpec, executeCommand, type CommandContext } from '../../shared/commands/commands.ts';
 import { VersionedStore, sharedKeyVersions } from '../../shared/commands/key-versions.ts';
@@ -81,7 +81,7 @@ const { values: options } = parseOptions({
     help: 'but not before it holds this many bytes (Redis: 64 MB; see the README)',
   },
   ...OWNERSHIP_OPTIONS,
-} as const, 'npx tsx steps/06-worker-pool/server.ts [options]');
+} as const, stepUsage('06-worker-pool'));
 log(`step 06-worker-pool: ${describeOptions(options)}`);
 
 // 1. The store in shared memory, and its read-write lock (in the store's own

@@ -17,6 +17,9 @@ import { ROOT } from '../../shared/cli/steps.ts';
 import { launchStep, type RunningServer } from '../../shared/server/launch.ts';
 import { ProcessTreeMonitor } from '../proc-stats.ts';
 import { median } from '../stats.ts';
+import { exitWhenOutputCloses } from '../../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const { values: options } = parseOptions({
   step: {

@@ -128,7 +128,7 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
       'rounds with lost INCRs': anomalies.count('lost update'),
       'INCRs lost (acknowledged, not counted)': Math.max(lostIncrements, lostInState),
       'rounds with a double delete': anomalies.count('double delete'),
-      'final state differences': anomalies.count('final state differs'),
+      'keys whose final state differs': anomalies.count('final state differs'),
       'error replies': anomalies.count('error reply'),
       seconds: seconds.toFixed(2),
     },

@@ -6,6 +6,7 @@ import { AnomalyLog, type ScenarioResult } from '../report.ts';
 import { BUCKET_LIMITS_MS, histogram, summarize, thousands } from '../stats.ts';
 import { latencyHistogram, sparkline, throughput } from '../pictures.ts';
 import type { ScenarioContext } from '../options.ts';
+import type { Connection } from '../../shared/client/connection.ts';
 
 // Closed-loop load: each client sends `pipeline` commands, waits for all their
 // replies, and sends again at once, for a duration or a count. A command's
@@ -31,6 +32,30 @@ export function parseMix(text: string): Record<OpKind, number> {
   return mix;
 }
 
+/**
+ * The server's race window (steps 02 and 03, --race-window-ms, from INFO), in
+ * the words the load figures use: 'none', '1 ms', or '1 ms in lock' when the
+ * window is held inside a lock (step 03), which caps the throughput: every
+ * POST, PUT, DELETE and INCR then sleeps that long while the others wait.
+ */
+export async function raceWindow(connection: Connection): Promise<string> {
+  const reply = await connection.send('INFO');
+  const text = reply.type === 'bulk' && reply.value !== null ? reply.value.toString('utf8') : '';
+  const ms = Number(/^race_window_ms:(\S+)/m.exec(text)?.[1] ?? 0);
+  const lock = /^lock:(\S+)/m.exec(text)?.[1] ?? 'none';
+  if (!(ms > 0)) return 'none';
+  return lock === 'none' ? `${ms} ms` : `${ms} ms in lock`;
+}
+
+/** Said beside a throughput measured with a race window inside the lock. */
+export function raceWindowNote(name: string, window: string): string | null {
+  if (!window.endsWith(' in lock')) return null;
+  const ms = window.replace(' in lock', '');
+  return `${name} holds its ${ms} race window inside its lock: every POST, PUT, DELETE and INCR sleeps ` +
+    `${ms} while the others wait for the lock, so its ops/s is capped by that sleep, not by its code ` +
+    '(start it with --race-window-ms 0, or KV_RACE_WINDOW_MS=0, to measure the code).';
+}
+
 export async function loadScenario(context: ScenarioContext): Promise<ScenarioResult> {
   const { options, prefix, random, dialect } = context;
   const mix = parseMix(options.mix);
@@ -39,6 +64,7 @@ export async function loadScenario(context: ScenarioContext): Promise<ScenarioRe
   const latencies: number[] = [];
   const answeredAt: number[] = []; // ms from the start, one per reply (for the throughput over time)
   const clients = await openClients(options.loadClients, context.host, context.port, dialect);
+  const window = await raceWindow(clients[0]!.connection);
   const monitor = context.server?.child.pid !== undefined && ProcessTreeMonitor.available()
     ? new ProcessTreeMonitor(context.server.child.pid) : null;
 
@@ -105,6 +131,7 @@ export async function loadScenario(context: ScenarioContext): Promise<ScenarioRe
       operations: latencies.length,
       seconds: seconds.toFixed(2),
       'ops/s': Math.round(latencies.length / seconds),
+      ...(window === 'none' ? {} : { 'server race window': window }), // steps 02-03 only
       'p50 ms': ms(summary.p50),
       'p90 ms': ms(summary.p90),
       'p99 ms': ms(summary.p99),
@@ -116,6 +143,7 @@ export async function loadScenario(context: ScenarioContext): Promise<ScenarioRe
       'server processes': processes ? processes.processes : 'n/a',
     },
     details: [
+      ...[raceWindowNote('the server', window)].filter((note) => note !== null),
       'latency histogram:',
       ...histogram(latencies),
       `throughput, ops/s per ${spark.intervalMs / 1000} s (${thousands(spark.min)} to ${thousands(spark.max)}, ▁ = 0):`,

@@ -68,7 +68,7 @@ export async function seedScenario(context: ScenarioContext): Promise<ScenarioRe
       'ops/s': Math.round(total / seconds),
       'wrong replies': anomalies.count('wrong reply'),
       'keys checked in DUMP': expected.size,
-      'final state differences': anomalies.count('final state differs'),
+      'keys whose final state differs': anomalies.count('final state differs'),
     },
     details: [],
     anomalies: list,

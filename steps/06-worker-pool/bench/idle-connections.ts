@@ -11,6 +11,9 @@ import path from 'node:path';
 import { Connection } from '../../../shared/client/connection.ts';
 import { launchStep } from '../../../shared/server/launch.ts';
 import { processTree } from '../../../tester/proc-stats.ts';
+import { exitWhenOutputCloses } from '../../../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const [count = '1000', step = '06', ...serverArgs] = process.argv.slice(2);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'idle-'));

@@ -17,6 +17,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { launchStep } from '../../../shared/server/launch.ts';
 import { liveLine } from '../../../shared/cli/progress.ts';
+import { exitWhenOutputCloses } from '../../../shared/cli/pipe.ts';
+
+exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const runs = Number(process.argv[2] ?? 1);
 const tests = process.argv[3] ?? 'set,get';
