@@ -154,9 +154,10 @@ export function renderPage(data: FiguresData): string {
     'quoted the old one, and lists them: read those sentences again, since what',
     'they say about the figure may have to change with it.',
     '',
-    '| figure | what it is | measured |',
-    '| --- | --- | --- |',
-    ...data.figures.map((f) => `| [${f.name}](#${f.name}) | ${f.title} | ${f.date.slice(0, 10)} |`),
+    '| figure | what it is | measured | load average |',
+    '| --- | --- | --- | --- |',
+    ...data.figures.map((f) => `| [${f.name}](#${f.name}) | ${f.title} | ${f.date.slice(0, 16).replace('T', ' ')} UTC | ` +
+      `${f.machine.loadBefore.toFixed(1)} |`),
   ];
   for (const figure of data.figures) {
     const m = figure.machine;
