@@ -57,14 +57,17 @@ const MARKER = /^\s*<!--\s*docs-check:\s*([a-z-]+(?: [0-9a-z-]+)?)\s*-->\s*$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)/;
 
 /** Every Markdown file of the repository (node_modules, .git, data and dot-folders left out). */
-export function markdownFiles(root = ROOT): string[] {
+export const markdownFiles = (root = ROOT): string[] => repositoryFiles((file) => file.endsWith('.md'), root);
+
+/** Every file of the repository whose path (from the root) `wanted` accepts, with the same folders left out. */
+export function repositoryFiles(wanted: (file: string) => boolean, root = ROOT): string[] {
   const found: string[] = [];
   const walk = (relative: string) => {
     for (const entry of readdirSync(path.join(root, relative), { withFileTypes: true })) {
       if (entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'data') continue;
       const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
       if (entry.isDirectory()) walk(child);
-      else if (entry.name.endsWith('.md')) found.push(child);
+      else if (wanted(child)) found.push(child);
     }
   };
   walk('');

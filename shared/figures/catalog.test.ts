@@ -22,12 +22,13 @@ test('figures: every figure of the catalog is on the page, measured with the cat
   }
 });
 
-test('figures: each figure\'s reader reads the output its commands printed', () => {
+test('figures: each figure\'s reader reads the output its commands printed, into the values on the page', () => {
   for (const definition of CATALOG) {
     const record = data.figures.find((f) => f.name === definition.name);
     if (!record) continue; // the test above says so
     const chunks = record.sample.join('\n').split(/^\$ /m).filter(Boolean);
     assert.equal(chunks.length, definition.variants.length, `${definition.name}: one sample per command`);
+    const runs: Record<string, Array<Record<string, number>>> = {};
     for (const chunk of chunks) {
       const [command, ...lines] = chunk.split('\n');
       const variant = definition.variants.find((v) => v.command === command);
@@ -36,7 +37,11 @@ test('figures: each figure\'s reader reads the output its commands printed', () 
       for (const [name, value] of Object.entries(figures)) {
         assert.ok(Number.isFinite(value), `${definition.name}, ${variant.label}: ${name} read as ${value}`);
       }
+      runs[variant.label] = [figures];
     }
+    // The same values (not the same numbers: one run here) as the catalog makes now.
+    assert.deepEqual(definition.summarize(runs).map((v) => `${v.id}: ${v.label}`), record.values.map((v) => `${v.id}: ${v.label}`),
+      `${definition.name}: its values changed since it was measured: run \`npm run figures -- --only ${definition.name}\``);
   }
 });
 

@@ -72,6 +72,9 @@ const ratios = (runs: Record<string, Array<Record<string, number>>>, a: string, 
 const rate = (id: string, label: string, xs: number[], unit = ''): FigureValue =>
   ({ id, label, quote: `${twoDigits(median(xs))}${unit}`, measured: describeRuns(xs) });
 
+const ratio = (id: string, label: string, xs: number[]): FigureValue =>
+  ({ id, label, quote: twoDigits(median(xs)), measured: describeRuns(xs.map((x) => Number(x.toFixed(2)))) });
+
 const PERSISTER = 'shared/persistence/bench-persister.ts';
 const persisterLine = /: (\d+) writes\/s, (\d+) IPC messages/;
 const persister = (label: string, args: string[]): Variant => ({
@@ -118,6 +121,7 @@ export const CATALOG: FigureDefinition[] = [
     summarize: (runs) => [
       rate('1-worker', '1 worker, writes/s', of(runs, '1 worker process', 'writes/s')),
       rate('2-workers', '2 workers, writes/s', of(runs, '2 worker processes', 'writes/s')),
+      ratio('2-over-1', '2 workers over 1 (per repeat)', ratios(runs, '2 worker processes', '1 worker process', 'writes/s')),
       rate('durable', '1 worker, durable, writes/s', of(runs, '1 worker process, durable', 'writes/s')),
     ],
   },
@@ -138,8 +142,7 @@ export const CATALOG: FigureDefinition[] = [
       return [
         rate('1-worker', '1 worker, writes/s', of(runs, '1 worker process', 'writes/s')),
         rate('2-workers', '2 workers, writes/s', of(runs, '2 worker processes', 'writes/s')),
-        { id: 'speedup', label: 'speedup of the 2nd worker (per repeat)', quote: twoDigits(median(speedup)),
-          measured: describeRuns(speedup.map((x) => Number(x.toFixed(2)))) },
+        ratio('speedup', 'speedup of the 2nd worker (per repeat)', speedup),
       ];
     },
   },

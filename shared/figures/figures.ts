@@ -7,13 +7,15 @@
 //   npm run figures -- --list              the figures' names
 //   npm run figures -- --render            rewrite the page from the JSON only
 //
+// Each figure's variants run in turn, A, B, A, B..., so that figures compared
+// with each other share the machine's load. Each run is bounded in time (the
+// figure's `timeoutMs`): one that overruns is stopped and the figure fails,
+// with nothing written for it; Ctrl+C stops the run in progress too.
+//
 // After measuring, every link in the prose that quoted a value's old quote is
 // rewritten to quote the new one (unless --keep-prose), and listed: what the
-// sentence says about the figure may have to change with it.
-// Each figure's variants run in turn, A, B, A, B..., so
-// that figures compared with each other share the machine's load. Each run is
-// bounded in time (the figure's `timeoutMs`): one that overruns is stopped and
-// the figure fails, with nothing written for it.
+// sentence says about the figure may have to change with it. Exit status 0,
+// or 1 when a figure failed or a quote in the prose still differs from the page.
 
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -45,6 +47,16 @@ const unknown = wanted.filter((name) => !CATALOG.some((f) => f.name === name));
 if (unknown.length > 0) {
   console.error(`unknown figure ${unknown.join(', ')}; the figures are: ${CATALOG.map((f) => f.name).join(', ')}`);
   process.exit(2);
+}
+
+/** The run in progress (a process group of its own): what Ctrl+C must stop too. */
+let running: number | null = null;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (running !== null) killGroup(running, 'SIGTERM');
+    console.error(`\n${signal}: stopped; figures measured before it are written`);
+    process.exit(130);
+  });
 }
 
 const data = loadFigures();
@@ -131,6 +143,7 @@ function run(variant: Variant, timeoutMs: number): Promise<string> {
     const child = spawn(process.execPath, ['--import', 'tsx', ...variant.program], {
       cwd: ROOT, env: { ...process.env, ...variant.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     });
+    running = child.pid ?? null;
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
@@ -143,6 +156,7 @@ function run(variant: Variant, timeoutMs: number): Promise<string> {
     child.on('error', (error) => { clearTimeout(timer); reject(error); });
     child.on('close', (code) => {
       clearTimeout(timer);
+      running = null;
       // The tester exits 1 on FAIL, which is what step 02's races must do: its report is the output.
       if (code === 0 || (code === 1 && stdout.includes('RESULT: FAIL'))) resolve(stdout);
       else reject(new Error(`\`${variant.command}\` exited ${code}:\n${stderr || stdout}`));

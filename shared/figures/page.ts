@@ -15,8 +15,9 @@
 // figure re-measured and changed on the page fails the test until the prose
 // follows it.
 
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { repositoryFiles } from '../cli/docs-check.ts';
 import { ROOT } from '../cli/steps.ts';
 
 /** The machine a figure was measured on. */
@@ -153,9 +154,10 @@ export function renderPage(data: FiguresData): string {
     'quoted the old one, and lists them: read those sentences again, since what',
     'they say about the figure may have to change with it.',
     '',
-    '| figure | what it is | measured |',
-    '| --- | --- | --- |',
-    ...data.figures.map((f) => `| [${f.name}](#${f.name}) | ${f.title} | ${f.date.slice(0, 10)} |`),
+    '| figure | what it is | measured | load average |',
+    '| --- | --- | --- | --- |',
+    ...data.figures.map((f) => `| [${f.name}](#${f.name}) | ${f.title} | ${f.date.slice(0, 16).replace('T', ' ')} UTC | ` +
+      `${f.machine.loadBefore.toFixed(1)} |`),
   ];
   for (const figure of data.figures) {
     const m = figure.machine;
@@ -315,19 +317,8 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 const OWN_FOLDER = 'shared/figures/';
 
 /** Files that may quote figures: every Markdown and TypeScript file but the page and this folder. */
-export function quotingFiles(root = ROOT): string[] {
-  const found: string[] = [];
-  const walk = (relative: string) => {
-    for (const entry of readdirSync(path.join(root, relative), { withFileTypes: true })) {
-      if (entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'data') continue;
-      const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) walk(child);
-      else if (/\.(md|ts)$/.test(entry.name) && child !== PAGE_FILE && !child.startsWith(OWN_FOLDER)) found.push(child);
-    }
-  };
-  walk('');
-  return found.sort();
-}
+export const quotingFiles = (root = ROOT): string[] => repositoryFiles(
+  (file) => /\.(md|ts)$/.test(file) && file !== PAGE_FILE && !file.startsWith(OWN_FOLDER), root);
 
 /** The whole check: the page is what `npm run figures` writes, and every quote matches it. */
 export function checkFigureQuotes(root = ROOT): { problems: QuoteProblem[]; quotes: number } {
