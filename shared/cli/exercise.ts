@@ -3,10 +3,10 @@
 // runner. A check fails until the exercise is done. `npm run exercise -- 01`
 // lists the step's exercises.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { testRunnerArgs } from '../testing/test-runner.ts';
+import { TEST_FILE_TIMEOUT_MS, testRunnerArgs } from '../testing/test-runner.ts';
+import { runWithProgress } from './run-with-progress.ts';
 import { findStep } from './steps.ts';
 import { exitWhenOutputCloses } from './pipe.ts';
 
@@ -43,6 +43,11 @@ if (!existsSync(file)) {
 }
 // Bounded (shared/testing/test-runner.ts): a check that hangs fails with a
 // timeout, and the servers it started stop with its process.
-const result = spawnSync(process.execPath, [...testRunnerArgs(), file], { stdio: 'inherit' });
+// A progress line shows while the check runs quietly (run-with-progress.ts);
+// past the runner's own limit, the check is killed (its servers stop with it).
+const result = await runWithProgress(`exercise ${exercise}`, process.execPath, [...testRunnerArgs(), file], {
+  timeoutMs: TEST_FILE_TIMEOUT_MS + 30_000,
+});
+if (result.timedOut) console.log(`\nexercise ${exercise}: the check ran past ${(TEST_FILE_TIMEOUT_MS + 30_000) / 1000} s and was stopped`);
 console.log(result.status === 0 ? `\nexercise ${exercise}: DONE` : `\nexercise ${exercise}: not yet (see the failures above)`);
 process.exit(result.status ?? 1);
