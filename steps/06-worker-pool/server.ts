@@ -18,7 +18,10 @@
 //   1,000 threads.
 // - THE WORKER PROCESSES of step 05 persist every write (by-key routing, a
 //   log each), now SUPERVISED: one that dies is restarted and its unfinished
-//   tasks are written again. Nothing acknowledged is lost.
+//   tasks are written again. Nothing acknowledged is lost. Each REWRITES
+//   ITS LOG to the live data while it serves, as the log grows and on
+//   BGREWRITEAOF (shared/persistence/log-rewrite.ts), so that a start
+//   replays the data, not its history.
 // - SHUTDOWN (Ctrl+C, SIGTERM, or the SHUTDOWN command) is graceful: stop
 //   accepting, finish what was received, tell each client, drain the queue,
 //   fsync the logs, exit 0 with no process left behind.
