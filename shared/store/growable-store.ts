@@ -1,5 +1,5 @@
 import { BufferRegistry } from './buffer-registry.ts';
-import { copyInto, fnv1a } from './shared-store.ts';
+import { copyInto, fnv1a, removeIndexSlot } from './shared-store.ts';
 import { StoreError, type Store } from './store.ts';
 
 // Step 06's store: a hash table in shared memory that grows and shrinks with
@@ -519,8 +519,7 @@ export class GrowableStore implements Store {
   // under the write lock would stall every client for tens of milliseconds.
   // The caller must not change them afterwards (the parser never does).
   private newOutOfLine(bytes: Buffer): number {
-    const id = this.control[C_NEXT_ID]!;
-    this.control[C_NEXT_ID] = id >= 0x7fffffff ? 1 : id + 1;
+    const id = this.nextBufferId();
     const whole = bytes.buffer instanceof SharedArrayBuffer && !bytes.buffer.growable &&
       bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const buffer = whole ? (bytes.buffer as SharedArrayBuffer) : new SharedArrayBuffer(bytes.length);
@@ -639,6 +638,13 @@ export class GrowableStore implements Store {
     return at;
   }
 
+  private nextBufferId(): number {
+    let id = this.control[C_NEXT_ID]!;
+    if (id < 1 || id >= 0x7fffffff) id = 1; // wrapped around, or scribbled on
+    this.control[C_NEXT_ID] = id + 1;
+    return id;
+  }
+
   private notePeak(): void {
     const used = this.usedMemory();
     if (used > this.figures[F_PEAK]!) this.figures[F_PEAK] = used;
@@ -672,8 +678,7 @@ export class GrowableStore implements Store {
       fresh[2 * t + 1] = ref;
       moved++;
     }
-    const id = this.control[C_NEXT_ID]!;
-    this.control[C_NEXT_ID] = id >= 0x7fffffff ? 1 : id + 1;
+    const id = this.nextBufferId();
     this.registry.add(id, buffer);
     if (this.indexId > 0) this.registry.drop(this.indexId);
     this.control[C_INDEX_ID] = id;
@@ -685,25 +690,9 @@ export class GrowableStore implements Store {
     this.notePeak();
   }
 
-  // Empties `hole`, then walks the probe run after it and moves back every
-  // entry whose home slot is not between the hole and itself (as in
-  // SharedStore: backward shift, no tombstones).
+  // Backward shift, no tombstones, as in SharedStore.
   private removeSlot(hole: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    let j = hole;
-    for (let n = 1; n < this.slots; n++) {
-      j = (j + 1) & mask;
-      if (index[2 * j + 1] === 0) break;
-      const home = index[2 * j]! & mask;
-      if (((j - home) & mask) >= ((j - hole) & mask)) {
-        index[2 * hole] = index[2 * j]!;
-        index[2 * hole + 1] = index[2 * j + 1]!;
-        hole = j;
-      }
-    }
-    index[2 * hole] = 0;
-    index[2 * hole + 1] = 0;
+    removeIndexSlot(this.index, 0, this.slots, hole);
   }
 }
 

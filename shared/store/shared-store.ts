@@ -398,31 +398,39 @@ export class SharedStore implements Store {
     copyInto(this.mem, recordAt + RECORD_HEADER_BYTES + this.maxKey, value);
   }
 
-  // Empties `hole`, then walks the probe run after it and moves back every
-  // entry whose home slot is not between the hole and itself, so that each
-  // entry stays reachable from its home without crossing an empty slot.
   private removeSlot(hole: number): void {
-    const i32 = this.i32;
-    const mask = this.mask;
-    let j = hole;
-    for (let n = 1; n < this.slots; n++) {
-      j = (j + 1) & mask;
-      const wj = this.indexAt + 2 * j;
-      if (i32[wj + 1] === 0) break;
-      const home = i32[wj] & mask;
-      // Distance from its home to j >= distance from the hole to j: the hole
-      // lies on the entry's probe path, so it may move there.
-      if (((j - home) & mask) >= ((j - hole) & mask)) {
-        const wh = this.indexAt + 2 * hole;
-        i32[wh] = i32[wj];
-        i32[wh + 1] = i32[wj + 1];
-        hole = j;
-      }
-    }
-    const wh = this.indexAt + 2 * hole;
-    i32[wh] = 0;
-    i32[wh + 1] = 0;
+    removeIndexSlot(this.i32, this.indexAt, this.slots, hole);
   }
+}
+
+/**
+ * Backward-shift deletion in a linear-probing index of `slots` [hash][ref]
+ * word pairs (a power of two) starting at word `at` of `words`: empties slot
+ * `hole`, then walks the probe run after it and moves back every entry whose
+ * home slot is not between the hole and itself, so that each entry stays
+ * reachable from its home without crossing an empty slot. At most `slots`
+ * steps, whatever the words hold. (Used by GrowableStore too.)
+ */
+export function removeIndexSlot(words: Int32Array, at: number, slots: number, hole: number): void {
+  const mask = slots - 1;
+  let j = hole;
+  for (let n = 1; n < slots; n++) {
+    j = (j + 1) & mask;
+    const wj = at + 2 * j;
+    if (words[wj + 1] === 0) break;
+    const home = words[wj]! & mask;
+    // Distance from its home to j >= distance from the hole to j: the hole
+    // lies on the entry's probe path, so it may move there.
+    if (((j - home) & mask) >= ((j - hole) & mask)) {
+      const wh = at + 2 * hole;
+      words[wh] = words[wj]!;
+      words[wh + 1] = words[wj + 1]!;
+      hole = j;
+    }
+  }
+  const wh = at + 2 * hole;
+  words[wh] = 0;
+  words[wh + 1] = 0;
 }
 
 /** FNV-1a, 32 bits, over the key bytes: short, fast, good enough spread. */

@@ -3,45 +3,47 @@
 // benchmark run against each in turn, one table of requests per second and
 // the ratio to redis-server, then each server's median over the runs.
 //
-//   npx tsx steps/06-worker-pool/bench/redis-benchmark.ts [RUNS] [TESTS]
+//   npx tsx steps/06-worker-pool/bench/redis-benchmark.ts [RUNS] [TESTS] [--before DIR]
+//
+// --before DIR adds step 06 as another checkout has it (a git worktree of an
+// earlier commit, say), measured in the same runs: an A/B of a change.
 //
 // The benchmarks: `redis-benchmark -c 50 -n 100000 -t set,get` and the same
 // with `-P 16` (16 requests in flight per connection) and -n 300000. TESTS
 // replaces set,get with redis-benchmark's own test names (incr, say).
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { launchStep } from '../../../shared/server/launch.ts';
+import { launchServer, launchStep } from '../../../shared/server/launch.ts';
 import { liveLine } from '../../../shared/cli/progress.ts';
 import { exitWhenOutputCloses } from '../../../shared/cli/pipe.ts';
+import { median, startRedis } from './servers.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
-const runs = Number(process.argv[2] ?? 1);
-const tests = process.argv[3] ?? 'set,get';
+const beforeAt = process.argv.indexOf('--before');
+const beforeDir = beforeAt > 0 ? process.argv[beforeAt + 1] : undefined;
+const positionals = process.argv.slice(2).filter((arg, i, all) => arg !== '--before' && all[i - 1] !== '--before');
+const runs = Number(positionals.find((arg) => /^\d+$/.test(arg)) ?? 1);
+const tests = positionals.find((arg) => !/^\d+$/.test(arg)) ?? 'set,get';
 const ops = tests.split(',').map((test) => test.trim().toUpperCase());
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rb-'));
 const step06 = await launchStep('06', { args: ['--quiet', '--data-dir', dataDir] });
+const beforeDataDir = mkdtempSync(path.join(tmpdir(), 'rb-before-'));
+const before = beforeDir === undefined ? undefined
+  : await launchServer(path.resolve(beforeDir, 'steps/06-worker-pool/server.ts'), { args: ['--quiet', '--data-dir', beforeDataDir] });
 const step01 = await launchStep('01', { args: ['--quiet'] });
-const redisPort = await new Promise<number>((resolve) => {
-  const probe = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = probe.address() as net.AddressInfo;
-    probe.close(() => resolve(port));
-  });
-});
-const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-process.once('exit', () => redis.kill('SIGKILL'));
-await new Promise<void>((resolve) => createInterface({ input: redis.stdout! }).on('line', (line) => {
-  if (/Ready to accept connections/.test(line)) resolve();
-}));
+const redis = await startRedis();
+const redisPort = redis.port;
 
-const servers = [['step 06', step06.port], ['step 01', step01.port], ['redis-server', redisPort]] as const;
+const servers: Array<readonly [string, number]> = [
+  ['step 06', step06.port],
+  ...(before === undefined ? [] : [['step 06 before', before.port] as const]),
+  ['step 01', step01.port],
+  ['redis-server', redisPort],
+];
 const benchmarks = [['-P 1', ['-n', '100000']], ['-P 16', ['-n', '300000', '-P', '16']]] as const;
 
 const progress = liveLine(process.stderr);
@@ -72,17 +74,16 @@ const ratio = (value: number, reference: number) => `(${(value / reference).toFi
 for (let run = 1; run <= runs; run++) {
   for (const [label, extra] of benchmarks) {
     const results = servers.map(([name, port]) => [name, bench(port, extra)] as const);
-    const reference = results[2]![1];
+    const reference = results[results.length - 1]![1]; // redis-server
     for (const [name, figures] of results) {
       const cells = ops.map((op) => `${op} ${figures[op]!.toFixed(0).padStart(7)} ${ratio(figures[op]!, reference[op]!)}`);
       progress('');
-      console.log(`run ${run} ${label.padEnd(6)} ${name.padEnd(13)} ${cells.join('   ')}`);
+      console.log(`run ${run} ${label.padEnd(6)} ${name.padEnd(14)} ${cells.join('   ')}`);
       for (const op of ops) all.set(`${label} ${name} ${op}`, [...(all.get(`${label} ${name} ${op}`) ?? []), figures[op]!]);
     }
   }
 }
 if (runs > 1) {
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   console.log(`median of ${runs} runs:`);
   for (const [label] of benchmarks) {
     for (const [name] of servers) {
@@ -90,11 +91,12 @@ if (runs > 1) {
         const value = median(all.get(`${label} ${name} ${op}`)!);
         return `${op} ${value.toFixed(0).padStart(7)} ${ratio(value, median(all.get(`${label} redis-server ${op}`)!))}`;
       });
-      console.log(`median ${label.padEnd(6)} ${name.padEnd(13)} ${cells.join('   ')}`);
+      console.log(`median ${label.padEnd(6)} ${name.padEnd(14)} ${cells.join('   ')}`);
     }
   }
 }
 console.log('(x: against redis-server in the same run; for the medians, against its median)');
-await Promise.all([step06.stop(), step01.stop()]);
-redis.kill('SIGTERM');
+await Promise.all([step06.stop(), step01.stop(), before?.stop()]);
+rmSync(beforeDataDir, { recursive: true, force: true });
+redis.stop();
 rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,92 @@
+// Big data through step 06: the loads of issue 16 that steps 02-05's fixed
+// table refuses, and a 100 MB value through redis-cli.
+//
+//   npx tsx steps/06-worker-pool/bench/big-values.ts
+//
+// 1. redis-benchmark -r 1000000 -n 2000000 -t set -d 1000   (~865,000 keys of 1 KB)
+// 2. redis-benchmark -r 10000 -n 20000 -t set -d 100000     (~8,600 keys of 100 KB)
+//    each must end with no error reply; then DBSIZE and INFO's memory lines.
+// 3. A 100 MB random value: `redis-cli -x SET big < file`, then
+//    `redis-cli GET big`, compared byte for byte; meanwhile another client
+//    sends PING after PING, and the slowest answer is shown (the event loop
+//    parses the 100 MB as it arrives, so the others wait at most for one
+//    read's copy, not for the whole value).
+// Each on a fresh step 06 with its own data folder (logs included: the
+// writes are persisted as usual), started as `npm start` starts it.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Connection } from '../../../shared/client/connection.ts';
+import { launchStep } from '../../../shared/server/launch.ts';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'kv-big-'));
+
+async function fresh() {
+  // With the allocator setting npm start uses (see shared/cli/run-step.ts).
+  return launchStep('06', { args: ['--quiet', '--data-dir', mkdtempSync(path.join(scratch, 'data-'))], env: { MALLOC_MMAP_THRESHOLD_: '131072' } });
+}
+
+function infoLines(port: number, pattern: RegExp): string {
+  const text = execFileSync('redis-cli', ['-p', String(port), 'INFO'], { encoding: 'utf8' });
+  return text.split(/\r?\n/).filter((line) => pattern.test(line)).join(' ');
+}
+
+for (const args of [['-r', '1000000', '-n', '2000000', '-t', 'set', '-d', '1000'], ['-r', '10000', '-n', '20000', '-t', 'set', '-d', '100000']]) {
+  const server = await fresh();
+  const started = Date.now();
+  let out: string;
+  try {
+    out = execFileSync('redis-benchmark', ['-p', String(server.port), ...args, '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (caught) {
+    throw new Error(`redis-benchmark ${args.join(' ')} failed: ${(caught as { stderr?: string }).stderr ?? caught}`);
+  }
+  const errors = /error/i.test(out) ? 'ERROR REPLIES' : 'no error reply';
+  const rate = /SET: ([\d.]+) requests per second/.exec(out)?.[1] ?? '?';
+  console.log(`redis-benchmark ${args.join(' ')}: ${errors}, ${rate} SET/s, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`  DBSIZE ${execFileSync('redis-cli', ['-p', String(server.port), 'DBSIZE'], { encoding: 'utf8' }).trim()}; ` +
+    infoLines(server.port, /^(used_memory_human|used_memory_rss_human|store_fragmentation_ratio):/));
+  await server.stop();
+}
+
+{
+  const server = await fresh();
+  const value = randomBytes(100 * 1024 * 1024);
+  const file = path.join(scratch, 'value.bin');
+  writeFileSync(file, value);
+  const pinger = await Connection.open(server.host, server.port);
+  let slowestPingMs = 0;
+  let pings = 0;
+  let pinging = true;
+  const pingLoop = (async () => {
+    while (pinging) {
+      const sent = performance.now();
+      await pinger.send('PING');
+      slowestPingMs = Math.max(slowestPingMs, performance.now() - sent);
+      pings++;
+    }
+  })();
+  const setStarted = performance.now();
+  const setReply = await new Promise<string>((resolve, reject) => {
+    const cli = spawn('redis-cli', ['-p', String(server.port), '-x', 'SET', 'big'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    cli.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    cli.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`redis-cli exited ${code}`))));
+    createReadStream(file).pipe(cli.stdin);
+  });
+  const setMs = performance.now() - setStarted;
+  pinging = false;
+  await pingLoop;
+  const getStarted = performance.now();
+  const back = execFileSync('redis-cli', ['-p', String(server.port), 'GET', 'big'], { maxBuffer: 200 * 1024 * 1024 });
+  const getMs = performance.now() - getStarted;
+  const same = back.length === value.length + 1 && back.subarray(0, value.length).equals(value);
+  console.log(`100 MB value: SET ${setReply} in ${setMs.toFixed(0)} ms (another client's ${pings} PINGs meanwhile, the slowest ${slowestPingMs.toFixed(1)} ms); ` +
+    `GET in ${getMs.toFixed(0)} ms, ${same ? 'byte for byte the same' : 'DIFFERENT BYTES'}`);
+  console.log(`  ${infoLines(server.port, /^(used_memory_human|used_memory_peak_human|used_memory_rss_human):/)}`);
+  await pinger.close();
+  await server.stop();
+}
+rmSync(scratch, { recursive: true, force: true });
