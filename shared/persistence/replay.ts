@@ -57,7 +57,7 @@ export function replayLogs(dataDir: string, files: string[], store: Store): Repl
     if (strangers.length > 0) {
       throw new ReplayRefusedError(
         `${dataDir} holds logs of another layout (${strangers.join(', ')}; expected ${files.join(', ')}). ` +
-          'Start with the --workers and --dispatch that wrote them, or use another --data-dir.',
+          'Start with the options that wrote them (--workers, and in step 05 --dispatch), or use another --data-dir.',
       );
     }
   }
