@@ -15,6 +15,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { stepLine } from '../shared/cli/progress.ts';
 import { launchStep } from '../shared/server/launch.ts';
 import { TESTER_DEFAULTS, type ScenarioName } from './options.ts';
 import { runTester } from './run.ts';
@@ -24,6 +25,8 @@ const runs = Number(process.argv[2] ?? 3);
 const modes: ScenarioName[] = ['get-then-set', 'watch', 'client-lock', 'server-incr'];
 const clientCounts = [2, 8, 32];
 
+const line = stepLine(); // the progress line, on stderr (shared/cli/progress.ts)
+line.step('starting step 06 and redis-server');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rmw-'));
 const step06 = await launchStep('06', { args: ['--quiet', '--data-dir', dataDir] });
 const targets: Array<{ name: string; port: number; dialect: 'native' | 'redis' }> = [{ name: 'step 06', port: step06.port, dialect: 'native' }];
@@ -42,14 +45,18 @@ if (spawnSync('redis-server', ['--version']).status === 0) {
   }));
   targets.push({ name: 'redis-server', port, dialect: 'redis' });
 } else {
+  line.clear();
   console.log('(redis-server is not installed: step 06 only)');
 }
 
+const perRun = clientCounts.length * modes.length * targets.length;
 const figures = new Map<string, Array<Record<string, string | number>>>();
 for (let run = 1; run <= runs; run++) {
+  let scenario = 0;
   for (const clients of clientCounts) {
     for (const mode of modes) {
       for (const target of targets) {
+        line.step(`run ${run}/${runs}, scenario ${++scenario}/${perRun}: ${mode}, ${clients} clients, ${target.name}`);
         const report = await runTester({
           ...TESTER_DEFAULTS, port: target.port, dialect: target.dialect, scenario: mode,
           contentionClients: clients, rounds: 10, incrs: 10,
@@ -60,6 +67,7 @@ for (let run = 1; run <= runs; run++) {
       }
     }
   }
+  line.clear();
   process.stderr.write(`run ${run}/${runs} done\n`);
 }
 

@@ -4,6 +4,7 @@ import { parseOptions } from '../cli/options.ts';
 import { Connection } from '../client/connection.ts';
 import { launchStep } from '../server/launch.ts';
 import { exitWhenOutputCloses } from '../cli/pipe.ts';
+import { stepLine } from '../cli/progress.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
@@ -28,6 +29,8 @@ const { values: options } = parseOptions({
 } as const, 'npx tsx shared/bench/connection-threads.ts [options]');
 
 // Step 01 has no connection limit (it is one of its exercises).
+const line = stepLine(); // the progress line, on stderr (shared/cli/progress.ts)
+line.step(`starting step ${options.step}`);
 const limit = /^0?1(-|$)/.test(options.step) ? [] : ['--max-connections', '1000'];
 const server = await launchStep(options.step, {
   args: ['--quiet', ...limit, ...options.serverArgs.split(' ').filter(Boolean)],
@@ -46,6 +49,7 @@ async function startUpAndMemory(count: number): Promise<void> {
   const times: number[] = [];
   const open: Connection[] = [first];
   for (let i = 0; i < count; i++) {
+    line.step(`connection ${i + 1}/${count} to step ${options.step}`);
     const start = performance.now();
     const c = await Connection.open(server.host, server.port);
     await c.send('PING');
@@ -53,6 +57,7 @@ async function startUpAndMemory(count: number): Promise<void> {
     open.push(c);
   }
   const after = rssMb();
+  line.clear();
   times.sort((a, b) => a - b);
   const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(1);
   console.log(`step ${options.step}: ${count} connections opened one after another`);
@@ -66,13 +71,16 @@ async function stall(workMs: number): Promise<void> {
   const busy = await Connection.open(server.host, server.port);
   const other = await Connection.open(server.host, server.port);
   await Promise.all([busy.send('PING'), other.send('PING')]); // both connections ready
+  line.step(`WORK ${workMs} on step ${options.step}, and a PING 100 ms into it`);
   const workStart = performance.now();
   const work = busy.send('WORK', String(workMs)).then(() => performance.now() - workStart);
   await new Promise((resolve) => setTimeout(resolve, 100)); // let the WORK start
   const pingStart = performance.now();
   await other.send('PING');
   const pingMs = performance.now() - pingStart;
-  console.log(`step ${options.step}: WORK ${workMs} took ${(await work).toFixed(0)} ms; ` +
+  const workMsTaken = await work;
+  line.clear();
+  console.log(`step ${options.step}: WORK ${workMs} took ${workMsTaken.toFixed(0)} ms; ` +
     `a PING sent 100 ms into it took ${pingMs.toFixed(1)} ms`);
   await Promise.all([busy.close(), other.close()]);
 }

@@ -5,6 +5,7 @@ import { GrowableStore } from '../store/growable-store.ts';
 import { SharedStore } from '../store/shared-store.ts';
 import type { Store } from '../store/store.ts';
 import { exitWhenOutputCloses } from '../cli/pipe.ts';
+import { stepLine } from '../cli/progress.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
@@ -13,12 +14,18 @@ exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts
 //   npx tsx shared/bench/micro.ts
 // Contended costs belong to the step benchmarks (step 03), not here.
 
+// The progress line (stderr): the loops block the event loop, so it shows the
+// measurement under way, drawn between measurements (shared/cli/progress.ts).
+const line = stepLine();
+
 function measure(name: string, count: number, fn: () => void): void {
+  line.step(`measuring ${name}`);
   fn(); // warm up (JIT)
   const start = process.hrtime.bigint();
   fn();
   const ns = Number(process.hrtime.bigint() - start);
   const perSecond = (count / ns) * 1e9;
+  line.clear();
   console.log(`${name.padEnd(42)} ${(ns / 1e6).toFixed(1).padStart(8)} ms  ${Math.round(perSecond).toLocaleString('en').padStart(13)} /s`);
 }
 

@@ -19,8 +19,13 @@ import { MapStore } from '../store/map-store.ts';
 import { SharedStore } from '../store/shared-store.ts';
 import type { Store } from '../store/store.ts';
 import { exitWhenOutputCloses } from '../cli/pipe.ts';
+import { stepLine } from '../cli/progress.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
+
+// The progress line (stderr): the loops block the event loop, so it shows the
+// measurement under way, drawn between measurements (shared/cli/progress.ts).
+const line = stepLine();
 
 function nsPerRequest(session: Session, chunk: Buffer, requestsPerChunk: number, rounds: number, after: () => void): number {
   for (let i = 0; i < rounds / 5; i++) { session.receive(chunk); after(); } // warm up the JIT
@@ -35,8 +40,11 @@ function measure(name: string, execute: (args: Buffer[]) => Reply, after: () => 
   for (let i = 0; i < 16; i++) {
     pipelined.push(encodeCommand(['SET', `key:${(i * 37) % 1000}`, 'xxx']), encodeCommand(['GET', `key:${(i * 13) % 1000}`]));
   }
+  line.step(`${name}: 16 SETs and 16 GETs at a time`);
   const pipelinedNs = nsPerRequest(session, Buffer.concat(pipelined), 32, 100_000, after);
+  line.step(`${name}: single GETs`);
   const singleNs = nsPerRequest(session, encodeCommand(['GET', 'key:1']), 1, 1_000_000, after);
+  line.clear();
   console.log(`${name.padEnd(44)} pipelined ${pipelinedNs.toFixed(0).padStart(5)} ns/request   single GET ${singleNs.toFixed(0).padStart(5)} ns/request`);
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { parseOptions } from '../cli/options.ts';
+import { stepLine } from '../cli/progress.ts';
 
 // What a bare worker_threads Worker costs, before any code of ours runs in it:
 //
@@ -24,11 +25,13 @@ const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/sta
 // its event loop alive; without one it would exit at once, and free its memory).
 const program = "const { parentPort } = require('node:worker_threads');" +
   " parentPort.on('message', () => {}); parentPort.postMessage('running');";
+const line = stepLine(); // the progress line, on stderr (shared/cli/progress.ts)
 const before = rssMb();
 const threads: Worker[] = [];
 const times: number[] = [];
 try {
   for (let i = 0; i < options.threads; i++) {
+    line.step(`thread ${i + 1}/${options.threads}`);
     const start = performance.now();
     const thread = new Worker(program, { eval: true });
     threads.push(thread);
@@ -39,6 +42,7 @@ try {
     times.push(performance.now() - start);
   }
   const after = rssMb();
+  line.clear();
   times.sort((a, b) => a - b);
   const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(1);
   console.log(`${options.threads} bare Workers started one after another`);

@@ -1,6 +1,7 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { stepLine } from './progress.ts';
 import { runWithProgress } from './run-with-progress.ts';
 
 // The progress line of a run longer than two seconds, as a terminal gets it,
@@ -37,4 +38,42 @@ test('runWithProgress: a child that runs past timeoutMs is killed and says so', 
   });
   assert.equal(result.timedOut, true);
   assert.equal(result.signal, 'SIGKILL');
+});
+
+// stepLine, on mocked clocks (Date and setInterval), so that 7 s take no time.
+test('stepLine on a terminal: quiet for 2 s, then the step and its seconds; the next step at once; clear() erases it and stops the timer', (t) => {
+  mock.timers.enable({ apis: ['Date', 'setInterval'] });
+  t.after(() => mock.timers.reset());
+  const stream = collector(true);
+  const line = stepLine(stream as unknown as NodeJS.WriteStream);
+  line.step('run 1/2');
+  mock.timers.tick(1000);
+  assert.equal(stream.text, '', 'nothing in the first two seconds');
+  mock.timers.tick(1000);
+  assert.equal(stream.text, '\r\x1b[Krun 1/2: 2 s');
+  mock.timers.tick(500);
+  line.step('run 2/2', () => 'step 06');
+  assert.equal(stream.text, '\r\x1b[Krun 1/2: 2 s\r\x1b[Krun 2/2', 'a new step is drawn when step() is called');
+  mock.timers.tick(1000);
+  const text = () => stream.text; // (read afresh: assert.equal narrows stream.text's type)
+  assert.equal(text(), '\r\x1b[Krun 1/2: 2 s\r\x1b[Krun 2/2\r\x1b[Krun 2/2: 1 s, step 06', 'its own seconds, and the detail');
+  line.clear();
+  assert.ok(text().endsWith('run 2/2: 1 s, step 06\r\x1b[K'), 'erased');
+  const erased = text();
+  mock.timers.tick(5000);
+  assert.equal(text(), erased, 'no line after clear()');
+});
+
+test('stepLine in a log: nothing for 5 s, then a plain line at most every 5 s, and clear() writes nothing', (t) => {
+  mock.timers.enable({ apis: ['Date', 'setInterval'] });
+  t.after(() => mock.timers.reset());
+  const stream = collector(false);
+  const line = stepLine(stream as unknown as NodeJS.WriteStream);
+  line.step('writes 100/300');
+  mock.timers.tick(5000);
+  line.step('writes 200/300'); // within 5 s of the last line: left out
+  mock.timers.tick(4000);
+  line.step('writes 300/300');
+  line.clear();
+  assert.equal(stream.text, 'writes 100/300: 5 s\n');
 });

@@ -31,6 +31,56 @@ export function liveLine(stream: NodeJS.WriteStream): (line: string) => void {
   };
 }
 
+export interface StepLine {
+  /**
+   * Starts a step: shows TEXT at once (throttled as liveLine's line is), and,
+   * while the event loop is free, `TEXT: 3 s` every second (plus what
+   * `detail()` says) until the next step or clear(). A script that blocks the
+   * event loop (execFileSync, a tight loop) gets its line drawn only when it
+   * calls step(): call it between the blocking pieces, e.g. every 100,000
+   * iterations with `writes 100000/200000`.
+   */
+  step(text: string, detail?: () => string): void;
+  /** Erases the line and stops the timer: call it before printing a result. step() may follow. */
+  clear(): void;
+}
+
+/**
+ * The live line of a run made of steps (the benchmarks):
+ *
+ *     const line = stepLine();
+ *     for (let run = 1; run <= runs; run++) {
+ *       line.step(`redis-benchmark run ${run}/${runs} against step 06`);
+ *       const figures = await measure();
+ *       line.clear();
+ *       console.log(`run ${run}: ${figures}`);
+ *     }
+ *
+ * The line goes to `stream` (stderr by default), so that stdout keeps only
+ * the results. The timer does not keep the process alive.
+ */
+export function stepLine(stream: NodeJS.WriteStream = process.stderr): StepLine {
+  const show = liveLine(stream);
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    step(text, detail = () => '') {
+      clearInterval(timer);
+      show(text);
+      const started = Date.now();
+      timer = setInterval(() => {
+        const extra = detail();
+        show(`${text}: ${Math.round((Date.now() - started) / 1000)} s${extra ? `, ${extra}` : ''}`);
+      }, 1000);
+      timer.unref();
+    },
+    clear() {
+      clearInterval(timer);
+      timer = undefined;
+      show('');
+    },
+  };
+}
+
 export interface ProgressTicker {
   /** Erases the line and stops the timer. */
   stop(): void;
@@ -39,24 +89,14 @@ export interface ProgressTicker {
 /**
  * For a task that keeps the event loop free while it waits (a child process
  * run with spawn, not spawnSync): `LABEL: 3 s` every second, plus what
- * `detail()` says, on the live line above. The exercise runner
- * (shared/cli/exercise.ts) can wrap its check in it:
+ * `detail()` says, on the live line above (a stepLine of one step). The
+ * exercise runner (shared/cli/exercise.ts) can wrap its check in it:
  *
  *     const ticker = progressTicker(`exercise ${name}`);
  *     try { await runCheck(); } finally { ticker.stop(); }
  */
 export function progressTicker(label: string, detail: () => string = () => '', stream: NodeJS.WriteStream = process.stderr): ProgressTicker {
-  const show = liveLine(stream);
-  const started = Date.now();
-  const timer = setInterval(() => {
-    const extra = detail();
-    show(`${label}: ${Math.round((Date.now() - started) / 1000)} s${extra ? `, ${extra}` : ''}`);
-  }, 1000);
-  timer.unref();
-  return {
-    stop() {
-      clearInterval(timer);
-      show('');
-    },
-  };
+  const line = stepLine(stream);
+  line.step(label, detail);
+  return { stop: () => line.clear() };
 }

@@ -16,6 +16,7 @@ import { MapStore } from '../store/map-store.ts';
 import { Persister } from './persister.ts';
 import { RecordingStore, newSequence } from './recording-store.ts';
 import { exitWhenOutputCloses } from '../cli/pipe.ts';
+import { stepLine } from '../cli/progress.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
@@ -29,6 +30,8 @@ const { values: o } = parseOptions({
   capacity: { type: 'number', default: 10_000, min: 1, help: 'queue capacity' },
 }, 'npx tsx shared/persistence/bench-persister.ts [options]');
 
+const line = stepLine(); // the progress line, on stderr (shared/cli/progress.ts)
+line.step(`starting ${o.workers} worker process(es)`);
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-persister-'));
 const persister = await Persister.start({
   dataDir: dir, workers: o.workers, dispatch: o.dispatch, capacity: o.capacity,
@@ -43,12 +46,15 @@ for (let i = 0; i < o.writes; i += o.group) {
   inFlight.push(persister.submit(memory.takeTasks()));
   // Like a server: stop producing while the persister holds our writes back.
   if (inFlight.length * o.group >= o.capacity) {
+    line.step(`writes ${Math.min(o.writes, i + o.group)}/${o.writes} submitted`);
     await Promise.all(inFlight);
     inFlight = [];
   }
 }
+line.step(`writes ${o.writes}/${o.writes} submitted; waiting for the logs`);
 await Promise.all(inFlight);
 await persister.close();
+line.clear();
 const seconds = (performance.now() - started) / 1000;
 const stats = persister.stats();
 console.log(

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseOptions } from '../cli/options.ts';
+import { stepLine } from '../cli/progress.ts';
 import { SharedStore } from '../store/shared-store.ts';
 import { replayLogs } from './replay.ts';
 import { setRecord } from './task.ts';
@@ -22,11 +23,15 @@ const { values: o } = parseOptions({
   runs: { type: 'number', default: 5, min: 1, help: 'replays to time' },
 }, 'npx tsx shared/persistence/bench-replay.ts [options]');
 
+// The progress line (stderr): writing and replaying block the event loop, so
+// it is drawn between pieces of the work (shared/cli/progress.ts).
+const line = stepLine();
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-replay-'));
 try {
   const value = Buffer.alloc(o.valueBytes, 'x');
   const chunks: Buffer[] = [];
   for (let i = 0; i < o.records; i++) {
+    if (i % 100_000 === 0) line.step(`writing the log: ${i}/${o.records} records`);
     const key = Buffer.from(`key:${String(i % o.keys).padStart(12, '0')}`);
     chunks.push(Buffer.from(setRecord(i + 1, key, value)));
   }
@@ -35,6 +40,7 @@ try {
   const rates: number[] = [];
   const cpuRates: number[] = [];
   for (let run = 0; run < o.runs; run++) {
+    line.step(`replay run ${run + 1}/${o.runs}: ${o.records} records`);
     const store = SharedStore.create();
     const started = process.hrtime.bigint();
     const cpuBefore = process.cpuUsage();
@@ -42,6 +48,7 @@ try {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    line.clear();
     rates.push(result.records / seconds);
     cpuRates.push(result.records / cpuSeconds);
     console.log(`run ${run + 1}: ${result.records} records (${(log.length / 1e6).toFixed(1)} MB) -> ${result.keys} keys in ` +

@@ -6,10 +6,12 @@
 //   npx tsx shared/persistence/measure.ts STEP "SERVER OPTIONS" "REDIS-BENCHMARK OPTIONS"
 //   npx tsx shared/persistence/measure.ts 04 "--task-cpu-ms 1" "-t set -n 20000 -c 50 -d 1000"
 
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { stepLine } from '../cli/progress.ts';
 import { Connection } from '../client/connection.ts';
 import { describeReply } from '../protocol/reply.ts';
 import { launchStep } from '../server/launch.ts';
@@ -19,18 +21,23 @@ if (step === undefined) {
   console.error('usage: npx tsx shared/persistence/measure.ts STEP "SERVER OPTIONS" "REDIS-BENCHMARK OPTIONS"');
   process.exit(2);
 }
+const line = stepLine(); // the progress line, on stderr (shared/cli/progress.ts)
+line.step(`starting step ${step}`);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'measure-'));
 const args = ['--quiet', '--data-dir', dataDir, ...serverArgs.split(' ').filter(Boolean)];
 const server = await launchStep(step, { args });
 const peakMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))![1]) / 1024;
 const workers = (/worker processes: ([\d, ]+)/.exec(server.log())?.[1] ?? '').split(',').map(Number).filter(Boolean);
 
+line.step(`redis-benchmark against step ${step}`);
 const started = Date.now();
-const output = execFileSync('redis-benchmark', ['-p', String(server.port), ...benchArgs.split(' '), '-q'], { encoding: 'utf8' });
+// (a child process run asynchronously: the event loop stays free for the line)
+const { stdout: output } = await promisify(execFile)('redis-benchmark', ['-p', String(server.port), ...benchArgs.split(' '), '-q'], { encoding: 'utf8', maxBuffer: 1 << 26 });
 const seconds = (Date.now() - started) / 1000;
 const info = await Connection.open(server.host, server.port);
 const text = describeReply(await info.send('INFO'));
 await info.close();
+line.clear();
 const figure = (name: string) => new RegExp(`${name}:(\\d+)`).exec(text)?.[1];
 console.log(`step ${step} ${serverArgs} | redis-benchmark ${benchArgs}`);
 for (const line of output.split(/\r|\n/).filter((l) => /requests per second/.test(l))) console.log(`  ${line.trim()}`);

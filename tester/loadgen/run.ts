@@ -18,6 +18,7 @@ import { launchStep, type RunningServer } from '../../shared/server/launch.ts';
 import { ProcessTreeMonitor } from '../proc-stats.ts';
 import { median } from '../stats.ts';
 import { exitWhenOutputCloses } from '../../shared/cli/pipe.ts';
+import { stepLine } from '../../shared/cli/progress.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
@@ -60,12 +61,21 @@ interface Result {
   requests: number; seconds: number; ops: number; p50: number; p90: number; p99: number; p999: number; max: number; errors: number;
 }
 
-function measure(host: string, port: number, dialect: 'native' | 'redis'): Result {
-  const out = execFileSync(BINARY, [
+/** Runs the C load client (a child process: the event loop stays free for the progress line). */
+function measure(host: string, port: number, dialect: 'native' | 'redis'): Promise<Result> {
+  const child = spawn(BINARY, [
     '--host', host, '--port', String(port), '--clients', String(options.clients), '--seconds', String(options.seconds),
     '--warmup', String(options.warmup), '--keys', String(options.keys), '--dialect', dialect, '--json',
-  ], { encoding: 'utf8' });
-  return JSON.parse(out) as Result;
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve(JSON.parse(out) as Result);
+      else reject(new Error(`loadgen failed (${signal ?? `exit code ${code}`})`));
+    });
+  });
 }
 
 /** Starts redis-server on a free port with persistence off; resolves when it accepts connections. */
@@ -89,6 +99,8 @@ async function startRedis(): Promise<{ port: number; pid: number; stop: () => vo
   return { port, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
+const progress = stepLine(); // the progress line, on stderr (shared/cli/progress.ts)
+progress.step('compiling loadgen.c if needed');
 compile();
 interface Target {
   name: string; host: string; port: number; dialect: 'native' | 'redis'; stop: () => Promise<unknown>;
@@ -102,6 +114,7 @@ if (options.port > 0) {
 }
 for (const item of options.step.split(',').map((text) => text.trim()).filter(Boolean)) {
   const [step, ...own] = item.split(/\s+/);
+  progress.step(`starting step ${item}`);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'loadgen-'));
   dataDirs.push(dataDir);
   const args = ['--quiet', ...(Number(step) >= 4 ? ['--data-dir', dataDir] : []), ...options.serverArgs.split(' ').filter(Boolean), ...own];
@@ -109,9 +122,11 @@ for (const item of options.step.split(',').map((text) => text.trim()).filter(Boo
   targets.push({ name: `step ${item}`, host: server.host, port: server.port, dialect: 'native', stop: () => server.stop(), pid: server.child.pid! });
 }
 if (options.redis) {
+  progress.step('starting redis-server');
   const redis = await startRedis();
   targets.push({ name: 'redis-server', host: '127.0.0.1', port: redis.port, dialect: 'redis', stop: async () => redis.stop(), pid: redis.pid });
 }
+progress.clear();
 if (targets.length === 0) {
   console.error('nothing to measure: give --step, --redis or --port');
   process.exit(2);
@@ -124,7 +139,9 @@ for (let run = 1; run <= options.runs; run++) {
   for (const target of targets) {
     const monitor = target.pid !== undefined && ProcessTreeMonitor.available() ? new ProcessTreeMonitor(target.pid) : null;
     monitor?.start(500);
-    const r = measure(target.host, target.port, target.dialect);
+    progress.step(`loadgen run ${run}/${options.runs} against ${target.name} (${options.warmup} s of warm-up, then ${options.seconds} s)`);
+    const r = await measure(target.host, target.port, target.dialect);
+    progress.clear();
     // CPU of the server and its processes over warm-up and measurement, per request measured
     // (an estimate: the warm-up's requests are not counted, so it errs high by warmup/seconds).
     const cpu = monitor?.stop();
@@ -136,7 +153,9 @@ for (let run = 1; run <= options.runs; run++) {
     console.error(`  measured ${target.name} (run ${run}): ${r.ops.toFixed(0)} ops/s`);
   }
 }
+progress.step('stopping the servers');
 for (const target of targets) await target.stop();
+progress.clear();
 for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 
 const header = ['server', 'run', 'ops/s', 'x seed', 'p50 ms', 'p99 ms', 'max ms', 'server CPU us/op'];

@@ -12,10 +12,13 @@ import { Connection } from '../../../shared/client/connection.ts';
 import { launchStep } from '../../../shared/server/launch.ts';
 import { processTree } from '../../../tester/proc-stats.ts';
 import { exitWhenOutputCloses } from '../../../shared/cli/pipe.ts';
+import { stepLine } from '../../../shared/cli/progress.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const [count = '1000', step = '06', ...serverArgs] = process.argv.slice(2);
+const line = stepLine(); // the progress line, on stderr (shared/cli/progress.ts)
+line.step(`starting step ${step}`);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'idle-'));
 const needsDataDir = Number(step) >= 4;
 const server = await launchStep(step, { args: ['--quiet', ...(needsDataDir ? ['--data-dir', dataDir] : []), ...serverArgs] });
@@ -28,6 +31,7 @@ const rssMb = (pid: number) => {
   }
 };
 const report = (label: string) => {
+  line.clear();
   const pids = processTree(server.child.pid!);
   const parts = pids.map((pid) => rssMb(pid));
   const total = parts.reduce((a, b) => a + b, 0);
@@ -38,9 +42,11 @@ const report = (label: string) => {
 report('started, no connections');
 const connections: Connection[] = [];
 for (let i = 0; i < Number(count); i++) {
+  line.step(`connection ${i + 1}/${count} to step ${step}`);
   const connection = await Connection.open(server.host, server.port);
   connections.push(connection);
 }
+line.step(`a PING on each of the ${count} connections`);
 // Every connection answered once: the server has really set each one up.
 await Promise.all(connections.map((c) => c.send('PING')));
 report(`${count} idle connections`);
