@@ -49,6 +49,7 @@ import { replayAtStartup } from '../../shared/persistence/replay.ts';
 import { ClientConnection } from './connection.ts';
 import { CommandCounts, LatencyHistogram, memoryFigures, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
+import { ReplicationPrimary } from './replication/primary.ts';
 
 const { values: options } = parseOptions({
   ...SERVER_OPTIONS,
@@ -66,6 +67,11 @@ const { values: options } = parseOptions({
   maxMemory: {
     type: 'bytes', default: Math.floor(totalmem() / 4), min: 0,
     help: "past this much data, writes get -OOM (Redis's maxmemory; 0 = no limit; default a quarter of this machine's memory)",
+  },
+  replBacklogSize: { type: 'bytes', default: 1024 * 1024, min: 16 * 1024, help: "bytes of the write stream kept for replicas that reconnect (Redis's repl-backlog-size)" },
+  replicaOutputLimit: {
+    type: 'bytes', default: 256 * 1024 * 1024, min: 1024,
+    help: "a replica this many bytes behind is cut off (Redis's client-output-buffer-limit replica, hard)",
   },
   protoMaxBulkLen: {
     type: 'bytes', default: MAX_ITEM_BYTES, min: 1, max: MAX_ITEM_BYTES,
@@ -119,6 +125,16 @@ const pool = new ThreadPool(options.threads, (i) => ({
   versionsBuffer: versions.buffer,
 }));
 
+// 4b. Replication (replication/primary.ts): the write stream, made here on
+//     the event loop from the same tasks the persister gets, in their order.
+const replication = new ReplicationPrimary({
+  firstSeq: replay.lastSeq + 1,
+  snapshot: () => lock.withRead(() => ({ entries: store.entries(), nextSeq: Number(Atomics.load(sequence, 0)) })),
+  nextSeq: () => Number(Atomics.load(sequence, 0)),
+  backlogBytes: options.replBacklogSize,
+  outputLimitBytes: options.replicaOutputLimit,
+});
+
 // 5. Running a command on the event loop: step 03's locking, step 04's
 //    recording of writes, all on this one thread.
 const recording = new RecordingStore(store, sequence);
@@ -161,11 +177,16 @@ function runInline(args: Buffer[]) {
 // EXEC: the queued commands one after another under the write lock, taken
 // once - no other command, here or on a pool thread, runs in between.
 const transactions: StoreAccess = {
-  exclusive: (body) => lock.withWrite(() => body((args) => {
-    const spec = commandSpec(args);
-    counts.count(spec?.name ?? 'UNKNOWN');
-    return executeCommand(args, context, spec);
-  })),
+  exclusive: (body) => lock.withWrite(() => {
+    const first = Number(Atomics.load(sequence, 0));
+    const result = body((args) => {
+      const spec = commandSpec(args);
+      counts.count(spec?.name ?? 'UNKNOWN');
+      return executeCommand(args, context, spec);
+    });
+    replication.transaction(first, Number(Atomics.load(sequence, 0)) - 1); // replicas get it as MULTI ... EXEC
+    return result;
+  }),
 };
 
 async function runOnPool(requests: Buffer[][], protocol: 2 | 3) {
@@ -173,13 +194,16 @@ async function runOnPool(requests: Buffer[][], protocol: 2 | 3) {
   const result = await pool.run(requests, protocol);
   // The pool thread numbered its writes; hand them over at once (the
   // persister restores the numbers' order), and reply once accepted.
+  replication.feed(result.tasks);
   await persister.submit(result.tasks);
   return result;
 }
 
 // null when the writes were accepted at once: the replies can leave now.
 function takeGate(): Promise<void> | null {
-  return persister.offer(recording.takeTasks());
+  const tasks = recording.takeTasks();
+  replication.feed(tasks);
+  return persister.offer(tasks);
 }
 
 // 6. Accepting connections. A request may carry arguments up to
@@ -204,6 +228,7 @@ const server = net.createServer((socket) => {
   const connection = new ClientConnection(socket, {
     isHeavy, runInline, runOnPool, takeGate,
     answered: (requests, us) => latency.record(us, requests),
+    replication: (args, client) => replication.answer(args, client),
   }, new ClientState(transactions, versions, peerOf(socket)), parserLimits);
   connections.add(connection);
   totalConnections++;
@@ -229,6 +254,7 @@ function serverInfo(): Record<string, string | number> {
     ...latency.summary(),
     ...persister.stats(),
     ...pool.stats(),
+    ...replication.info(),
   };
   const self = processFigures(process.pid);
   Object.assign(info, memoryFigures(store, self === null ? undefined : self.rssMb * 1024 * 1024));
@@ -259,6 +285,7 @@ async function shutdown(reason: string): Promise<void> {
   log(`${reason}: shutting down gracefully (${connections.size} connections, ` +
     `${persister.stats().queue_depth} tasks queued); Ctrl+C again stops at once`);
   server.close();
+  replication.close();
   await Promise.all([...connections].map((c) => c.drain('your requests received so far were answered; this connection will now close')));
   await persister.close();
   await pool.close();
