@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { encodeCommand } from '../../../shared/protocol/encode.ts';
-import { RequestParser } from '../../../shared/protocol/request-parser.ts';
+import { DEFAULT_LIMITS, RequestParser, type ParserLimits } from '../../../shared/protocol/request-parser.ts';
+import { MAX_ITEM_BYTES } from '../../../shared/store/growable-store.ts';
 import { log } from '../../../shared/server/log.ts';
 import { RdbError, decodeRdb } from './rdb.ts';
 
@@ -33,6 +34,9 @@ export interface ReplicaHooks {
 
 type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
 
+// The primary's commands are those its clients sent (an MSET of 100,000 keys,
+// a 100 MB value): the stream is trusted up to what the store can hold.
+const STREAM_LIMITS: ParserLimits = { ...DEFAULT_LIMITS, maxBulkBytes: MAX_ITEM_BYTES, maxArgs: 1 << 24, maxRequestBytes: 2 ** 31 };
 const HANDSHAKE_REPLIES = 3; // PING, REPLCONF listening-port, REPLCONF capa
 const MAX_BACKOFF_MS = 5000;
 
@@ -52,7 +56,7 @@ export class Replica {
   private buffer: Buffer = Buffer.alloc(0);
   private phase: 'handshake' | 'psync' | 'rdb' | 'stream' = 'handshake';
   private repliesSeen = 0;
-  private parser = new RequestParser();
+  private parser = new RequestParser(STREAM_LIMITS);
   private transaction: Buffer[][] | null = null;
   private fullResync: { replid: string; offset: number } | null = null;
   private backoffMs = 100;
@@ -76,7 +80,7 @@ export class Replica {
     this.phase = 'handshake';
     this.repliesSeen = 0;
     this.buffer = Buffer.alloc(0);
-    this.parser = new RequestParser();
+    this.parser = new RequestParser(STREAM_LIMITS);
     this.transaction = null;
     const socket = net.connect({ host: this.host, port: this.port });
     this.socket = socket;
