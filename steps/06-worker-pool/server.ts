@@ -50,7 +50,7 @@ import { ClientConnection } from './connection.ts';
 import { CommandCounts, LatencyHistogram, memoryFigures, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
 import { ReplicationPrimary } from './replication/primary.ts';
-import { READONLY_ERROR, ReplicationRole } from './replication/role.ts';
+import { ReplicationRole } from './replication/role.ts';
 
 const { values: options, positionals } = parseOptions({
   ...SERVER_OPTIONS,
@@ -70,6 +70,8 @@ const { values: options, positionals } = parseOptions({
     help: "past this much data, writes get -OOM (Redis's maxmemory; 0 = no limit; default a quarter of this machine's memory)",
   },
   replicaof: { type: 'string', default: '', help: "'HOST PORT' (or HOST:PORT): start as a read-only replica of that primary (Redis's replicaof)" },
+  minReplicasToWrite: { type: 'number', default: 0, min: 0, max: 100, help: "refuse writes (-NOREPLICAS) with fewer good replicas than this (Redis's min-replicas-to-write)" },
+  minReplicasMaxLag: { type: 'number', default: 10, min: 1, max: 3600, help: 'a good replica acknowledged within this many seconds (min-replicas-max-lag)' },
   replBacklogSize: { type: 'bytes', default: 1024 * 1024, min: 16 * 1024, help: "bytes of the write stream kept for replicas that reconnect (Redis's repl-backlog-size)" },
   replicaOutputLimit: {
     type: 'bytes', default: 256 * 1024 * 1024, min: 1024,
@@ -164,14 +166,14 @@ const everyCommandOnPool = options.workMs > 0 || options.execute === 'pool';
 function isHeavy(args: Buffer[]): boolean {
   // Asked for every request: the usual answer (not WORK) costs one length check.
   if (!everyCommandOnPool) return args[0]!.length === 4 && commandName(args) === 'WORK';
-  if (role.readOnly && isWrite(args)) return false; // refused inline (-READONLY)
+  if (role.mayRefuseWrites && isWrite(args)) return false; // checked inline (-READONLY, -NOREPLICAS)
   return !ON_THE_LOOP.has(commandName(args));
 }
 
 function runInline(args: Buffer[]) {
   const spec = commandSpec(args);
   counts.count(spec?.name ?? 'UNKNOWN');
-  if (spec?.writes && role.readOnly) return READONLY_ERROR;
+  if (spec?.writes && role.mayRefuseWrites) { const refused = role.refuseWrite(); if (refused) return refused; }
   // Lock even here: a pool thread may be running a command on the store.
   return spec?.writes
     ? lock.withWrite(() => executeCommand(args, context, spec))
@@ -186,7 +188,7 @@ const transactions: StoreAccess = {
     const result = body((args) => {
       const spec = commandSpec(args);
       counts.count(spec?.name ?? 'UNKNOWN');
-      if (spec?.writes && role.readOnly) return READONLY_ERROR;
+      if (spec?.writes && role.mayRefuseWrites) { const refused = role.refuseWrite(); if (refused) return refused; }
       return executeCommand(args, context, spec);
     });
     replication.transaction(first, Number(Atomics.load(sequence, 0)) - 1); // replicas get it as MULTI ... EXEC
@@ -234,7 +236,7 @@ const role = new ReplicationRole(replication, {
     void takeGate();
   },
   listeningPort: () => (server.address() as net.AddressInfo).port,
-});
+}, { minReplicas: options.minReplicasToWrite, maxLagSeconds: options.minReplicasMaxLag });
 // 6. Accepting connections. A request may carry arguments up to
 //    --proto-max-bulk-len, and a request as a whole up to twice that (a SET
 //    with a key and a value both that long).

@@ -11,7 +11,8 @@
 // loop; a write's lag is the time from the primary having it to the replica
 // having it (each sample's resolution: one round trip of ROLE to each).
 
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply } from '../../../shared/protocol/reply.ts';
 import { launchStep, type RunningServer } from '../../../shared/server/launch.ts';
@@ -39,8 +40,9 @@ for (const deadline = Date.now() + 30_000; !describeReply(await r.send('ROLE')).
   if (Date.now() > deadline) throw new Error('the replica never synced');
 }
 
-function benchmark(server: RunningServer): number {
-  const out = execFileSync('redis-benchmark', ['-p', String(server.port), '-t', 'set', '-P', '1', '-c', '50', '-r', '100000',
+// Run asynchronously: the lag sampler runs meanwhile, on this event loop.
+async function benchmark(server: RunningServer): Promise<number> {
+  const { stdout: out } = await promisify(execFile)('redis-benchmark', ['-p', String(server.port), '-t', 'set', '-P', '1', '-c', '50', '-r', '100000',
     '-n', String(requests), '-q'], { encoding: 'utf8' });
   return Number(/SET: ([\d.]+) requests per second/.exec(out)?.[1]);
 }
@@ -66,10 +68,10 @@ const percentile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Ma
 const without: number[] = [];
 const withReplica: number[] = [];
 for (let run = 1; run <= runs; run++) {
-  without.push(benchmark(alone));
+  without.push(await benchmark(alone));
   let done = false;
   const sampler = sampleLag(() => done);
-  withReplica.push(benchmark(primary));
+  withReplica.push(await benchmark(primary));
   done = true;
   await sampler;
   console.log(`run ${run}: SET without a replica ${without.at(-1)} requests/s, with one ${withReplica.at(-1)} requests/s`);

@@ -340,6 +340,14 @@ export class ReplicationPrimary {
     });
   }
 
+  /** Online replicas whose last ACK is at most `maxLagSeconds` old (min-replicas-max-lag). */
+  goodReplicas(maxLagSeconds: number): number {
+    const now = Date.now();
+    let count = 0;
+    for (const link of this.links) if (link.state === 'online' && (now - link.lastAckAt) / 1000 <= maxLagSeconds) count++;
+    return count;
+  }
+
   private ackedAt(target: number): number {
     let count = 0;
     for (const link of this.links) if (link.state === 'online' && link.ackOffset >= target) count++;

@@ -188,6 +188,27 @@ describe('step 06: replication protocol (a hand-made replica)', () => {
     }
   });
 
+  it('min-replicas-to-write: writes get -NOREPLICAS without a replica that acknowledged within min-replicas-max-lag', BOUNDED, async () => {
+    const primary = await startPrimary(['--min-replicas-to-write', '1', '--min-replicas-max-lag', '1']);
+    const c = await Connection.open(primary.host, primary.port);
+    try {
+      assert.equal(describeReply(await c.send('SET', 'k', 'v')), 'NOREPLICAS Not enough good replicas to write.');
+      assert.equal(describeReply(await c.send('GET', 'k')), '(nil)', 'reads are served');
+      const replica = await RawReplica.connect(primary.port);
+      await replica.fullResync();
+      replica.socket.write('*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n');
+      await until(async () => describeReply(await c.send('SET', 'k', 'v')) === 'OK', 'a write accepted with a good replica');
+      // It stops acknowledging: after a second it no longer counts.
+      let reply = '';
+      await until(async () => (reply = describeReply(await c.send('SET', 'k', 'w'))) !== 'OK', 'writes refused again', 10_000);
+      assert.equal(reply, 'NOREPLICAS Not enough good replicas to write.');
+      replica.socket.destroy();
+    } finally {
+      await c.close();
+      await primary.stop();
+    }
+  });
+
   it('bad bytes on the replication link close that link only', BOUNDED, async () => {
     const primary = await startPrimary();
     const c = await Connection.open(primary.host, primary.port);

@@ -11,15 +11,40 @@ import { Replica, type ReplicaHooks } from './replica.ts';
 // WAIT, PSYNC and INFO's stream figures come from it.
 
 export const READONLY_ERROR = error('READONLY', "You can't write against a read only replica.");
+const NOREPLICAS_ERROR = error('NOREPLICAS', 'Not enough good replicas to write.');
+
+/** min-replicas-to-write and min-replicas-max-lag (0 replicas: no condition). */
+export interface WriteCondition {
+  minReplicas: number;
+  maxLagSeconds: number;
+}
 
 export class ReplicationRole {
   private replica: Replica | null = null;
 
-  constructor(readonly primary: ReplicationPrimary, private readonly hooks: ReplicaHooks) {}
+  constructor(
+    readonly primary: ReplicationPrimary,
+    private readonly hooks: ReplicaHooks,
+    private readonly condition: WriteCondition = { minReplicas: 0, maxLagSeconds: 10 },
+  ) {}
 
-  /** Whether client writes are refused (-READONLY). */
-  get readOnly(): boolean {
-    return this.replica !== null;
+  /**
+   * Why a client's write is refused now, or null: -READONLY on a replica;
+   * -NOREPLICAS on a primary with fewer than min-replicas-to-write replicas
+   * that acknowledged within min-replicas-max-lag seconds (Redis's way to
+   * bound how much a cut-off primary accepts; it is no guarantee either).
+   */
+  refuseWrite(): Reply | null {
+    if (this.replica !== null) return READONLY_ERROR;
+    if (this.condition.minReplicas > 0 && this.primary.goodReplicas(this.condition.maxLagSeconds) < this.condition.minReplicas) {
+      return NOREPLICAS_ERROR;
+    }
+    return null;
+  }
+
+  /** Whether client writes may be refused (a replica, or a primary with a write condition). */
+  get mayRefuseWrites(): boolean {
+    return this.replica !== null || this.condition.minReplicas > 0;
   }
 
   /** Becomes a replica of host:port (dropping any earlier primary). */
