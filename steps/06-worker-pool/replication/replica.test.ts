@@ -18,9 +18,10 @@ const startStep06 = (dataDir: string, args: string[] = []): Promise<RunningServe
 const linkUp = (c: Connection) => until(async () => (await infoField(c, 'master_link_status')) === 'up', 'the replica link to be up');
 
 /** A TCP proxy to `port` that a test can cut (close every link and refuse new ones) and restore. */
-async function proxy(port: number): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
+async function proxy(target: number): Promise<{ port: number; cut(): void; restore(): void; retarget(port: number): void; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   let open = true;
+  let port = target;
   const server = net.createServer((client) => {
     if (!open) { client.destroy(); return; }
     const upstream = net.connect({ host: '127.0.0.1', port });
@@ -33,6 +34,7 @@ async function proxy(port: number): Promise<{ port: number; cut(): void; restore
     port: (server.address() as net.AddressInfo).port,
     cut() { open = false; for (const s of sockets) s.destroy(); },
     restore() { open = true; },
+    retarget(next: number) { port = next; },
     close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
   };
 }
@@ -115,6 +117,37 @@ describe('step 06 as a replica of step 06', () => {
       await replica.stop();
       await link.close();
       await primary.stop();
+    }
+  });
+
+  it('a restarted primary has a new id: the replica resyncs in full and drops what the new history does not have', BOUNDED, async () => {
+    const first = await startStep06(tempDataDir());
+    const link = await proxy(first.port);
+    const replica = await startStep06(tempDataDir(), ['--replicaof', `127.0.0.1 ${link.port}`]);
+    const r = await Connection.open(replica.host, replica.port);
+    let second: RunningServer | null = null;
+    try {
+      const p1 = await Connection.open(first.host, first.port);
+      await p1.send('SET', 'old', '1');
+      await linkUp(r);
+      await until(async () => describeReply(await r.send('GET', 'old')) === '"1"', 'the first primary\'s write');
+      await p1.close();
+      await first.stop();
+      second = await startStep06(tempDataDir()); // another primary, another history: empty, a new id
+      link.retarget(second.port);
+      const p2 = await Connection.open(second.host, second.port);
+      await p2.send('SET', 'new', '2');
+      await until(async () => describeReply(await r.send('GET', 'new')) === '"2"', 'the new primary\'s write', 30_000);
+      assert.equal(describeReply(await r.send('GET', 'old')), '(nil)', 'a full resync replaced the data');
+      assert.equal(await infoField(r, 'repl_full_syncs'), '2');
+      assert.equal(await infoField(r, 'master_replid'), await infoField(p2, 'master_replid'));
+      await p2.close();
+    } finally {
+      await r.close();
+      await replica.stop();
+      await link.close();
+      await second?.stop();
+      await first.stop();
     }
   });
 
