@@ -279,6 +279,7 @@ export class ReplicationPrimary {
         } // anything else a replica sends on its link is ignored, as Redis does
       }
     };
+    let start: (() => void) | null = null; // a full resync waiting for its point in the stream
     this.links.add(link);
     socket.on('data', (chunk: Buffer) => onEvents(parser.push(chunk)));
     socket.on('close', () => {
@@ -301,7 +302,7 @@ export class ReplicationPrimary {
     }
     const snapshot = this.options.snapshot();
     const rdb = encodeRdb(snapshot.entries);
-    const start = () => {
+    start = () => {
       if (socket.destroyed) return;
       this.flush();
       log(`replica ${name}: full resync at offset ${this.offset}, ${snapshot.entries.length} keys, RDB of ${rdb.length} bytes`);
