@@ -64,6 +64,10 @@ export class ReplicationRole {
 
   /** Replication's commands; null for any other. */
   answer(args: Buffer[], socket: Socket): ReplicationAnswer | null {
+    // Asked for every request: names of 4 to 9 letters only (ROLE, WAIT, SYNC,
+    // PSYNC, SLAVEOF, REPLCONF, REPLICAOF), so SET and GET cost one comparison.
+    const length = args[0]!.length;
+    if (length < 4 || length > 9) return null;
     const name = args[0]!.toString('latin1').toUpperCase();
     if (name === 'REPLICAOF' || name === 'SLAVEOF') return { reply: this.replicaOfCommand(args) };
     if (name === 'ROLE' && this.replica !== null) {
