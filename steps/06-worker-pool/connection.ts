@@ -5,6 +5,7 @@ import { ErrorCode, OK, error, type Reply } from '../../shared/protocol/reply.ts
 import type { ClientState } from '../../shared/server/client-state.ts';
 import type { Protocol } from '../../shared/protocol/encode.ts';
 import type { JobResult } from './pool-thread.ts';
+import type { ReplicationAnswer } from './replication/primary.ts';
 
 // One client connection of step 06, served on the event loop.
 //
@@ -35,6 +36,8 @@ export interface ConnectionHooks {
   runOnPool(requests: Buffer[][], protocol: Protocol): Promise<JobResult>;
   /** Called for each group of replies written: how many requests, and how long they took (us). */
   answered(requests: number, us: number): void;
+  /** Replication's commands (PSYNC, REPLCONF, WAIT, ROLE...): null for any other (replication/primary.ts). */
+  replication(args: Buffer[], socket: Socket): ReplicationAnswer | null;
 }
 
 
@@ -54,6 +57,8 @@ export class ClientConnection {
   private finishedCallbacks: Array<() => void> = [];
   /** The server is shutting down: read nothing more, finish, then say so. */
   private draining = false;
+  /** PSYNC made this socket a replica link: the replication module owns it now. */
+  private handedOver = false;
 
   constructor(
     readonly socket: Socket,
@@ -103,6 +108,38 @@ export class ClientConnection {
         count++;
         continue;
       }
+      // ---- replication: PSYNC turns the socket into a replica link; WAIT replies later.
+      const replication = this.hooks.replication(args, this.socket);
+      if (replication !== null) {
+        if ('reply' in replication) {
+          this.replies.reply(replication.reply);
+          count++;
+          continue;
+        }
+        this.emit(this.replies.take(), count, this.hooks.takeGate()); // this connection's writes go first
+        count = 0;
+        if ('handOver' in replication) {
+          this.handedOver = true;
+          this.closing = true; // no more requests here: the replica link reads from now on
+          const rest = events.slice(i + 1);
+          this.afterReplies(() => {
+            this.socket.removeAllListeners('data');
+            this.socket.resume();
+            replication.handOver(this.socket, this.parser, rest);
+          });
+          i = events.length;
+          break;
+        }
+        this.poolBusy = true; // WAIT blocks this connection, as a pool job does
+        const answer = replication.later().then((reply) => encodeReply(reply, this.client.protocol));
+        this.emit(answer, 1, null);
+        void answer.then(() => {
+          this.poolBusy = false;
+          this.pump();
+        });
+        continue;
+      }
+      // ---- end of replication
       if (!this.hooks.isHeavy(args)) {
         this.replies.reply(this.hooks.runInline(args));
         count++;
@@ -127,7 +164,7 @@ export class ClientConnection {
     }
     this.parked = i >= events.length || this.closing ? NOTHING_PARKED : events.slice(i);
     this.emit(this.replies.take(), count, this.hooks.takeGate());
-    if (this.closing) this.afterReplies(() => this.socket.end());
+    if (this.closing && !this.handedOver) this.afterReplies(() => this.socket.end());
     this.updateFlow();
   }
 
@@ -183,6 +220,7 @@ export class ClientConnection {
    * notice, then close.
    */
   drain(notice: string): Promise<void> {
+    if (this.handedOver) return Promise.resolve(); // a replica link: closed by the replication module
     this.draining = true;
     this.updateFlow();
     return new Promise((resolve) => {

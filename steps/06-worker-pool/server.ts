@@ -35,7 +35,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
-import { commandSpec, executeCommand, type CommandContext } from '../../shared/commands/commands.ts';
+import { commandSpec, executeCommand, isWrite, type CommandContext } from '../../shared/commands/commands.ts';
 import { VersionedStore, sharedKeyVersions } from '../../shared/commands/key-versions.ts';
 import { ClientState, peerOf, type StoreAccess } from '../../shared/server/client-state.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
@@ -53,8 +53,10 @@ import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence
 import { ClientConnection } from './connection.ts';
 import { CommandCounts, LatencyHistogram, memoryFigures, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
+import { ReplicationPrimary } from './replication/primary.ts';
+import { ReplicationRole } from './replication/role.ts';
 
-const { values: options } = parseOptions({
+const { values: options, positionals } = parseOptions({
   ...SERVER_OPTIONS,
   threads: { type: 'number', default: availableParallelism(), min: 1, max: 64, help: 'threads in the pool for heavy commands' },
   execute: {
@@ -70,6 +72,14 @@ const { values: options } = parseOptions({
   maxMemory: {
     type: 'bytes', default: Math.floor(totalmem() / 4), min: 0,
     help: "past this much data, writes get -OOM (Redis's maxmemory; 0 = no limit; default a quarter of this machine's memory)",
+  },
+  replicaof: { type: 'string', default: '', help: "'HOST PORT' (or HOST:PORT): start as a read-only replica of that primary (Redis's replicaof)" },
+  minReplicasToWrite: { type: 'number', default: 0, min: 0, max: 100, help: "refuse writes (-NOREPLICAS) with fewer good replicas than this (Redis's min-replicas-to-write)" },
+  minReplicasMaxLag: { type: 'number', default: 10, min: 1, max: 3600, help: 'a good replica acknowledged within this many seconds (min-replicas-max-lag)' },
+  replBacklogSize: { type: 'bytes', default: 1024 * 1024, min: 16 * 1024, help: "bytes of the write stream kept for replicas that reconnect (Redis's repl-backlog-size)" },
+  replicaOutputLimit: {
+    type: 'bytes', default: 256 * 1024 * 1024, min: 1024,
+    help: "a replica this many bytes behind is cut off (Redis's client-output-buffer-limit replica, hard)",
   },
   protoMaxBulkLen: {
     type: 'bytes', default: MAX_ITEM_BYTES, min: 1, max: MAX_ITEM_BYTES,
@@ -140,6 +150,16 @@ const pool = new ThreadPool(options.threads, (i) => ({
   versionsBuffer: versions.buffer,
 }));
 
+// 4b. Replication (replication/primary.ts): the write stream, made here on
+//     the event loop from the same tasks the persister gets, in their order.
+const replication = new ReplicationPrimary({
+  firstSeq: replay.lastSeq + 1,
+  snapshot: () => lock.withRead(() => ({ entries: store.entries(), nextSeq: Number(Atomics.load(sequence, 0)) })),
+  nextSeq: () => Number(Atomics.load(sequence, 0)),
+  backlogBytes: options.replBacklogSize,
+  outputLimitBytes: options.replicaOutputLimit,
+});
+
 // 5. Running a command on the event loop: step 03's locking, step 04's
 //    recording of writes, all on this one thread.
 const recording = new RecordingStore(store, sequence);
@@ -168,12 +188,14 @@ const everyCommandOnPool = options.workMs > 0 || options.execute === 'pool';
 function isHeavy(args: Buffer[]): boolean {
   // Asked for every request: the usual answer (not WORK) costs one length check.
   if (!everyCommandOnPool) return args[0]!.length === 4 && commandName(args) === 'WORK';
+  if (role.mayRefuseWrites && isWrite(args)) return false; // checked inline (-READONLY, -NOREPLICAS)
   return !ON_THE_LOOP.has(commandName(args));
 }
 
 function runInline(args: Buffer[]) {
   const spec = commandSpec(args);
   counts.count(spec?.name ?? 'UNKNOWN');
+  if (spec?.writes && role.mayRefuseWrites) { const refused = role.refuseWrite(); if (refused) return refused; }
   // Lock even here: a pool thread may be running a command on the store.
   return spec?.writes
     ? lock.withWrite(() => executeCommand(args, context, spec))
@@ -183,11 +205,17 @@ function runInline(args: Buffer[]) {
 // EXEC: the queued commands one after another under the write lock, taken
 // once - no other command, here or on a pool thread, runs in between.
 const transactions: StoreAccess = {
-  exclusive: (body) => lock.withWrite(() => body((args) => {
-    const spec = commandSpec(args);
-    counts.count(spec?.name ?? 'UNKNOWN');
-    return executeCommand(args, context, spec);
-  })),
+  exclusive: (body) => lock.withWrite(() => {
+    const first = Number(Atomics.load(sequence, 0));
+    const result = body((args) => {
+      const spec = commandSpec(args);
+      counts.count(spec?.name ?? 'UNKNOWN');
+      if (spec?.writes && role.mayRefuseWrites) { const refused = role.refuseWrite(); if (refused) return refused; }
+      return executeCommand(args, context, spec);
+    });
+    replication.transaction(first, Number(Atomics.load(sequence, 0)) - 1); // replicas get it as MULTI ... EXEC
+    return result;
+  }),
 };
 
 async function runOnPool(requests: Buffer[][], protocol: 2 | 3) {
@@ -195,15 +223,42 @@ async function runOnPool(requests: Buffer[][], protocol: 2 | 3) {
   const result = await pool.run(requests, protocol);
   // The pool thread numbered its writes; hand them over at once (the
   // persister restores the numbers' order), and reply once accepted.
+  replication.feed(result.tasks);
   await persister.submit(result.tasks);
   return result;
 }
 
 // null when the writes were accepted at once: the replies can leave now.
 function takeGate(): Promise<void> | null {
-  return persister.offer(recording.takeTasks());
+  const tasks = recording.takeTasks();
+  replication.feed(tasks);
+  return persister.offer(tasks);
 }
 
+// 5b. A replica (--replicaof, REPLICAOF): it writes what the primary sends
+//     through the same path as a client's writes (under the write lock,
+//     recorded, persisted to our own logs), but never -READONLY.
+const role = new ReplicationRole(replication, {
+  apply(commands) {
+    lock.withWrite(() => {
+      const first = Number(Atomics.load(sequence, 0));
+      for (const args of commands) {
+        const reply = executeCommand(args, context);
+        if (reply.type === 'error') log(`replication: the primary's ${args[0]} failed here: ${reply.code} ${reply.message}`);
+      }
+      if (commands.length > 1) replication.transaction(first, Number(Atomics.load(sequence, 0)) - 1);
+    });
+    return takeGate();
+  },
+  replaceAll(entries) {
+    lock.withWrite(() => {
+      for (const [key] of store.entries()) context.store.delete(key);
+      for (const [key, value] of entries) context.store.set(key, value);
+    });
+    void takeGate();
+  },
+  listeningPort: () => (server.address() as net.AddressInfo).port,
+}, { minReplicas: options.minReplicasToWrite, maxLagSeconds: options.minReplicasMaxLag });
 // 6. Accepting connections. A request may carry arguments up to
 //    --proto-max-bulk-len, and a request as a whole up to twice that (a SET
 //    with a key and a value both that long).
@@ -226,6 +281,7 @@ const server = net.createServer((socket) => {
   const connection = new ClientConnection(socket, {
     isHeavy, runInline, runOnPool, takeGate,
     answered: (requests, us) => latency.record(us, requests),
+    replication: (args, client) => role.answer(args, client),
   }, new ClientState(transactions, versions, peerOf(socket)), parserLimits);
   connections.add(connection);
   totalConnections++;
@@ -239,6 +295,15 @@ server.maxConnections = options.maxConnections + 100; // beyond that the kernel 
 
 await listen(server, options.host, options.port);
 
+if (options.replicaof !== '') {
+  const [host, port] = options.replicaof.includes(' ') ? options.replicaof.split(/\s+/) : [options.replicaof.split(':')[0], options.replicaof.split(':')[1] ?? positionals[0]];
+  if (host === undefined || !(Number(port) > 0)) {
+    log(`--replicaof needs 'HOST PORT', got '${options.replicaof}'`);
+    process.exit(2);
+  }
+  role.replicaOf(host, Number(port));
+}
+
 // 7. INFO: the figures a person (or `redis-cli INFO`) reads live.
 function serverInfo(): Record<string, string | number> {
   const info: Record<string, string | number> = {
@@ -251,6 +316,7 @@ function serverInfo(): Record<string, string | number> {
     ...latency.summary(),
     ...persister.stats(),
     ...pool.stats(),
+    ...role.info(),
   };
   const self = processFigures(process.pid);
   Object.assign(info, memoryFigures(store, self === null ? undefined : self.rssMb * 1024 * 1024));
@@ -281,6 +347,7 @@ async function shutdown(reason: string): Promise<void> {
   log(`${reason}: shutting down gracefully (${connections.size} connections, ` +
     `${persister.stats().queue_depth} tasks queued); Ctrl+C again stops at once`);
   server.close();
+  role.close();
   await Promise.all([...connections].map((c) => c.drain('your requests received so far were answered; this connection will now close')));
   await persister.close();
   await pool.close();

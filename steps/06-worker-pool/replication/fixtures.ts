@@ -1,0 +1,121 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { Connection } from '../../../shared/client/connection.ts';
+import { describeReply, type Reply } from '../../../shared/protocol/reply.ts';
+import { scratchDir } from '../../../shared/testing/scratch-dir.ts';
+
+// Helpers for the replication tests: a real redis-server, a hand-made replica
+// on a raw socket, and waiting for a condition with a deadline.
+
+export const HAVE_REDIS = spawnSync('redis-server', ['--version']).status === 0;
+export const NO_REDIS = 'redis-server is not installed (apt-get install redis-server): skipped';
+
+/** A port nobody listens on right now (redis-server cannot take --port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RedisProcess {
+  port: number;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** A redis-server with no persistence, in a scratch folder; resolves once it accepts connections. */
+export async function startRedis(args: string[] = []): Promise<RedisProcess> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--dir', scratchDir('kv-redis-'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  process.once('exit', () => child.kill('SIGKILL'));
+  await until(() => output.includes('Ready to accept connections'), 'redis-server to start', 10_000, () => output);
+  return {
+    port, child, output: () => output,
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    }),
+  };
+}
+
+/** Waits until `condition` holds (checked every 20 ms), failing after `limitMs` with `what`. */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, limitMs = 20_000, detail?: () => string): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${detail ? `:\n${detail()}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** One INFO field. */
+export async function infoField(connection: Connection, field: string): Promise<string | undefined> {
+  const reply = await connection.send('INFO', 'replication');
+  if (reply.type !== 'bulk' || reply.value === null) return undefined;
+  return new RegExp(`^${field}:(.*?)\\r?$`, 'm').exec(reply.value.toString())?.[1];
+}
+
+/** Every key and value, through SCAN and GET (works on Redis and on ours). */
+export async function scanAll(connection: Connection): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let cursor = '0';
+  do {
+    const page = await connection.send('SCAN', cursor, 'COUNT', '1000');
+    if (page.type !== 'array' || page.value === null) throw new Error(`SCAN replied ${describeReply(page)}`);
+    cursor = (page.value[0] as { value: Buffer }).value.toString();
+    const keys = ((page.value[1] as { value: Reply[] }).value).map((key) => (key as { value: Buffer }).value.toString('latin1'));
+    if (keys.length === 0) continue;
+    const values = await connection.send('MGET', ...keys.map((key) => Buffer.from(key, 'latin1')));
+    if (values.type !== 'array' || values.value === null) throw new Error(`MGET replied ${describeReply(values)}`);
+    keys.forEach((key, i) => out.set(key, ((values.value![i] as { value: Buffer | null }).value ?? Buffer.from('(nil)')).toString('latin1')));
+  } while (cursor !== '0');
+  return out;
+}
+
+/**
+ * A replica made by hand on a raw socket: it sends the handshake and keeps
+ * every byte the primary sends, so a test can read the protocol itself.
+ */
+export class RawReplica {
+  bytes = Buffer.alloc(0);
+  closed = false;
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => { this.bytes = Buffer.concat([this.bytes, chunk]); });
+    socket.on('close', () => { this.closed = true; });
+    socket.on('error', () => {});
+  }
+
+  static async connect(port: number, psync: [string, string] = ['?', '-1']): Promise<RawReplica> {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+    const replica = new RawReplica(socket);
+    socket.write('*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n9999\r\n');
+    socket.write(`*3\r\n$5\r\nPSYNC\r\n$${psync[0].length}\r\n${psync[0]}\r\n$${psync[1].length}\r\n${psync[1]}\r\n`);
+    return replica;
+  }
+
+  get text(): string {
+    return this.bytes.toString('latin1');
+  }
+
+  /** After +FULLRESYNC: the replid, the offset, the RDB and the stream's bytes after it. */
+  async fullResync(): Promise<{ replid: string; offset: number; rdb: Buffer; stream: () => string }> {
+    let match: RegExpExecArray | null = null;
+    await until(() => (match = /^\+OK\r\n\+FULLRESYNC ([0-9a-f]{40}) (\d+)\r\n\$(\d+)\r\n/.exec(this.text)) !== null
+      && this.bytes.length >= match[0].length + Number(match[3]), 'a +FULLRESYNC and its RDB', 20_000, () => this.text.slice(0, 300));
+    const m = match!;
+    const start = m[0].length;
+    const end = start + Number(m[3]);
+    return { replid: m[1]!, offset: Number(m[2]), rdb: this.bytes.subarray(start, end), stream: () => this.bytes.subarray(end).toString('latin1') };
+  }
+}

@@ -1,0 +1,398 @@
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { Sequencer } from '../../../shared/persistence/sequencer.ts';
+import type { PersistTask } from '../../../shared/persistence/task.ts';
+import { encodeCommand } from '../../../shared/protocol/encode.ts';
+import { OK, array, bulk, error, integer, type Reply } from '../../../shared/protocol/reply.ts';
+import { RequestParser, type ParseEvent } from '../../../shared/protocol/request-parser.ts';
+import { log, peerName } from '../../../shared/server/log.ts';
+import { Backlog } from './backlog.ts';
+import { encodeRdb } from './rdb.ts';
+
+// The primary's side of Redis's replication protocol.
+//
+//   replica -> PING, REPLCONF listening-port <port>, REPLCONF capa eof capa psync2,
+//              PSYNC <replid> <offset>   (PSYNC ? -1 the first time)
+//   primary -> +FULLRESYNC <replid> <offset>, $<length>\r\n<RDB>   (no CRLF after it)
+//           or +CONTINUE <replid>, then the bytes it missed, from the backlog
+//   primary -> every write, as the RESP command a client could have sent
+//   replica -> REPLCONF ACK <offset>  (every second, and when asked by GETACK)
+//
+// THE STREAM is made here, on the event loop, from the persistence tasks: the
+// same records the worker processes append to the logs (`SET <seq> key value`,
+// `DEL <seq> key`), minus their sequence number. Every write already passes
+// through the event loop on its way to the persister (the pool threads send
+// theirs back with their replies), numbered under the store lock; a
+// Sequencer puts them back in that order, the order in which they were
+// applied. The worker processes could send the stream instead, but each sees
+// only its share of the keys (by-key routing): one replica would need one
+// link per worker process and could not rebuild the order. So the order lives
+// in one place, the event loop, at the cost of one copy of each record into
+// the backlog and each replica's socket (measured in the README).
+//
+// A transaction (EXEC) is sent as MULTI ... EXEC around its writes, so a
+// replica applies it at once too; FLUSHDB reaches the stream as its DELs.
+//
+// THE SNAPSHOT of a full resync: the store's entries copied under its read
+// lock, together with the next sequence number taken under the same lock.
+// Every write numbered below it is in the snapshot, none from it on. The
+// replica is attached to the stream at exactly that point: +FULLRESYNC waits
+// until the Sequencer has released every write before it (writes of pool
+// threads may still be on their way), then names the stream offset there.
+//
+// THE OFFSET (master_repl_offset) counts the bytes of the stream since this
+// primary started, with a new 40-character replication id: a restarted
+// primary is another history, so its replicas resync in full.
+
+export interface PrimaryOptions {
+  /** The sequence number of the first write to come (the persister's firstSeq). */
+  firstSeq: number;
+  /** The store's strings and the next sequence number, taken under one read lock. */
+  snapshot(): { entries: Array<[Buffer, Buffer]>; nextSeq: number };
+  /** The next sequence number now (WAIT waits for the stream to reach it). */
+  nextSeq(): number;
+  /** repl-backlog-size, bytes. */
+  backlogBytes: number;
+  /** client-output-buffer-limit replica (hard): past this much unsent, the replica is cut off. */
+  outputLimitBytes: number;
+  /** Seconds between PINGs in the stream (repl-ping-replica-period). */
+  pingSeconds?: number;
+}
+
+/** What a replication command asks of the connection. */
+export type ReplicationAnswer =
+  | { reply: Reply }
+  /** Reply later (WAIT); the connection first hands its writes over (`start` is called after that). */
+  | { later: () => Promise<Reply> }
+  /** PSYNC: once its earlier replies are out, the socket becomes a replica link. */
+  | { handOver: (socket: Socket, parser: RequestParser, rest: ParseEvent[]) => void };
+
+/** One connected replica, as the primary sees it. */
+class ReplicaLink {
+  state: 'wait_bgsave' | 'online' = 'wait_bgsave';
+  ackOffset = 0;
+  lastAckAt = Date.now();
+  constructor(
+    readonly socket: Socket,
+    readonly ip: string,
+    readonly port: number,
+  ) {}
+}
+
+interface Waiter {
+  target: number;
+  wanted: number;
+  resolve: (count: number) => void;
+}
+
+const GETACK = encodeCommand(['REPLCONF', 'GETACK', '*']);
+const PING = encodeCommand(['PING']);
+const MULTI = encodeCommand(['MULTI']);
+const EXEC = encodeCommand(['EXEC']);
+const CRLF = 0x0d;
+
+/** A new replication id: 40 hexadecimal characters, as Redis's. */
+export function newReplid(): string {
+  return randomBytes(20).toString('hex');
+}
+
+/**
+ * The client command of a persistence record: `*N $3 SET $k <seq> ...`
+ * becomes `*N-1 $3 SET ...`, with the same bytes after the number. Returned
+ * as parts (no copy of the value).
+ */
+export function commandOfRecord(record: Uint8Array): Buffer[] {
+  const bytes = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
+  const headerEnd = bytes.indexOf(CRLF);
+  const count = Number(bytes.toString('latin1', 1, headerEnd));
+  // Skip one bulk string from `at`: `$<len>\r\n<bytes>\r\n`.
+  const skipBulk = (at: number) => {
+    const lineEnd = bytes.indexOf(CRLF, at);
+    return lineEnd + 2 + Number(bytes.toString('latin1', at + 1, lineEnd)) + 2;
+  };
+  const nameEnd = skipBulk(headerEnd + 2);
+  const seqEnd = skipBulk(nameEnd);
+  return [Buffer.from(`*${count - 1}\r\n`), bytes.subarray(headerEnd + 2, nameEnd), bytes.subarray(seqEnd)];
+}
+
+export class ReplicationPrimary {
+  readonly replid = newReplid();
+  private offset = 0;
+  private readonly backlog: Backlog;
+  private readonly sequencer: Sequencer<PersistTask>;
+  private readonly links = new Set<ReplicaLink>();
+  /** REPLCONF listening-port of connections that have not sent PSYNC yet. */
+  private readonly announcedPorts = new WeakMap<Socket, number>();
+  /** Transactions: first sequence number -> last. */
+  private readonly transactions = new Map<number, number>();
+  private transactionEnd = -1;
+  private pending: Buffer[] = [];
+  private pendingSyncs: Array<{ nextSeq: number; start: () => void }> = [];
+  private seqWaiters: Array<{ seq: number; resolve: () => void }> = [];
+  private waiters: Waiter[] = [];
+  private readonly pingTimer: NodeJS.Timeout;
+  /** Replicas cut off for not reading (INFO). */
+  private cutOff = 0;
+
+  constructor(private readonly options: PrimaryOptions) {
+    this.backlog = new Backlog(options.backlogBytes);
+    this.sequencer = new Sequencer(options.firstSeq, (task) => this.release(task));
+    this.pingTimer = setInterval(() => {
+      if (this.links.size > 0) { this.append(PING); this.flush(); }
+    }, (options.pingSeconds ?? 10) * 1000);
+    this.pingTimer.unref();
+  }
+
+  /** The offset of the stream's end (INFO's master_repl_offset). */
+  get replOffset(): number {
+    return this.offset;
+  }
+
+  /** The writes that were applied (numbered under the store lock), in any order. */
+  feed(tasks: readonly PersistTask[]): void {
+    if (tasks.length === 0) return;
+    for (const task of tasks) this.sequencer.accept(task);
+    this.flush();
+    this.startDueSyncs();
+  }
+
+  /** The writes numbered first..last were one transaction (EXEC): sent as MULTI ... EXEC. */
+  transaction(first: number, last: number): void {
+    if (last >= first) this.transactions.set(first, last);
+  }
+
+  private release(task: PersistTask): void {
+    const last = this.transactions.get(task.seq);
+    if (last !== undefined) {
+      this.transactions.delete(task.seq);
+      this.append(MULTI);
+      this.transactionEnd = last;
+    }
+    for (const part of commandOfRecord(task.record)) this.append(part);
+    if (task.seq === this.transactionEnd) {
+      this.append(EXEC);
+      this.transactionEnd = -1;
+    }
+  }
+
+  private append(bytes: Buffer): void {
+    this.pending.push(bytes);
+    this.offset += bytes.length;
+  }
+
+  /** Sends what was appended: to the backlog and every online replica, in one write each. */
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    this.pending = [];
+    this.backlog.append(bytes);
+    for (const link of this.links) if (link.state === 'online') this.send(link, bytes);
+  }
+
+  private send(link: ReplicaLink, bytes: Uint8Array): void {
+    if (link.socket.destroyed) return;
+    link.socket.write(bytes);
+    if (link.socket.writableLength > this.options.outputLimitBytes) {
+      this.cutOff++;
+      log(`replica ${link.ip}:${link.port} is ${link.socket.writableLength} bytes behind, past the output limit ` +
+        `(${this.options.outputLimitBytes}): closing its link`);
+      link.socket.destroy();
+    }
+  }
+
+  private startDueSyncs(): void {
+    const expected = this.sequencer.expected;
+    if (this.pendingSyncs.length > 0) {
+      const due = this.pendingSyncs.filter((sync) => sync.nextSeq <= expected);
+      this.pendingSyncs = this.pendingSyncs.filter((sync) => sync.nextSeq > expected);
+      for (const sync of due) sync.start();
+    }
+    if (this.seqWaiters.length > 0) {
+      const due = this.seqWaiters.filter((w) => w.seq <= expected);
+      this.seqWaiters = this.seqWaiters.filter((w) => w.seq > expected);
+      for (const w of due) w.resolve();
+    }
+  }
+
+  /**
+   * Replication's commands: REPLCONF, PSYNC/SYNC, WAIT, ROLE. Null for any
+   * other command. `socket` is the connection's.
+   */
+  answer(args: Buffer[], socket: Socket): ReplicationAnswer | null {
+    const name = args[0]!.toString('latin1').toUpperCase();
+    switch (name) {
+      case 'REPLCONF': return { reply: this.replconf(args, socket) };
+      case 'PSYNC':
+      case 'SYNC': {
+        if (name === 'PSYNC' && args.length !== 3) return { reply: error('ERR', "wrong number of arguments for 'psync' command") };
+        const replid = name === 'PSYNC' ? args[1]!.toString('latin1') : '?';
+        const offset = name === 'PSYNC' ? Number(args[2]!.toString('latin1')) : -1;
+        return { handOver: (sock, parser, rest) => this.adopt(sock, parser, rest, replid, offset, name === 'SYNC') };
+      }
+      case 'WAIT': {
+        if (args.length !== 3) return { reply: error('ERR', "wrong number of arguments for 'wait' command") };
+        const wanted = Number(args[1]!.toString('latin1'));
+        const timeoutMs = Number(args[2]!.toString('latin1'));
+        if (!Number.isInteger(wanted) || !Number.isInteger(timeoutMs) || timeoutMs < 0) {
+          return { reply: error('ERR', 'value is not an integer or out of range') };
+        }
+        return { later: () => this.wait(wanted, timeoutMs).then((count) => integer(count)) };
+      }
+      case 'ROLE': {
+        const replicas = [...this.links].filter((l) => l.state === 'online')
+          .map((l) => array([bulk(l.ip), bulk(String(l.port)), bulk(String(l.ackOffset))]));
+        return { reply: array([bulk('master'), integer(this.offset), array(replicas)]) };
+      }
+      default: return null;
+    }
+  }
+
+  private replconf(args: Buffer[], socket: Socket): Reply {
+    const option = args[1]?.toString('latin1').toLowerCase();
+    if (option === 'listening-port') {
+      const port = Number(args[2]?.toString('latin1'));
+      if (!Number.isInteger(port) || port < 0 || port > 65535) return error('ERR', 'value is not an integer or out of range');
+      this.announcedPorts.set(socket, port);
+      return OK;
+    }
+    if (args.length % 2 === 0) return error('ERR', 'syntax error');
+    return OK; // capa eof, capa psync2, ip-address...: noted, nothing to change
+  }
+
+  /** PSYNC or SYNC: this socket is a replica from now on. */
+  private adopt(socket: Socket, parser: RequestParser, rest: ParseEvent[], replid: string, offset: number, oldSync: boolean): void {
+    const link = new ReplicaLink(socket, socket.remoteAddress?.replace(/^::ffff:/, '') ?? '?', this.announcedPorts.get(socket) ?? 0);
+    const name = peerName(socket);
+    const onEvents = (events: ParseEvent[]) => {
+      for (const event of events) {
+        if (event.kind === 'error') {
+          log(`replica ${name} sent bad bytes (${event.message}): closing its link`);
+          socket.destroy();
+          return;
+        }
+        const [command, sub, value] = event.args;
+        if (command?.toString('latin1').toUpperCase() === 'REPLCONF' && sub?.toString('latin1').toUpperCase() === 'ACK') {
+          const acked = Number(value?.toString('latin1'));
+          if (Number.isInteger(acked) && acked >= link.ackOffset) link.ackOffset = acked;
+          link.lastAckAt = Date.now();
+          this.checkWaiters();
+        } // anything else a replica sends on its link is ignored, as Redis does
+      }
+    };
+    let start: (() => void) | null = null; // a full resync waiting for its point in the stream
+    this.links.add(link);
+    socket.on('data', (chunk: Buffer) => onEvents(parser.push(chunk)));
+    socket.on('close', () => {
+      this.links.delete(link);
+      this.pendingSyncs = this.pendingSyncs.filter((s) => s.start !== start);
+      log(`replica ${name} disconnected (${this.links.size} left)`);
+      this.checkWaiters();
+    });
+    onEvents(rest);
+
+    // PSYNC names the first byte it lacks, counting from 1 (Redis's convention): offset - 1 in ours.
+    const continued = !oldSync && replid === this.replid ? this.backlog.from(offset - 1) : null;
+    if (continued !== null) {
+      log(`replica ${name} resumes at offset ${offset}: +CONTINUE with ${continued.length} bytes from the backlog`);
+      socket.write(`+CONTINUE ${this.replid}\r\n`);
+      link.state = 'online';
+      link.ackOffset = offset - 1;
+      this.send(link, continued);
+      return;
+    }
+    const snapshot = this.options.snapshot();
+    const rdb = encodeRdb(snapshot.entries);
+    start = () => {
+      if (socket.destroyed) return;
+      this.flush();
+      log(`replica ${name}: full resync at offset ${this.offset}, ${snapshot.entries.length} keys, RDB of ${rdb.length} bytes`);
+      if (!oldSync) socket.write(`+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
+      socket.write(`$${rdb.length}\r\n`);
+      link.state = 'online';
+      link.ackOffset = this.offset;
+      this.send(link, rdb);
+    };
+    if (snapshot.nextSeq <= this.sequencer.expected) start();
+    else this.pendingSyncs.push({ nextSeq: snapshot.nextSeq, start });
+  }
+
+  /**
+   * WAIT: how many replicas have acknowledged every write this connection
+   * made before it. The connection has handed its writes over; we wait until
+   * the stream holds every write numbered so far (its own included), so the
+   * target is an offset at or past its last write: stricter than Redis's own
+   * per-client offset, never looser. A shortfall is just a number: nothing is
+   * rolled back, the writes stay applied here and may yet reach the replicas.
+   */
+  private async wait(wanted: number, timeoutMs: number): Promise<number> {
+    const seq = this.options.nextSeq();
+    if (seq > this.sequencer.expected) await new Promise<void>((resolve) => this.seqWaiters.push({ seq, resolve }));
+    this.flush();
+    const target = this.offset;
+    const count = this.ackedAt(target);
+    if (count >= wanted || this.links.size === 0) return count;
+    this.append(GETACK);
+    this.flush();
+    return new Promise((resolve) => {
+      const waiter: Waiter = { target, wanted, resolve };
+      const timer = timeoutMs > 0 ? setTimeout(() => this.finishWaiter(waiter), timeoutMs) : null;
+      waiter.resolve = (n) => { if (timer) clearTimeout(timer); resolve(n); };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Online replicas whose last ACK is at most `maxLagSeconds` old (min-replicas-max-lag). */
+  goodReplicas(maxLagSeconds: number): number {
+    const now = Date.now();
+    let count = 0;
+    for (const link of this.links) if (link.state === 'online' && (now - link.lastAckAt) / 1000 <= maxLagSeconds) count++;
+    return count;
+  }
+
+  private ackedAt(target: number): number {
+    let count = 0;
+    for (const link of this.links) if (link.state === 'online' && link.ackOffset >= target) count++;
+    return count;
+  }
+
+  private finishWaiter(waiter: Waiter): void {
+    this.waiters = this.waiters.filter((w) => w !== waiter);
+    waiter.resolve(this.ackedAt(waiter.target));
+  }
+
+  private checkWaiters(): void {
+    for (const waiter of [...this.waiters]) {
+      if (this.ackedAt(waiter.target) >= waiter.wanted) this.finishWaiter(waiter);
+    }
+  }
+
+  /** INFO's replication section, with Redis's field names. */
+  info(): Record<string, string | number> {
+    const online = [...this.links];
+    const fields: Record<string, string | number> = { role: 'master', connected_slaves: online.length };
+    online.forEach((link, i) => {
+      fields[`slave${i}`] = `ip=${link.ip},port=${link.port},state=${link.state},offset=${link.ackOffset},` +
+        `lag=${Math.floor((Date.now() - link.lastAckAt) / 1000)}`;
+    });
+    Object.assign(fields, {
+      master_failover_state: 'no-failover',
+      master_replid: this.replid,
+      master_replid2: '0'.repeat(40),
+      master_repl_offset: this.offset,
+      second_repl_offset: -1,
+      repl_backlog_active: this.backlog.size > 0 || this.links.size > 0 ? 1 : 0,
+      repl_backlog_size: this.backlog.capacity,
+      repl_backlog_first_byte_offset: this.backlog.start + 1,
+      repl_backlog_histlen: this.backlog.size,
+      repl_replicas_cut_off: this.cutOff,
+      repl_stream_holding: this.sequencer.holding,
+    });
+    return fields;
+  }
+
+  /** Closes every replica link (shutdown). */
+  close(): void {
+    clearInterval(this.pingTimer);
+    for (const link of this.links) link.socket.end();
+  }
+}

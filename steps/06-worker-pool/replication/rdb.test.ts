@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { RdbError, crc64, decodeRdb, encodeRdb, lzfDecompress } from './rdb.ts';
+import { Backlog } from './backlog.ts';
+import { commandOfRecord } from './primary.ts';
+import { delRecord, setRecord } from '../../../shared/persistence/task.ts';
+
+describe('replication: RDB', () => {
+  it("CRC64 is Redis's (crc64.c's test vector)", () => {
+    assert.equal(crc64(Buffer.from('123456789')), 0xe9c6d914c4b8d9can);
+  });
+
+  it('encodes strings and decodes them back, binary-safe, long lengths included', () => {
+    const entries: Array<[Buffer, Buffer]> = [
+      [Buffer.from('a'), Buffer.from('1')],
+      [Buffer.from([0, 13, 10, 255]), Buffer.alloc(70_000, 7)], // a 32-bit length
+      [Buffer.from('k'.repeat(100)), Buffer.from('')], // a 14-bit length
+    ];
+    const rdb = encodeRdb(entries);
+    assert.equal(rdb.subarray(0, 9).toString(), 'REDIS0009');
+    assert.deepEqual(decodeRdb(rdb).entries, entries);
+  });
+
+  it('decodes integer-encoded and LZF-compressed strings, as a real redis-server writes them', () => {
+    // 0xC0 int8 -5, 0xC1 int16 1000, 0xC2 int32 -70000; 0xC3 LZF "aaaaaaaaaa" (literal 'a', back ref of 9).
+    const body = Buffer.concat([
+      Buffer.from('REDIS0009'),
+      Buffer.from([0xfe, 0x00]),
+      Buffer.from([0x00, 0x01, 0x61, 0xc0, 0xfb]), // a -> -5
+      Buffer.from([0x00, 0x01, 0x62, 0xc1, 0xe8, 0x03]), // b -> 1000
+      Buffer.from([0x00, 0x01, 0x63, 0xc2]), Buffer.from(new Int32Array([-70000]).buffer), // c -> -70000
+      Buffer.from([0x00, 0x01, 0x64, 0xc3, 0x05, 0x0a, 0x00, 0x61, 0xe0, 0x00, 0x00]), // d -> a x 10
+      Buffer.from([0xff]),
+    ]);
+    const rdb = Buffer.concat([body, Buffer.alloc(8)]); // CRC zero: not checked
+    const got = decodeRdb(rdb).entries.map(([k, v]) => `${k}=${v}`);
+    assert.deepEqual(got, ['a=-5', 'b=1000', 'c=-70000', 'd=aaaaaaaaaa']);
+  });
+
+  it('refuses other types, a bad checksum and a cut-short file, naming the problem', () => {
+    const list = Buffer.concat([Buffer.from('REDIS0009'), Buffer.from([0x0e, 0x01, 0x6c]), Buffer.alloc(9)]);
+    assert.throws(() => decodeRdb(list), (e: Error) => e instanceof RdbError && /list \(quicklist\).*strings only/.test(e.message));
+    const good = encodeRdb([[Buffer.from('a'), Buffer.from('b')]]);
+    const bad = Buffer.from(good);
+    bad[bad.length - 1]! ^= 1;
+    assert.throws(() => decodeRdb(bad), /checksum mismatch/);
+    assert.throws(() => decodeRdb(good.subarray(0, 20)), /ends early/);
+    assert.throws(() => lzfDecompress(Buffer.from([0xe0, 0x00, 0x05]), 10), /out of range/);
+  });
+});
+
+describe('replication: backlog and stream', () => {
+  it('keeps the last bytes in a ring, and answers only offsets it still holds', () => {
+    const backlog = new Backlog(16);
+    backlog.append(Buffer.from('0123456789'));
+    assert.equal(backlog.from(4)?.toString(), '456789');
+    backlog.append(Buffer.from('abcdefghij')); // 20 bytes written, 16 kept
+    assert.equal(backlog.start, 4);
+    assert.equal(backlog.from(4)?.toString(), '456789abcdefghij');
+    assert.equal(backlog.from(19)?.toString(), 'j');
+    assert.equal(backlog.from(20)?.toString(), '');
+    assert.equal(backlog.from(3), null, 'overwritten');
+    assert.equal(backlog.from(21), null, 'not written yet');
+  });
+
+  it('a persistence record becomes the client command, without its sequence number', () => {
+    const set = Buffer.concat(commandOfRecord(setRecord(123456, Buffer.from('key'), Buffer.from('a\r\nvalue'))));
+    assert.equal(set.toString(), '*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$8\r\na\r\nvalue\r\n');
+    const del = Buffer.concat(commandOfRecord(delRecord(7, Buffer.from('k'))));
+    assert.equal(del.toString(), '*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n');
+  });
+});
