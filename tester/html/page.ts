@@ -162,7 +162,7 @@ function timelineFigure(timeline: KeyTimeline): string {
   });
   const clients = [...new Set(ops.map((op) => op.client))].sort((a, b) => a - b);
   const lane = new Map(clients.map((client, i) => [client, i]));
-  const top = 22;
+  const top = 28; // room for the axis note, and under it the callout of a marked box in the first lane
   const laneY = (client: number) => top + lane.get(client)! * LANE_HEIGHT;
   const eventsWidth = 40 + events.length * step;
   const height = top + clients.length * LANE_HEIGHT + 10;
