@@ -46,6 +46,19 @@ export const TESTER_OPTIONS = {
 
 export type TesterOptions = OptionValues<typeof TESTER_OPTIONS>;
 
+/**
+ * `npm run compare -- STEP STEP...`'s options: the tester's, less those that
+ * choose the server (the steps do) and with one scenario by default, contention.
+ */
+export const COMPARE_OPTIONS = (() => {
+  const { host: _host, port: _port, step: _step, server: _server, ...rest } = TESTER_OPTIONS;
+  return {
+    ...rest,
+    serverArgs: { ...rest.serverArgs, help: 'extra arguments for every step\'s server, space-separated' },
+    scenario: { ...rest.scenario, default: 'contention' },
+  } as const satisfies Record<string, OptionSpec>;
+})();
+
 export const TESTER_DEFAULTS = Object.fromEntries(
   Object.entries(TESTER_OPTIONS).map(([name, spec]) => [name, spec.default]),
 ) as TesterOptions;

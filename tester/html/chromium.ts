@@ -23,7 +23,7 @@ export function chromiumAvailable(): boolean {
 
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--hide-scrollbars', '--force-device-scale-factor=1',
+  '--disable-sync', '--no-first-run', '--force-device-scale-factor=1',
 ];
 
 export interface DumpResult {
@@ -39,8 +39,9 @@ export interface DumpResult {
 }
 
 /** Opens `file` (with an optional #fragment) and returns its DOM after load. */
-export async function dumpDom(file: string, fragment = '', timeoutMs = 30_000): Promise<DumpResult> {
-  const { stdout, stderr } = await chromium(['--enable-logging=stderr', '--v=0', '--dump-dom', url(file, fragment)], timeoutMs);
+export async function dumpDom(file: string, fragment = '', timeoutMs = 30_000, width?: number): Promise<DumpResult> {
+  const size = width === undefined ? [] : [`--window-size=${width},1000`];
+  const { stdout, stderr } = await chromium(['--enable-logging=stderr', '--v=0', ...size, '--dump-dom', url(file, fragment)], timeoutMs);
   const attribute = (name: string) => new RegExp(`<html[^>]*\\s${name}="([^"]*)"`).exec(stdout)?.[1] ?? '';
   return {
     dom: stdout,
@@ -54,10 +55,12 @@ export async function dumpDom(file: string, fragment = '', timeoutMs = 30_000): 
 
 /**
  * Writes a PNG of the page `width` pixels wide and as tall as the page
- * (measured first with dumpDom), or as `height` says.
+ * (measured first with dumpDom at that width), or as `height` says. The
+ * scrollbars show, as a reader sees them (a timeline that scrolls sideways
+ * shows its own).
  */
 export async function screenshot(file: string, png: string, width: number, fragment = '', height?: number): Promise<void> {
-  const tall = height ?? Math.min(8000, (await dumpDom(file, fragment)).height + 16);
+  const tall = height ?? Math.min(8000, (await dumpDom(file, fragment, 30_000, width)).height + 16);
   await chromium([`--screenshot=${png}`, `--window-size=${width},${tall}`, url(file, fragment)], 60_000);
   if (!existsSync(png)) throw new Error(`chromium wrote no screenshot at ${png}`);
 }

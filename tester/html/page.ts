@@ -134,6 +134,8 @@ const LEGEND: Array<[TimelineOperation['outcome'], string]> = [
 const LANE_HEIGHT = 34;
 const BOX_HEIGHT = 24;
 const LANE_LABELS_WIDTH = 70;
+/** A generous width of one character of the callout (11px, bold), to make room for it. */
+const CALLOUT_CHAR_WIDTH = 7.5;
 
 /**
  * The key's operations on an axis of event order: every send and every reply
@@ -160,11 +162,18 @@ function timelineFigure(timeline: KeyTimeline): string {
   });
   const clients = [...new Set(ops.map((op) => op.client))].sort((a, b) => a - b);
   const lane = new Map(clients.map((client, i) => [client, i]));
-  const top = 22;
+  const top = 28; // room for the axis note, and under it the callout of a marked box in the first lane
   const laneY = (client: number) => top + lane.get(client)! * LANE_HEIGHT;
-  const width = 40 + events.length * step;
+  const eventsWidth = 40 + events.length * step;
   const height = top + clients.length * LANE_HEIGHT + 10;
   const shortCommand = (command: string) => command.replace(` ${timeline.key}`, '');
+  const stuckOp = ops[timeline.stuck]!;
+  const stuckX = callX[timeline.stuck]!;
+  // Just above the box's top edge, on a white halo, so that it reads over
+  // whatever is beside it; with the box's whole label (command and reply),
+  // which a narrow box cuts. The timeline widens if the callout needs room.
+  const callout = `cannot be placed: ${shortCommand(stuckOp.command)} → ${stuckOp.reply}`;
+  const width = Math.max(eventsWidth, Math.ceil(stuckX + callout.length * CALLOUT_CHAR_WIDTH + 10));
 
   const lanes = clients.map((client) => {
     const y = laneY(client);
@@ -208,10 +217,7 @@ function timelineFigure(timeline: KeyTimeline): string {
     `<circle cx="${p.x.toFixed(1)}" cy="${p.y}" r="3.5"/>` +
     (points.length <= 60 ? `<text x="${(p.x + 2).toFixed(1)}" y="${p.y - 6}">${timeline.linearizedBefore + n + 1}</text>` : '') + '</g>').join('');
 
-  const stuckOp = ops[timeline.stuck]!;
-  const stuckX = callX[timeline.stuck]!;
-  // Just above the box's top edge, on a white halo, so that it reads over whatever is beside it.
-  const marker = `<text class="stuck-label" x="${stuckX.toFixed(1)}" y="${laneY(stuckOp.client) + (LANE_HEIGHT - BOX_HEIGHT) / 2 - 1}">cannot be placed</text>`;
+  const marker = `<text class="stuck-label" x="${stuckX.toFixed(1)}" y="${laneY(stuckOp.client) + (LANE_HEIGHT - BOX_HEIGHT) / 2 - 1}">${esc(callout)}</text>`;
   const axis = `<text class="axis-note" x="10" y="14">order of events (each send and each reply is one step) &rarr;</text>`;
 
   const svg = `<svg class="timeline" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
@@ -219,7 +225,7 @@ function timelineFigure(timeline: KeyTimeline): string {
   const state = timeline.stateAfter === null ? 'absent' : JSON.stringify(timeline.stateAfter);
   const shown = timeline.operations.length < timeline.total ? ` (${timeline.operations.length} of the ${timeline.total} on the key drawn: those sent closest to the marked one)` : '';
   const labelColumn = `<svg class="lane-labels" width="${LANE_LABELS_WIDTH}" height="${height}" viewBox="0 0 ${LANE_LABELS_WIDTH} ${height}">${labels}</svg>`;
-  return `<div class="timeline-box">${labelColumn}<div class="timeline-scroll" data-focus="${Math.round(stuckX)}">${svg}</div></div>` +
+  return `<div class="timeline-box">${labelColumn}<div class="timeline-scroll" tabindex="0" aria-label="${esc(`timeline of key ${timeline.key}, scrolls sideways`)}" data-focus="${Math.round(stuckX)}">${svg}</div></div>` +
     `<p class="legend">${legend()}</p>` +
     `<p class="legend">The line joins the longest order of these operations that agrees with every reply ` +
     `(${timeline.linearizedBefore + timeline.linearization.length} of ${timeline.total} operations${shown}); after it the key is ${esc(state)}.</p>` +
@@ -241,6 +247,9 @@ interface Series {
   points: Array<[number, number | null]>;
 }
 
+/** A generous width of one character of a tick label (10px), to tell whether labels fit side by side. */
+const TICK_CHAR_WIDTH = 6;
+
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
 function latencyChart(histogram: LatencyHistogram): string {
@@ -255,12 +264,16 @@ function latencyChart(histogram: LatencyHistogram): string {
     return { label, share: (100 * count) / total, count };
   });
   const width = 560;
-  const height = 210;
   const left = 46;
-  const bottom = 36;
+  const slot = (width - left - 10) / buckets.length;
+  // The bucket labels side by side when each fits its slot, else turned 40°
+  // (their ends under the bars): with up to 11 buckets, they never overlap.
+  const longest = Math.max(...buckets.map((b) => b.label.length)) * TICK_CHAR_WIDTH;
+  const turned = longest > slot - 4;
+  const bottom = turned ? 30 + Math.ceil(longest * Math.sin((40 * Math.PI) / 180)) : 36;
+  const height = 174 + bottom;
   const plotHeight = height - bottom - 14;
   const top = Math.max(...buckets.map((b) => b.share));
-  const slot = (width - left - 10) / buckets.length;
   const ticks = niceTicks(top);
   const yOf = (share: number) => 14 + plotHeight - (share / ticks[ticks.length - 1]!) * plotHeight;
   const bars = buckets.map((b, i) => {
@@ -269,7 +282,9 @@ function latencyChart(histogram: LatencyHistogram): string {
     return `<g class="bar"><title>${esc(`${b.label}: ${b.count} operations, ${b.share.toFixed(1)}%`)}</title>` +
       `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(slot * 0.76).toFixed(1)}" height="${(14 + plotHeight - y).toFixed(1)}"/>` +
       `<text class="bar-value" x="${(x + slot * 0.38).toFixed(1)}" y="${(y - 3).toFixed(1)}">${b.share.toFixed(1)}%</text>` +
-      `<text class="tick" x="${(x + slot * 0.38).toFixed(1)}" y="${height - bottom + 14}">${esc(b.label)}</text></g>`;
+      (turned
+        ? `<text class="tick tick-turned" transform="translate(${(x + slot * 0.38 + 3).toFixed(1)} ${height - bottom + 10}) rotate(-40)">${esc(b.label)}</text></g>`
+        : `<text class="tick" x="${(x + slot * 0.38).toFixed(1)}" y="${height - bottom + 14}">${esc(b.label)}</text></g>`);
   }).join('');
   const grid = ticks.map((t) => `<line class="grid" x1="${left}" x2="${width - 10}" y1="${yOf(t)}" y2="${yOf(t)}"/>` +
     `<text class="tick tick-y" x="${left - 4}" y="${yOf(t) + 4}">${t}%</text>`).join('');
@@ -307,8 +322,10 @@ function lineChart(series: Series[], xTitle: string, yTitle: string): string {
   const xMax = Math.max(1e-9, ...xs);
   const yTicks = niceTicks(Math.max(1e-9, ...ys));
   const yMax = yTicks[yTicks.length - 1]!;
-  const xTicks = niceTicks(xMax);
-  const xOf = (x: number) => left + (x / xTicks[xTicks.length - 1]!) * (width - left - right);
+  // The x axis ends at the last point (the end of the run), not at the next
+  // round tick: round ticks up to it, and its own value at the end.
+  const xTicks = xAxisTicks(xMax);
+  const xOf = (x: number) => left + (x / xMax) * (width - left - right);
   const yOf = (y: number) => top + (height - top - bottom) - (y / yMax) * (height - top - bottom);
   const grid = yTicks.map((t) => `<line class="grid" x1="${left}" x2="${width - right}" y1="${yOf(t).toFixed(1)}" y2="${yOf(t).toFixed(1)}"/>` +
     `<text class="tick tick-y" x="${left - 4}" y="${(yOf(t) + 4).toFixed(1)}">${compact(t)}</text>`).join('') +
@@ -338,6 +355,13 @@ function niceTicks(max: number): number[] {
   // Up to the first tick at or above max (up to 2% above a round number does not add a tick).
   for (let t = 0; ticks.length === 0 || ticks[ticks.length - 1]! < max * 0.98; t += unit) ticks.push(Math.round(t * 1e6) / 1e6);
   return ticks;
+}
+
+/** Round ticks from 0 up to `end`, and `end` itself unless a round tick is too close to it for two labels. */
+function xAxisTicks(end: number): number[] {
+  const round = niceTicks(end).filter((t) => t <= end * 1.0001);
+  const unit = round.length > 1 ? round[1]! : end;
+  return end - round[round.length - 1]! < unit * 0.4 ? round : [...round, Math.round(end * 100) / 100];
 }
 
 function compact(value: number): string {
@@ -408,7 +432,10 @@ pre.sample { white-space: pre-wrap; background: #f6f6f6; padding: 6px 8px; margi
 figure { margin: 10px 0 16px; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
 .timeline-box { display: flex; border: 1px solid #ddd; background: #fff; }
-.timeline-scroll { overflow-x: auto; flex: 1; min-width: 0; }
+/* Each timeline scrolls sideways inside its own column; the padding keeps
+   the last lane clear of the scrollbar, overlaid or not. */
+.timeline-scroll { overflow-x: auto; overflow-y: hidden; flex: 1; min-width: 0; padding-bottom: 12px; }
+.timeline-scroll:focus-visible { outline: 2px solid #1f77b4; outline-offset: -2px; }
 svg.lane-labels { flex: none; display: block; border-right: 1px solid #ddd; }
 svg.timeline { display: block; font-size: 11px; }
 .lane-bg { fill: #fff; } .lane:nth-of-type(even) .lane-bg { fill: #f4f6f8; }
@@ -433,7 +460,7 @@ svg.timeline { display: block; font-size: 11px; }
 .chart { display: block; font-size: 11px; }
 .pair { display: flex; flex-wrap: wrap; gap: 12px; }
 .bar rect { fill: #5c8fd6; } .bar-value { text-anchor: middle; fill: #333; font-size: 10px; }
-.grid { stroke: #e3e3e3; } .tick { fill: #555; text-anchor: middle; font-size: 10px; } .tick-y { text-anchor: end; }
+.grid { stroke: #e3e3e3; } .tick { fill: #555; text-anchor: middle; font-size: 10px; } .tick-y, .tick-turned { text-anchor: end; }
 .axis-title { fill: #444; text-anchor: middle; font-size: 11px; }
 .chart-box { display: inline-block; }
 html.only body { margin: 8px; } html.only figure { margin: 0; }

@@ -66,3 +66,42 @@ test('renderPage: a lane per client, a box per operation with its tooltip, the s
   assert.ok(!html.includes('<server>') && !html.includes('<b>'), 'text from the run is escaped');
   assert.ok(!/https?:\/\/(?!www\.w3\.org)/.test(html.replace(/<a [^>]*>/g, '')), 'the page loads nothing from the network');
 });
+
+test('renderPage: the marked operation\'s whole label (command and reply) in its callout, however narrow its box', () => {
+  const timeline = doubleCreate();
+  const report: TesterReport = {
+    target: 't', dialect: 'native', randomSeed: 1, verdict: 'FAIL', exitCode: 1,
+    scenarios: [{
+      name: 'linearizability', verdict: 'FAIL', description: 'd', figures: {}, details: [],
+      anomalies: [{ kind: 'double create', count: 1, meaning: 'm', samples: ['s'], timelines: [timeline] }],
+    }],
+  };
+  const html = renderPage([{ heading: 'fixture', report }], { title: 't', command: 'c', generatedAt: 'now' });
+  const stuck = timeline.operations[timeline.stuck]!;
+  const callout = /<text class="stuck-label" x="([\d.]+)"[^>]*>([^<]*)<\/text>/.exec(html);
+  assert.ok(callout, 'a callout over the marked box');
+  assert.equal(callout[2], `cannot be placed: POST &quot;${stuck.command.split('"')[1]}&quot; → OK`);
+  const svgWidth = Number(/<svg class="timeline"[^>]* width="(\d+)"/.exec(html)![1]);
+  assert.ok(svgWidth >= Number(callout[1]) + callout[2]!.replace(/&quot;/g, '"').length * 7, 'the timeline is wide enough for the callout');
+});
+
+test('renderPage: the throughput axis ends at the run\'s end, the latency labels turn when they would not fit side by side', () => {
+  const limitsMs = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, Infinity];
+  const report: TesterReport = {
+    target: 't', dialect: 'native', randomSeed: 1, verdict: 'SUCCESS', exitCode: 0,
+    scenarios: [{
+      name: 'load', verdict: 'SUCCESS', description: 'd', figures: {}, details: [], anomalies: [],
+      pictures: {
+        latency: { limitsMs, counts: limitsMs.map(() => 10) },
+        throughput: { intervalMs: 100, counts: new Array<number>(50).fill(100) }, // a 5 s run
+      },
+    }],
+  };
+  const html = renderPage([{ heading: 'fixture', report }], { title: 't', command: 'c', generatedAt: 'now' });
+  const lineChart = html.slice(html.indexOf('class="chart line-chart"'));
+  const xTicks = [...lineChart.matchAll(/<text class="tick" x="([\d.]+)"[^>]*>([^<]*)<\/text>/g)];
+  assert.deepEqual(xTicks.map((m) => m[2]), ['0', '2', '4', '5']);
+  assert.equal(Number(xTicks.at(-1)![1]), 560 - 12, 'the last tick, 5 s, is at the right end of the axis');
+  const histogram = html.slice(html.indexOf('class="chart histogram"'), html.indexOf('class="chart line-chart"'));
+  assert.equal([...histogram.matchAll(/class="tick tick-turned"[^>]*rotate\(-40\)/g)].length, 11, 'eleven buckets: every label turned');
+});
