@@ -63,7 +63,7 @@ export interface LogFigures {
   aof_rewrites: number;
   aof_current_size: number;
   aof_base_size: number;
-  /** 'ok', 'err', or 'none' before the first rewrite. */
+  /** 'ok' (also before the first rewrite, as Redis says) or 'err'. */
   aof_last_bgrewrite_status: string;
   /** Seconds the last rewrite took; -1 before the first. */
   aof_last_rewrite_time_sec: number;
@@ -107,7 +107,7 @@ export class RewritableLog {
     this.incrBytes = this.manifest.incrs.reduce((sum, name) => sum + this.size(name), 0);
     this.figures = {
       aof_rewrites: 0, aof_current_size: 0, aof_base_size: this.baseBytes,
-      aof_last_bgrewrite_status: 'none', aof_last_rewrite_time_sec: -1, aof_rewrite_in_progress: 0,
+      aof_last_bgrewrite_status: 'ok', aof_last_rewrite_time_sec: -1, aof_rewrite_in_progress: 0,
     };
   }
 

@@ -504,7 +504,7 @@ function logFigures(logs: LogFigures[]): Pick<PersisterStats, keyof LogFigures> 
     aof_rewrites: logs.reduce((sum, log) => sum + log.aof_rewrites, 0),
     aof_current_size: logs.reduce((sum, log) => sum + log.aof_current_size, 0),
     aof_base_size: logs.reduce((sum, log) => sum + log.aof_base_size, 0),
-    aof_last_bgrewrite_status: statuses.includes('err') ? 'err' : statuses.includes('ok') ? 'ok' : 'none',
+    aof_last_bgrewrite_status: statuses.includes('err') ? 'err' : 'ok',
     aof_last_rewrite_time_sec: Math.max(...logs.map((log) => log.aof_last_rewrite_time_sec)),
     aof_rewrite_in_progress: logs.some((log) => log.aof_rewrite_in_progress) ? 1 : 0,
   };
