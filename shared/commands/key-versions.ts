@@ -1,6 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
 import { hashKey } from '../persistence/task.ts';
-import type { Store } from '../store/store.ts';
+import { passThrough, type Store } from '../store/store.ts';
 
 // What WATCH needs: "has this key been written since I looked?"
 //
@@ -81,10 +81,31 @@ export function sharedKeyVersions(): KeyVersions {
  * version. Commands never see it: they write to the store as always.
  */
 export class VersionedStore implements Store {
+  // Expiry and types pass through; those that change a key bump its version.
+  declare expiresAt?: Store['expiresAt'];
+  declare setExpiresAt?: Store['setExpiresAt'];
+  declare expiringKeys?: Store['expiringKeys'];
+  declare sampleExpiring?: Store['sampleExpiring'];
+  declare typeOf?: Store['typeOf'];
+  declare setType?: Store['setType'];
+  declare journal?: Store['journal'];
+
   constructor(
     private readonly inner: Store,
     readonly versions: KeyVersions,
-  ) {}
+  ) {
+    Object.assign(this, passThrough(inner));
+    if (inner.setExpiresAt) {
+      this.setExpiresAt = (key, at) => inner.setExpiresAt!(key, at) && (versions.touch(key), true);
+    }
+    if (inner.setType) this.setType = (key, type) => inner.setType!(key, type) && (versions.touch(key), true);
+    if (this.journal) {
+      this.journal = (op, key, arg) => {
+        inner.journal?.(op, key, arg);
+        versions.touch(key);
+      };
+    }
+  }
 
   get(key: Buffer): Buffer | undefined {
     return this.inner.get(key);

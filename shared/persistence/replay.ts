@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import type { Store } from '../store/store.ts';
+import type { Lists } from '../store/lists.ts';
 
 // Start-up: read the logs and rebuild the store from them.
 //
@@ -42,7 +43,7 @@ export class ReplayRefusedError extends Error {}
  * other .aof files: a log written with another layout (another --workers or
  * --dispatch) cannot be replayed in a meaningful order with this one.
  */
-export function replayLogs(dataDir: string, files: string[], store: Store): ReplayResult {
+export function replayLogs(dataDir: string, files: string[], store: Store, lists?: Lists): ReplayResult {
   if (existsSync(dataDir)) {
     const strangers = readdirSync(dataDir).filter((name) => name.endsWith('.aof') && !files.includes(name));
     if (strangers.length > 0) {
@@ -68,8 +69,7 @@ export function replayLogs(dataDir: string, files: string[], store: Store): Repl
         result.outOfOrderExample ??= `key '${key!.toString()}': seq ${seq} comes after seq ${before} in ${name}`;
       }
       lastSeqOfKey.set(id, Math.max(seq, before ?? seq));
-      if (op!.toString('latin1') === 'SET') store.set(key!, value!);
-      else store.delete(key!);
+      applyRecord(op!.toString('latin1'), key!, value, store, lists);
       result.records++;
       result.lastSeq = Math.max(result.lastSeq, seq);
     }
@@ -83,9 +83,28 @@ export function replayLogs(dataDir: string, files: string[], store: Store): Repl
 }
 
 /**
+ * One record, applied as it was applied before the restart. Expiry times are
+ * absolute, so a key whose time passed while the server was down comes back
+ * expired, and the active cycle reclaims it (logging a DEL), as Redis does.
+ */
+function applyRecord(op: string, key: Buffer, arg: Buffer | undefined, store: Store, lists: Lists | undefined): void {
+  switch (op) {
+    case 'SET': store.set(key, arg!); return;
+    case 'DEL': store.delete(key); lists?.forget(key); return;
+    case 'PEXPIREAT': store.setExpiresAt?.(key, Number(arg!.toString('latin1'))); return;
+    case 'TYPE': store.setType?.(key, Number(arg!.toString('latin1'))); return;
+    default: lists?.applyLogged(op, key, arg); // a list's RPUSH, LPUSH, RPOP, LPOP
+  }
+}
+
+// The records a log may hold, with their number of parts.
+const RECORD_PARTS: Record<string, number> = { SET: 4, DEL: 3, PEXPIREAT: 4, TYPE: 4, LPUSH: 4, RPUSH: 4, LPOP: 3, RPOP: 3 };
+
+/**
  * The complete records of a log, and where the last one ends. A record is a
  * RESP array: `*4\r\n$3\r\nSET\r\n$<n>\r\n<seq>\r\n$<n>\r\n<key>\r\n$<n>\r\n<value>\r\n`
- * (or `*3` and DEL without the value).
+ * (or `*3` and DEL without the value; PEXPIREAT, TYPE and the lists' records: see
+ * recording-store.ts).
  */
 export function readRecords(bytes: Buffer, name = 'log'): { records: Buffer[][]; end: number } {
   const records: Buffer[][] = [];
@@ -119,7 +138,7 @@ export function readRecords(bytes: Buffer, name = 'log'): { records: Buffer[][];
       pos += length + 2;
     }
     const op = parts[0]!.toString('latin1');
-    if (!((op === 'SET' && count === 4) || (op === 'DEL' && count === 3))) corrupt();
+    if (RECORD_PARTS[op] !== count) corrupt();
     records.push(parts);
     end = pos;
   }
@@ -130,9 +149,9 @@ export function readRecords(bytes: Buffer, name = 'log'): { records: Buffer[][];
  * with a plain message and exit code 2 (the person must decide what to do
  * with the files), not with a stack trace.
  */
-export function replayAtStartup(dataDir: string, files: string[], store: Store): ReplayResult {
+export function replayAtStartup(dataDir: string, files: string[], store: Store, lists?: Lists): ReplayResult {
   try {
-    return replayLogs(dataDir, files, store);
+    return replayLogs(dataDir, files, store, lists);
   } catch (caught) {
     if (!(caught instanceof ReplayRefusedError)) throw caught;
     console.error(`error: ${caught.message}`);
