@@ -1,4 +1,4 @@
-import { TYPE_NONE, passThrough, type Store } from '../store/store.ts';
+import { TYPE_NONE, passThrough, type Store, type StoreExtras } from '../store/store.ts';
 
 // Expiry (issue 13): a key may carry a time after which it no longer exists.
 // Redis removes such keys two ways, and so do we:
@@ -34,10 +34,8 @@ export interface ExpiringStoreOptions {
   now?: () => number;
 }
 
+export interface ExpiringStore extends Pick<StoreExtras, 'expiringKeys' | 'sampleExpiring' | 'journal'> {}
 export class ExpiringStore implements Store {
-  declare expiringKeys?: Store['expiringKeys'];
-  declare sampleExpiring?: Store['sampleExpiring'];
-  declare journal?: Store['journal'];
   /** Called after reclaim() removed a key (the lists forget its elements). */
   onReclaim: ((key: Buffer) => void) | null = null;
   /** Figures for INFO: keys reclaimed, and the sampled average time to live. */

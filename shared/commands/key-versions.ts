@@ -1,6 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
 import { hashKey } from '../persistence/task.ts';
-import { passThrough, type Store } from '../store/store.ts';
+import { passThrough, type Store, type StoreExtras } from '../store/store.ts';
 
 // What WATCH needs: "has this key been written since I looked?"
 //
@@ -80,16 +80,9 @@ export function sharedKeyVersions(): KeyVersions {
  * A Store that passes every call on and, after each write, bumps the key's
  * version. Commands never see it: they write to the store as always.
  */
+// Expiry and types pass through (passThrough); those that change a key bump its version.
+export interface VersionedStore extends StoreExtras {}
 export class VersionedStore implements Store {
-  // Expiry and types pass through; those that change a key bump its version.
-  declare expiresAt?: Store['expiresAt'];
-  declare setExpiresAt?: Store['setExpiresAt'];
-  declare expiringKeys?: Store['expiringKeys'];
-  declare sampleExpiring?: Store['sampleExpiring'];
-  declare typeOf?: Store['typeOf'];
-  declare setType?: Store['setType'];
-  declare journal?: Store['journal'];
-
   constructor(
     private readonly inner: Store,
     readonly versions: KeyVersions,

@@ -1,4 +1,4 @@
-import { passThrough, type Store } from '../store/store.ts';
+import { passThrough, type Store, type StoreExtras } from '../store/store.ts';
 import { commandRecord, delRecord, hashKey, setRecord, type PersistTask } from './task.ts';
 
 // A Store that passes every call to the real store and, for each write that
@@ -28,15 +28,9 @@ import { commandRecord, delRecord, hashKey, setRecord, type PersistTask } from '
 
 const NO_TASKS: readonly PersistTask[] = Object.freeze([]);
 
+export interface RecordingStore extends StoreExtras {}
 export class RecordingStore implements Store {
   private tasks: PersistTask[] = [];
-  declare expiresAt?: Store['expiresAt'];
-  declare setExpiresAt?: Store['setExpiresAt'];
-  declare expiringKeys?: Store['expiringKeys'];
-  declare sampleExpiring?: Store['sampleExpiring'];
-  declare typeOf?: Store['typeOf'];
-  declare setType?: Store['setType'];
-  declare journal?: Store['journal'];
 
   /**
    * @param inner the real store (the shared hash table)

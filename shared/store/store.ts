@@ -49,6 +49,9 @@ export interface Store {
   journal?(op: string, key: Buffer, arg?: Buffer): void;
 }
 
+/** The optional methods, for a wrapper class to declare (`interface X extends StoreExtras {}` beside `class X`). */
+export type StoreExtras = Pick<Store, 'expiresAt' | 'setExpiresAt' | 'expiringKeys' | 'sampleExpiring' | 'typeOf' | 'setType' | 'journal'>;
+
 /**
  * The optional methods of `inner`, for a wrapper that passes them through
  * unchanged: a wrapper offers expiry and types exactly when its store does.
