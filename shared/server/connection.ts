@@ -11,6 +11,7 @@ import type { Session, SessionOutput } from './session.ts';
  *   stop reading from it until it drains (backpressure);
  * - a socket error (the client vanished mid-request) ends that connection
  *   only.
+ * While a BLPOP of this client waits, nothing more is read from it either.
  */
 export function serveConnection(socket: Socket, session: Session, onClose?: () => void): void {
   socket.setNoDelay(true); // replies are small: send each at once
@@ -21,6 +22,10 @@ export function serveConnection(socket: Socket, session: Session, onClose?: () =
     else if (!drained) {
       socket.pause();
       socket.once('drain', () => socket.resume());
+    } else if (session.blocked) {
+      socket.pause(); // a BLPOP waits: read nothing more until it is answered
+    } else {
+      socket.resume();
     }
   };
   session.onLater = send; // a blocked pop's reply, when it comes

@@ -31,7 +31,7 @@ export class Session {
   private readonly parser: RequestParser;
   private readonly replies = new ReplyWriter();
   private closed = false;
-  private blocked: BlockedPop | null = null;
+  private blockedPop: BlockedPop | null = null;
   private waiting: ParseEvent[] = []; // requests received while blocked
   /** Where output made later goes (a blocked pop served, and what followed it). */
   onLater: ((output: SessionOutput) => void) | null = null;
@@ -45,17 +45,22 @@ export class Session {
     this.parser = new RequestParser(limits);
   }
 
+  /** Whether a BLPOP of this client is waiting (what follows it waits too). */
+  get blocked(): boolean {
+    return this.blockedPop !== null;
+  }
+
   /** The client is gone: forget its state (CLIENT LIST) and its blocked pop. */
   close(): void {
     this.client?.close();
-    this.blocked?.cancel();
-    this.blocked = null;
+    this.blockedPop?.cancel();
+    this.blockedPop = null;
   }
 
   receive(chunk: Buffer): SessionOutput {
     if (this.closed) return { bytes: null, close: true };
     const events = this.parser.push(chunk);
-    if (this.blocked !== null) {
+    if (this.blockedPop !== null) {
       for (const event of events) this.waiting.push(event);
       return { bytes: null, close: false };
     }
@@ -84,11 +89,11 @@ export class Session {
           this.replies.reply(reply);
           continue;
         }
-        this.blocked = blocked;
+        this.blockedPop = blocked;
         this.waiting = events.slice(i + 1);
         void blocked.reply.then((served) => {
-          if (this.blocked !== blocked) return; // cancelled: the client is gone
-          this.blocked = null;
+          if (this.blockedPop !== blocked) return; // cancelled: the client is gone
+          this.blockedPop = null;
           this.replies.reply(served);
           const rest = this.waiting;
           this.waiting = [];
