@@ -5,6 +5,8 @@ import { ErrorCode, OK, error, type Reply } from '../../shared/protocol/reply.ts
 import type { ClientState } from '../../shared/server/client-state.ts';
 import type { Protocol } from '../../shared/protocol/encode.ts';
 import type { JobResult } from './pool-thread.ts';
+import { BLOCKED } from '../../shared/commands/list-commands.ts';
+import type { BlockedPop } from '../../shared/store/lists.ts';
 
 // One client connection of step 06, served on the event loop.
 //
@@ -23,6 +25,9 @@ import type { JobResult } from './pool-thread.ts';
 //   answered by its ClientState first. A transaction is queued there and EXEC
 //   runs inline, under the write lock, heavy commands included (they then
 //   hold the event loop: a transaction is atomic or it is not).
+// - a BLPOP that blocks holds the connection like a pool job does: no thread
+//   waits, only a promise (shared/store/lists.ts); the requests after it wait
+//   their turn. A client that disconnects cancels its waiter.
 
 export interface ConnectionHooks {
   /** Whether this request goes to the pool. */
@@ -35,6 +40,8 @@ export interface ConnectionHooks {
   runOnPool(requests: Buffer[][], protocol: Protocol): Promise<JobResult>;
   /** Called for each group of replies written: how many requests, and how long they took (us). */
   answered(requests: number, us: number): void;
+  /** After runInline answered BLOCKED: the pop this connection now waits for. */
+  takeBlocked(): BlockedPop | null;
 }
 
 
@@ -54,6 +61,7 @@ export class ClientConnection {
   private finishedCallbacks: Array<() => void> = [];
   /** The server is shutting down: read nothing more, finish, then say so. */
   private draining = false;
+  private blocked: BlockedPop | null = null; // a BLPOP waiting for a push
 
   constructor(
     readonly socket: Socket,
@@ -65,7 +73,10 @@ export class ClientConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => client.close());
+    socket.on('close', () => {
+      client.close();
+      this.blocked?.cancel();
+    });
   }
 
   private receive(chunk: Buffer): void {
@@ -104,8 +115,26 @@ export class ClientConnection {
         continue;
       }
       if (!this.hooks.isHeavy(args)) {
-        this.replies.reply(this.hooks.runInline(args));
-        count++;
+        const reply = this.hooks.runInline(args);
+        const blocked = reply === BLOCKED ? this.hooks.takeBlocked() : null;
+        if (blocked === null) {
+          this.replies.reply(reply);
+          count++;
+          continue;
+        }
+        // Blocked: send what came before, then wait (as for a pool job).
+        this.emit(this.replies.take(), count, this.hooks.takeGate());
+        count = 0;
+        this.poolBusy = true;
+        this.blocked = blocked;
+        const protocol = this.client.protocol;
+        const served = blocked.reply.then((popped) => encodeReply(popped, protocol));
+        this.emit(served, 1, null); // its pop was logged with the push that served it
+        void served.then(() => {
+          this.blocked = null;
+          this.poolBusy = false;
+          this.pump();
+        });
         continue;
       }
       // A heavy request, and the heavy ones right after it: one job.
@@ -184,6 +213,7 @@ export class ClientConnection {
    */
   drain(notice: string): Promise<void> {
     this.draining = true;
+    this.blocked?.cancel(); // a blocked pop is answered as a timeout
     this.updateFlow();
     return new Promise((resolve) => {
       const finish = () => {
