@@ -171,17 +171,6 @@ export class Lists {
     }
   }
 
-  /**
-   * Every list with its elements, head first (the views stay valid until the
-   * next change): for a log rewrite, which must write each list as its
-   * `SET key ""`, `TYPE key 2` and one `RPUSH` per element. Write only the
-   * keys whose record is still typed list (a list deleted by a pool thread
-   * lingers here until touched).
-   */
-  forEachList(visit: (key: Buffer, elements: Buffer[]) => void): void {
-    for (const [id, list] of this.lists) visit(Buffer.from(id, 'latin1'), list.range(0, list.length - 1));
-  }
-
   /** Elements held beside the store, for INFO. */
   elementCount(): number {
     let n = 0;
