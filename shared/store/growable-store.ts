@@ -290,9 +290,10 @@ export class GrowableStore implements Store {
   /**
    * Calls `visit` with every readable entry, in index order. The Buffers are
    * views into shared memory, valid until the next write: copy what you keep.
-   * For a snapshot (log rewrite) without building one big array.
+   * For a snapshot (log rewrite, replication's RDB) without building one big
+   * array. `expiresAt` is 0 for never; `type` is the record's type tag.
    */
-  forEachEntry(visit: (key: Buffer, value: Buffer, expiresAt: number) => void): void {
+  forEachEntry(visit: (key: Buffer, value: Buffer, expiresAt: number, type: number) => void): void {
     this.sync();
     const index = this.index;
     for (let s = 0; s < this.slots; s++) {
@@ -309,7 +310,7 @@ export class GrowableStore implements Store {
         if (caught instanceof StoreError) continue;
         throw caught;
       }
-      visit(key, value, this.f64[(at + 8) >>> 3]!);
+      visit(key, value, this.f64[(at + 8) >>> 3]!, this.mem[at + 16]!);
     }
   }
 

@@ -152,6 +152,12 @@ export class Lists {
     return out;
   }
 
+  /** The elements of the list under `key`, head first (not copied), or undefined: for a snapshot (replication's RDB). */
+  elements(key: Buffer): Buffer[] | undefined {
+    const list = this.lists.get(key.toString('latin1'));
+    return list === undefined ? undefined : list.range(0, list.length - 1);
+  }
+
   /** The key is gone from the store (DEL, FLUSHDB, expiry): drop its elements. */
   forget(key: Buffer): void {
     if (this.lists.size === 0) return; // replay calls it for every SET: no key string made when there are no lists

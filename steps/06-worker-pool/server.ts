@@ -54,10 +54,12 @@ import { ClientConnection } from './connection.ts';
 import { ExpiringStore, activeExpireCycle, startActiveExpiry } from '../../shared/commands/expiry.ts';
 import { LIST_COMMANDS } from '../../shared/commands/list-commands.ts';
 import { Lists } from '../../shared/store/lists.ts';
+import { TYPE_LIST } from '../../shared/store/store.ts';
 import { CommandCounts, LatencyHistogram, memoryFigures, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
 import { ReplicationPrimary } from './replication/primary.ts';
 import { ReplicationRole } from './replication/role.ts';
+import type { RdbEntry } from './replication/rdb.ts';
 
 const { values: options, positionals } = parseOptions({
   ...SERVER_OPTIONS,
@@ -160,11 +162,26 @@ const pool = new ThreadPool(options.threads, (i) => ({
 //     the event loop from the same tasks the persister gets, in their order.
 const replication = new ReplicationPrimary({
   firstSeq: replay.lastSeq + 1,
-  snapshot: () => lock.withRead(() => ({ entries: store.entries(), nextSeq: Number(Atomics.load(sequence, 0)) })),
+  snapshot: () => lock.withRead(() => ({ entries: snapshotEntries(), nextSeq: Number(Atomics.load(sequence, 0)) })),
   nextSeq: () => Number(Atomics.load(sequence, 0)),
   backlogBytes: options.replBacklogSize,
   outputLimitBytes: options.replicaOutputLimit,
 });
+
+/**
+ * The snapshot of a full resync (the caller holds the read lock): every key
+ * with its expiry time; a list's elements from `lists`, on this thread. A
+ * list record whose elements are gone (a DEL on a pool thread) is left out.
+ */
+function snapshotEntries(): RdbEntry[] {
+  const entries: RdbEntry[] = [];
+  store.forEachEntry((key, value, expiresAt, type) => {
+    const elements = type === TYPE_LIST ? lists.elements(key) : undefined;
+    if (type === TYPE_LIST && elements === undefined) return;
+    entries.push({ key: Buffer.from(key), value: elements ?? Buffer.from(value), expiresAt });
+  });
+  return entries;
+}
 
 // 5. Running a command on the event loop: step 03's locking, step 04's
 //    recording of writes, all on this one thread.
@@ -278,7 +295,11 @@ const role = new ReplicationRole(replication, {
   replaceAll(entries) {
     lock.withWrite(() => {
       for (const [key] of store.entries()) context.store.delete(key);
-      for (const [key, value] of entries) context.store.set(key, value);
+      for (const { key, value, expiresAt } of entries) {
+        if (Array.isArray(value)) lists.push(context.store, key, value, false);
+        else context.store.set(key, value);
+        if (expiresAt !== 0) context.store.setExpiresAt!(key, expiresAt);
+      }
     });
     void takeGate();
   },

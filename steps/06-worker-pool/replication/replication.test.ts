@@ -101,7 +101,7 @@ describe('step 06: replication protocol (a hand-made replica)', () => {
       await c.send('SET', 'a', '1');
       const replica = await RawReplica.connect(primary.port);
       const sync = await replica.fullResync();
-      assert.deepEqual(decodeRdb(sync.rdb).entries.map(([k, v]) => `${k}=${v}`), ['a=1']);
+      assert.deepEqual(decodeRdb(sync.rdb).entries.map(({ key, value }) => `${key}=${String(value)}`), ['a=1']);
       assert.equal(sync.offset, Number(await infoField(c, 'master_repl_offset')));
       await c.send('SET', 'b', '2');
       await until(() => sync.stream().includes('b\r\n$1\r\n2'), 'SET b 2 in the stream');
