@@ -6,7 +6,9 @@ import { describeReply } from '../../../shared/protocol/reply.ts';
 import { launchStep, type RunningServer } from '../../../shared/server/launch.ts';
 import { tempDataDir } from '../../../shared/testing/persistence-suites.ts';
 import { decodeRdb } from './rdb.ts';
-import { HAVE_REDIS, NO_REDIS, RawReplica, infoField, scanAll, startRedis, until } from './fixtures.ts';
+import {
+  HAVE_REDIS, NO_REDIS, RawReplica, expiryAndListExpected, expiryAndListView, expiryAndListWrites, infoField, scanAll, startRedis, until,
+} from './fixtures.ts';
 
 // Replication of step 06, on Redis's protocol: a real redis-server as our
 // replica, redis-cli --replica, and a hand-made replica on a raw socket.
@@ -58,6 +60,31 @@ describe('step 06: replication to a real redis-server', { skip: HAVE_REDIS ? fal
         assert.equal(await infoField(r, 'master_repl_offset'), await infoField(c, 'master_repl_offset'));
         const role = describeReply(await c.send('ROLE'));
         assert.match(role, /^\["master", \(integer\) \d+, \[\["127\.0\.0\.1", "\d+", "\d+"\]\]\]$/);
+      } finally {
+        await r.close();
+        await redis.stop();
+      }
+    } finally {
+      await c.close();
+      await primary.stop();
+    }
+  });
+
+  it('lists and expiry times reach a redis-server replica, in the RDB and in the stream: LRANGE, TTL and GET agree', BOUNDED, async () => {
+    const primary = await startPrimary();
+    const c = await Connection.open(primary.host, primary.port);
+    try {
+      await expiryAndListWrites(c, 'before'); // in the RDB
+      const redis = await startRedis(['--replicaof', '127.0.0.1', String(primary.port)]);
+      const r = await Connection.open('127.0.0.1', redis.port);
+      try {
+        await until(async () => (await infoField(r, 'master_link_status')) === 'up', 'the replica to sync', 20_000, redis.output);
+        await expiryAndListWrites(c, 'after'); // in the stream
+        assert.equal(describeReply(await c.send('WAIT', '1', '10000')), '(integer) 1', 'the replica acknowledged every write');
+        for (const prefix of ['before', 'after']) {
+          assert.deepEqual(await expiryAndListView(c, prefix), expiryAndListExpected(prefix), `the primary, ${prefix}`);
+          assert.deepEqual(await expiryAndListView(r, prefix), expiryAndListExpected(prefix), `the replica, ${prefix}`);
+        }
       } finally {
         await r.close();
         await redis.stop();
