@@ -1,11 +1,17 @@
 import { StoreError, type Store } from '../store/store.ts';
 import {
-  ErrorCode, NIL, OK, array, bulk, error, integer, map, simple, verbatim, type Reply,
+  ErrorCode, OK, array, bulk, error, integer, map, simple, verbatim, type Reply,
 } from '../protocol/reply.ts';
 import { burnCpu } from './burn-cpu.ts';
 import { globMatch } from './glob.ts';
 import { scanPage } from './scan.ts';
 import { CONNECTION_HELP } from '../server/client-state.ts';
+import { EXPIRY_COMMANDS, SET_OPTIONS_USAGE, setCommand } from './expiry-commands.ts';
+import { LIST_COMMANDS } from './list-commands.ts';
+import { INT64_MAX, INT64_MIN, NOT_AN_INTEGER, SYNTAX_ERROR, isWrongType, parseInt64, readString } from './parse.ts';
+import { ExpiringStore } from './expiry.ts';
+import type { Lists } from '../store/lists.ts';
+import { TYPE_LIST, TYPE_NONE, TYPE_STRING } from '../store/store.ts';
 
 // The command table: what each command means, written once against the Store
 // interface. Every step runs these same functions; what changes from step to
@@ -30,6 +36,10 @@ export interface CommandContext {
   shutdown?: () => void;
   /** Starts a rewrite of the logs, where the step supports it (BGREWRITEAOF); says what it did. */
   rewriteLogs?: () => string;
+  /** The lists' elements (steps 01 and 06, on the event loop); without it list commands answer an error. */
+  lists?: Lists;
+  /** BLPOP may block: a connection on the event loop, outside MULTI. Otherwise it times out at once. */
+  canBlock?: boolean;
 }
 
 export interface CommandSpec {
@@ -54,10 +64,8 @@ export interface CommandSpec {
 }
 
 // Redis's error replies, word for word: clients and their tests match on them.
-const NOT_AN_INTEGER = error('ERR', 'value is not an integer or out of range');
 const NOT_A_FLOAT = error('ERR', 'value is not a valid float');
 const OVERFLOW = error('ERR', 'increment or decrement would overflow');
-const SYNTAX_ERROR = error('ERR', 'syntax error');
 
 const notFound = (key: Buffer) => error(ErrorCode.NOT_FOUND, `key '${showKey(key)}' does not exist`);
 
@@ -88,7 +96,8 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     usage: 'GET key', minArgs: 1, maxArgs: 1, writes: false,
     summary: 'read a key; (nil) if it is absent',
     run([key], { store }) {
-      return bulk(store.get(key!) ?? null);
+      const value = readString(store, key!);
+      return isWrongType(value) ? value : bulk(value ?? null);
     },
   },
   DELETE: {
@@ -105,7 +114,10 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     usage: 'DUMP', minArgs: 0, maxArgs: 0, writes: false,
     summary: 'every entry: key, value, key, value...',
     run(_args, { store }) {
-      return array(store.entries().flatMap(([key, value]) => [bulk(key), bulk(value)]));
+      // Strings only: a list's elements are not in the store's records.
+      return array(store.entries()
+        .filter(([key, value]) => value.length > 0 || store.typeOf?.(key) !== TYPE_LIST)
+        .flatMap(([key, value]) => [bulk(key), bulk(value)]));
     },
   },
   INCR: {
@@ -148,7 +160,8 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     run([key, by], { store, betweenCheckAndAct }) {
       const increment = parseFloatValue(by!);
       if (increment === null) return NOT_A_FLOAT;
-      const current = store.get(key!);
+      const current = readString(store, key!);
+      if (isWrongType(current)) return current;
       const number = current === undefined ? 0 : parseFloatValue(current);
       if (number === null) return NOT_A_FLOAT;
       const sum = number + increment;
@@ -163,7 +176,11 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     usage: 'MGET key [key ...]', minArgs: 1, maxArgs: Infinity, writes: false, redisErrors: true,
     summary: 'the values of several keys, (nil) for each absent one',
     run(keys, { store }) {
-      return array(keys.map((key) => bulk(store.get(key) ?? null)));
+      // Redis: a key that is not a string reads as nil here, not WRONGTYPE.
+      return array(keys.map((key) => {
+        const value = readString(store, key);
+        return bulk(isWrongType(value) ? null : value ?? null);
+      }));
     },
   },
   MSET: {
@@ -184,9 +201,9 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
   },
   TYPE: {
     usage: 'TYPE key', minArgs: 1, maxArgs: 1, writes: false, redisErrors: true,
-    summary: 'string, or none when the key is absent',
+    summary: 'string, list, or none when the key is absent',
     run([key], { store }) {
-      return simple(store.get(key!) === undefined ? 'none' : 'string');
+      return simple(typeName(store, key!));
     },
   },
   KEYS: {
@@ -219,20 +236,23 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
         else return SYNTAX_ERROR;
       }
       const page = scanPage(store, cursor, count);
-      const keys = page.keys.filter((key) => (pattern === null || globMatch(pattern, key)) && (type === null || type === 'string'));
+      const keys = page.keys.filter((key) => (pattern === null || globMatch(pattern, key)) && (type === null || type === typeName(store, key)));
       return array([bulk(String(page.next)), array(keys.map((key) => bulk(key)))]);
     },
   },
   FLUSHDB: {
     usage: 'FLUSHDB [ASYNC|SYNC]', minArgs: 0, maxArgs: 1, writes: true, redisErrors: true,
     summary: 'remove every key',
-    run([mode], { store }) {
+    run([mode], { store, lists }) {
       const option = mode?.toString('latin1').toUpperCase();
       if (option !== undefined && option !== 'ASYNC' && option !== 'SYNC') return SYNTAX_ERROR;
       // One delete per key, through the store the commands see: each one is
       // logged (steps 04-06) and bumps its key's version (WATCH), as Redis's
       // FLUSHDB touches every watched key that existed.
-      for (const [key] of store.entries()) store.delete(key);
+      for (const [key] of store.entries()) {
+        store.delete(key);
+        lists?.forget(key);
+      }
       return OK;
     },
   },
@@ -244,29 +264,22 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     },
   },
   SET: {
-    usage: 'SET key value [NX|XX]', minArgs: 2, maxArgs: 3, writes: true,
-    summary: 'store a value; NX: only if absent, XX: only if present',
-    run([key, value, option], { store, betweenCheckAndAct }) {
-      const mode = option?.toString('latin1').toUpperCase();
-      if (mode !== undefined && mode !== 'NX' && mode !== 'XX') {
-        return error(ErrorCode.INVALID_COMMAND, `syntax error: unknown SET option '${mode}' (use NX or XX)`);
-      }
-      if (mode !== undefined) {
-        const exists = store.get(key!) !== undefined;
-        if ((mode === 'NX' && exists) || (mode === 'XX' && !exists)) return NIL;
-        betweenCheckAndAct();
-      }
-      store.set(key!, value!);
-      return OK;
-    },
+    usage: SET_OPTIONS_USAGE, minArgs: 2, maxArgs: 7, writes: true,
+    summary: 'store a value; NX: only if absent, XX: only if present; GET: reply the old one; EX/PX/EXAT/PXAT: expire; KEEPTTL',
+    run: setCommand,
   },
   DEL: {
     usage: 'DEL key [key ...]', minArgs: 1, maxArgs: Infinity, writes: true,
     summary: 'remove keys; replies how many existed',
-    run(keys, { store }) {
-      return integer(keys.filter((key) => store.delete(key)).length);
+    run(keys, { store, lists }) {
+      return integer(keys.filter((key) => {
+        lists?.forget(key);
+        return store.delete(key);
+      }).length);
     },
   },
+  ...EXPIRY_COMMANDS,
+  ...LIST_COMMANDS,
   PING: {
     usage: 'PING [message]', minArgs: 0, maxArgs: 1, writes: false,
     summary: 'PONG, or the message back',
@@ -284,13 +297,17 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
   INFO: {
     usage: 'INFO [section]', minArgs: 0, maxArgs: 1, writes: false,
     summary: 'figures about the server',
-    run(_args, { store, serverInfo }) {
+    run(_args, { store, serverInfo, lists }) {
       // `loading:0` tells client libraries (ioredis waits for it) that we are ready.
       const keys = store.size();
-      const fields = { ...serverInfo(), loading: 0, keys };
+      const expires = store.expiringKeys?.() ?? 0;
+      const expiry = store instanceof ExpiringStore ? { expired_keys: store.expiredKeys } : {};
+      const blocking = lists === undefined ? {} : { blocked_clients: lists.blockedClients(), list_elements: lists.elementCount() };
+      const fields = { ...serverInfo(), loading: 0, keys, ...expiry, ...blocking };
       const lines = Object.entries(fields).map(([name, value]) => `${name}:${value}`);
-      // Redis's keyspace line, which tools read (no key expires yet).
-      const keyspace = keys > 0 ? `\r\n# Keyspace\r\ndb0:keys=${keys},expires=0,avg_ttl=0\r\n` : '';
+      // Redis's keyspace line, which tools read; avg_ttl is active expiry's sampled estimate, in ms.
+      const averageTtl = store instanceof ExpiringStore && expires > 0 ? Math.round(store.averageTtl) : 0;
+      const keyspace = keys > 0 ? `\r\n# Keyspace\r\ndb0:keys=${keys},expires=${expires},avg_ttl=${averageTtl}\r\n` : '';
       return verbatim(`# Server\r\n${lines.join('\r\n')}\r\n${keyspace}`);
     },
   },
@@ -419,15 +436,14 @@ function lookup(name: Buffer): CommandSpec | undefined {
   return BY_NAME.get(text) ?? BY_NAME.get(text.toUpperCase());
 }
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 /**
  * INCR, INCRBY, DECR, DECRBY: read, add, write, in 64-bit signed arithmetic
  * as Redis (BigInt: a JS number is exact only to 2^53).
  */
 function incrementBy(key: Buffer, increment: bigint, { store, betweenCheckAndAct }: CommandContext): Reply {
-  const current = store.get(key);
+  const current = readString(store, key);
+  if (isWrongType(current)) return current;
   // The usual case in plain numbers (exact below 2^53); BigInt only near the limits.
   const small = current === undefined ? 0 : parseSmallInt(current);
   if (small !== null && increment >= -SMALL_STEP && increment <= SMALL_STEP) {
@@ -455,17 +471,6 @@ function parseSmallInt(bytes: Buffer): number | null {
   return text === '0' || /^-?[1-9]\d{0,14}$/.test(text) ? Number(text) : null;
 }
 
-/**
- * A 64-bit signed integer written as Redis writes one (its string2ll): digits,
- * an optional '-', no '+', no spaces, no leading zeros; null otherwise.
- */
-function parseInt64(bytes: Buffer): bigint | null {
-  if (bytes.length === 0 || bytes.length > 20) return null;
-  const text = bytes.toString('latin1');
-  if (text !== '0' && !/^-?[1-9]\d*$/.test(text)) return null;
-  const value = BigInt(text);
-  return value < INT64_MIN || value > INT64_MAX ? null : value;
-}
 
 /** A decimal number as INCRBYFLOAT takes one (no spaces, no NaN, no hex); null otherwise. */
 function parseFloatValue(bytes: Buffer): number | null {
@@ -481,6 +486,12 @@ function formatFloat(value: number): string {
   if (!/e/.test(text)) return text;
   // 1e+21 and beyond, or tiny numbers: spell the digits out, as Redis does.
   return Math.abs(value) >= 1 ? BigInt(Math.round(value)).toString() : value.toFixed(20).replace(/0+$/, '');
+}
+
+/** TYPE's answer: string, list or none. */
+function typeName(store: Store, key: Buffer): string {
+  const type = store.typeOf?.(key) ?? (store.get(key) === undefined ? TYPE_NONE : TYPE_STRING);
+  return type === TYPE_LIST ? 'list' : type === TYPE_NONE ? 'none' : 'string';
 }
 
 /** SCAN's cursor: an unsigned decimal (0 starts a scan); null otherwise. */

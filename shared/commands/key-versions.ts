@@ -1,6 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
 import { hashKey } from '../persistence/task.ts';
-import type { Store } from '../store/store.ts';
+import { passThrough, type Store, type StoreExtras } from '../store/store.ts';
 
 // What WATCH needs: "has this key been written since I looked?"
 //
@@ -80,11 +80,25 @@ export function sharedKeyVersions(): KeyVersions {
  * A Store that passes every call on and, after each write, bumps the key's
  * version. Commands never see it: they write to the store as always.
  */
+// Expiry and types pass through (passThrough); those that change a key bump its version.
+export interface VersionedStore extends StoreExtras {}
 export class VersionedStore implements Store {
   constructor(
     private readonly inner: Store,
     readonly versions: KeyVersions,
-  ) {}
+  ) {
+    Object.assign(this, passThrough(inner));
+    if (inner.setExpiresAt) {
+      this.setExpiresAt = (key, at) => inner.setExpiresAt!(key, at) && (versions.touch(key), true);
+    }
+    if (inner.setType) this.setType = (key, type) => inner.setType!(key, type) && (versions.touch(key), true);
+    if (this.journal) {
+      this.journal = (op, key, arg) => {
+        inner.journal?.(op, key, arg);
+        versions.touch(key);
+      };
+    }
+  }
 
   get(key: Buffer): Buffer | undefined {
     return this.inner.get(key);

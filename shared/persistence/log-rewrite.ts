@@ -2,8 +2,10 @@ import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readFileS
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { newPartName, partsInOrder, readManifest, removeUnreferenced, writeManifest, type Manifest } from './log-parts.ts';
-import { scanRecords } from './replay.ts';
-import { setRecord } from './task.ts';
+import { scanRecords, type RecordOp } from './replay.ts';
+import { commandRecord, setRecord } from './task.ts';
+import { Deque } from '../store/lists.ts';
+import { TYPE_STRING } from '../store/store.ts';
 
 // LOG REWRITE while serving (Redis's BGREWRITEAOF), inside a worker process.
 //
@@ -21,9 +23,9 @@ import { setRecord } from './task.ts';
 //      (between two batches: the worker's one thread makes that an
 //      instant). The old parts are now immutable: they are the snapshot.
 //   2. COMPACT (a little at a time, so that batches keep being written in
-//      between): read the frozen parts, keep the last record of each key
-//      (none for a key whose last record is a DEL), write them as a new base
-//      file, fsync it.
+//      between): read the frozen parts, fold each key's records into its
+//      final state (KeyState below; none for a key whose last record is a
+//      DEL), write that state as a new base file, fsync it.
 //   3. PUBLISH: a manifest naming the new base and the new incr, and only
 //      them. Replace it atomically (log-parts.ts: temporary file, fsync,
 //      rename, fsync of the folder).
@@ -31,9 +33,24 @@ import { setRecord } from './task.ts';
 //
 // Why nothing is lost, duplicated or reordered: every record is in exactly
 // one place, the frozen parts (written before the switch) or the new incr
-// (after it). The base holds, for each key, the last of its frozen records,
-// and everything after it for that key is in the new incr, in order - the
-// worker writes the records it receives in the order it receives them.
+// (after it). The base holds, for each key, the state its frozen records
+// leave, and everything after them for that key is in the new incr, in
+// order - the worker writes the records it receives in the order it
+// receives them.
+//
+// WHY A FOLD, NOT "THE LAST RECORD OF EACH KEY". With strings only, a key's
+// last record (SET or DEL) says all there is. Expiry and lists (issue 13)
+// add records that change a key without replacing it: `PEXPIREAT`, `TYPE`,
+// `RPUSH`... A list's last record is one push; and a SET keeps the key's
+// expiry time (the store's rule; a plain SET that drops it is followed by
+// `PEXPIREAT 0`), so even a SET does not stand alone. The compaction
+// therefore applies each frozen record to a small model of the key, with
+// replay's rules (applyRecord in replay.ts), and writes what is left:
+// `SET key value`, then for a list `TYPE key 2` and one `RPUSH` per element
+// (head first), then `PEXPIREAT key ms` if it has a time. A list pushed
+// and popped a million times costs its final elements, nothing more. All of
+// a key's records take its last sequence number: the base stays older than
+// every incr record, and in order for each key.
 //
 // Why a SIGKILL at any moment leaves logs that replay: before step 3's
 // rename, the manifest names the old parts and the new incr, which together
@@ -192,19 +209,17 @@ export class RewritableLog {
 
   private async compact(frozen: Manifest, incr: string): Promise<void> {
     await this.pause('switched');
-    // 2. COMPACT: the last record of each key, read from the frozen parts
-    //    a chunk at a time (views into the parts' bytes, no copies).
-    const live = new Map<string, { seq: number; key: Buffer; value: Buffer }>();
+    // 2. COMPACT: each key's records folded into its state (foldRecord),
+    //    read from the frozen parts a chunk at a time (views into the
+    //    parts' bytes, no copies).
+    const live = new Map<string, KeyState>();
     for (const name of partsInOrder(frozen)) {
       const bytes = await readFile(this.partPath(name)).catch(() => Buffer.alloc(0));
       let pos = 0;
       let chunk = CHUNK_BYTES;
       while (pos < bytes.length) {
         const slice = bytes.subarray(pos, pos + chunk);
-        const end = scanRecords(slice, name, (isSet, seq, key, value) => {
-          if (isSet) live.set(key.toString('latin1'), { seq, key, value: value! });
-          else live.delete(key.toString('latin1'));
-        });
+        const end = scanRecords(slice, name, (op, seq, key, arg) => foldRecord(live, op, seq, key, arg));
         if (end === 0 && pos + chunk >= bytes.length) break; // a cut-short tail: not a record
         if (end === 0) chunk *= 2; // one record larger than the chunk
         else chunk = CHUNK_BYTES;
@@ -225,10 +240,11 @@ export class RewritableLog {
         pending = [];
         pendingBytes = 0;
       };
-      for (const { seq, key, value } of live.values()) {
-        const record = Buffer.from(setRecord(seq, key, value)); // its own copy: setRecord's bytes are reused
-        pending.push(record);
-        pendingBytes += record.length;
+      for (const state of live.values()) {
+        for (const record of stateRecords(state)) {
+          pending.push(record);
+          pendingBytes += record.length;
+        }
         if (pendingBytes >= CHUNK_BYTES) {
           flush();
           await new Promise((resolve) => setImmediate(resolve));
@@ -291,6 +307,62 @@ export class RewritableLog {
   }
 }
 
+/** What a key's frozen records leave of it: what its records in the new base say. */
+interface KeyState {
+  /** The number of its last record. */
+  seq: number;
+  key: Buffer;
+  value: Buffer;
+  /** Its type tag (store.ts): TYPE_STRING, or TYPE_LIST with `list`. */
+  type: number;
+  /** ms since 1970; 0: never. */
+  expiresAt: number;
+  /** A list's elements (views into the frozen parts), or null. */
+  list: Deque | null;
+}
+
+/**
+ * Applies one record to the keys' states, by the rules replay applies it to
+ * the store and the lists (applyRecord in replay.ts, the stores' set() and
+ * delete()): SET replaces the value and makes a string, keeping the expiry
+ * time; DEL removes the key; PEXPIREAT and TYPE change a key that exists; a
+ * push or pop changes its elements. (Replay also keeps elements pushed to a
+ * key that does not exist, where no list command can see them: the live
+ * server always logs SET and TYPE before a list's first push.)
+ */
+function foldRecord(live: Map<string, KeyState>, op: RecordOp, seq: number, key: Buffer, arg: Buffer | null): void {
+  const id = key.toString('latin1');
+  if (op === 'DEL') {
+    live.delete(id);
+    return;
+  }
+  let state = live.get(id);
+  if (op === 'SET') {
+    if (state === undefined) live.set(id, { seq, key, value: arg!, type: TYPE_STRING, expiresAt: 0, list: null });
+    else Object.assign(state, { seq, value: arg!, type: TYPE_STRING, list: null });
+    return;
+  }
+  if (state === undefined) return;
+  state.seq = seq;
+  switch (op) {
+    case 'PEXPIREAT': state.expiresAt = Number(arg!.toString('latin1')); return;
+    case 'TYPE': state.type = Number(arg!.toString('latin1')); return;
+    case 'LPUSH': case 'RPUSH': (state.list ??= new Deque()).push(arg!, op === 'LPUSH'); return;
+    case 'LPOP': case 'RPOP': state.list?.pop(op === 'LPOP');
+  }
+}
+
+/** A key's state as records (each its own copy: task.ts reuses its bytes), in the order replay needs them. */
+function stateRecords({ seq, key, value, type, expiresAt, list }: KeyState): Buffer[] {
+  const records = [Buffer.from(setRecord(seq, key, value))];
+  if (type !== TYPE_STRING) records.push(Buffer.from(commandRecord(seq, 'TYPE', key, String(type))));
+  if (list !== null && list.length > 0) {
+    for (const element of list.range(0, list.length - 1)) records.push(Buffer.from(commandRecord(seq, 'RPUSH', key, element)));
+  }
+  if (expiresAt !== 0) records.push(Buffer.from(commandRecord(seq, 'PEXPIREAT', key, String(expiresAt))));
+  return records;
+}
+
 /**
  * The highest sequence number whose record is whole in `log`, after cutting
  * off a record a killed writer left half written. A log's incr parts hold
@@ -309,7 +381,7 @@ export function lastSeqWritten(dataDir: string, log: string): number {
       continue;
     }
     let last = 0;
-    const end = scanRecords(bytes, file, (_isSet, seq) => (last = seq));
+    const end = scanRecords(bytes, file, (_op, seq) => (last = seq));
     const fd = openSync(file, 'r+');
     try {
       if (end < bytes.length) ftruncateSync(fd, end); // half a record: cut it off
@@ -321,6 +393,6 @@ export function lastSeqWritten(dataDir: string, log: string): number {
   }
   if (manifest.base === null) return 0;
   let highest = 0;
-  scanRecords(readFileSync(path.join(dataDir, manifest.base)), manifest.base, (_isSet, seq) => (highest = Math.max(highest, seq)));
+  scanRecords(readFileSync(path.join(dataDir, manifest.base)), manifest.base, (_op, seq) => (highest = Math.max(highest, seq)));
   return highest;
 }

@@ -1,5 +1,5 @@
-import type { Store } from '../store/store.ts';
-import { delRecord, hashKey, setRecord, type PersistTask } from './task.ts';
+import { passThrough, type Store, type StoreExtras } from '../store/store.ts';
+import { commandRecord, delRecord, hashKey, setRecord, type PersistTask } from './task.ts';
 
 // A Store that passes every call to the real store and, for each write that
 // changed something, records a persistence task. The commands do not know it
@@ -17,9 +17,18 @@ import { delRecord, hashKey, setRecord, type PersistTask } from './task.ts';
 // still holds the store lock* (the caller guarantees every Store call runs
 // under it). Lock order is apply order, so the numbers are apply order, and
 // the main thread can restore that order before anything reaches the log.
+//
+// EXPIRY AND TYPES (issue 13). An expiry time is logged as an absolute time,
+// `PEXPIREAT <seq> <key> <ms>` (0: PERSIST), so a replay a day later expires
+// the key at the right moment, not a day late; a type tag as
+// `TYPE <seq> <key> <tag>`; a list's elements as the journal's records
+// (`RPUSH <seq> <key> <element>`, `LPOP <seq> <key>`...). An expired key is
+// reclaimed through delete(): it reaches the log (and a replica) as DEL, as
+// in Redis.
 
 const NO_TASKS: readonly PersistTask[] = Object.freeze([]);
 
+export interface RecordingStore extends StoreExtras {}
 export class RecordingStore implements Store {
   private tasks: PersistTask[] = [];
 
@@ -31,7 +40,32 @@ export class RecordingStore implements Store {
   constructor(
     private readonly inner: Store,
     private readonly sequence: BigInt64Array,
-  ) {}
+  ) {
+    Object.assign(this, passThrough(inner));
+    if (inner.setExpiresAt) {
+      this.setExpiresAt = (key, at) => {
+        if (!inner.setExpiresAt!(key, at)) return false;
+        this.record(['PEXPIREAT', key, String(at)]);
+        return true;
+      };
+    }
+    if (inner.setType) {
+      this.setType = (key, type) => {
+        if (!inner.setType!(key, type)) return false;
+        this.record(['TYPE', key, String(type)]);
+        return true;
+      };
+      this.journal = (op, key, arg) => {
+        inner.journal?.(op, key, arg);
+        this.record(arg === undefined ? [op, key] : [op, key, arg]);
+      };
+    }
+  }
+
+  private record([op, key, arg]: [string, Buffer, (string | Buffer)?]): void {
+    const seq = this.nextSeq();
+    this.tasks.push({ seq, keyHash: hashKey(key), record: commandRecord(seq, op, key, arg) });
+  }
 
   get(key: Buffer): Buffer | undefined {
     return this.inner.get(key);

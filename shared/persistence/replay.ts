@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { belongsTo, partsInOrder, readManifest, removeUnreferenced, type Manifest } from './log-parts.ts';
 import path from 'node:path';
 import type { Store } from '../store/store.ts';
+import type { Lists } from '../store/lists.ts';
 
 // Start-up: read the logs and rebuild the store from them.
 //
@@ -21,6 +22,16 @@ import type { Store } from '../store/store.ts';
 //
 // Step 06 rewrites its logs while serving (log-rewrite.ts): a log is then a
 // base and incr files named by a manifest (log-parts.ts), replayed in order.
+//
+// THE RECORDS. `SET <seq> <key> <value>` and `DEL <seq> <key>`; since issue
+// 13 also `PEXPIREAT <seq> <key> <ms>` (0: no expiry), `TYPE <seq> <key>
+// <tag>` and a list's `RPUSH`/`LPUSH <seq> <key> <element>` and
+// `RPOP`/`LPOP <seq> <key>` (recording-store.ts, shared/store/lists.ts).
+// Applied as the live server applied them (applyRecord): SET replaces the
+// value, makes the key a string and drops a list's elements, but keeps the
+// expiry time (a plain SET that forgets one is logged with `PEXPIREAT 0`
+// after it, as the live SET does it: expiry-commands.ts); DEL drops
+// everything.
 
 export interface ReplayResult {
   files: string[];
@@ -51,7 +62,7 @@ export class ReplayRefusedError extends Error {}
  * in a meaningful order with this one. The caller owns the folder: parts no
  * manifest names are deleted, a cut-short last record is cut off.
  */
-export function replayLogs(dataDir: string, files: string[], store: Store): ReplayResult {
+export function replayLogs(dataDir: string, files: string[], store: Store, lists?: Lists): ReplayResult {
   if (existsSync(dataDir)) {
     const strangers = readdirSync(dataDir).filter((name) => name.endsWith('.aof') && !files.some((log) => belongsTo(name, log)));
     if (strangers.length > 0) {
@@ -63,8 +74,9 @@ export function replayLogs(dataDir: string, files: string[], store: Store): Repl
   }
   const result: ReplayResult = { files, records: 0, keys: 0, lastSeq: 0, outOfOrder: 0, truncatedBytes: 0, removedParts: [] };
   // The order check, cheaply: a key's numbers can only go backwards where
-  // the log's numbers do. A base holds one record per key, older than every
-  // incr record, so it is skipped; the incr files are checked as one stream,
+  // the log's numbers do. A base holds a key's state as a few records in
+  // their order (log-rewrite.ts), older than every incr record, so it is
+  // skipped; the incr files are checked as one stream,
   // and only if that stream goes backwards somewhere is it checked key by key
   // (a second pass, so a log in order pays nothing per key).
   let previousSeq = 0;
@@ -85,9 +97,8 @@ export function replayLogs(dataDir: string, files: string[], store: Store): Repl
       if (!existsSync(file)) continue;
       const bytes = readFileSync(file);
       const isBase = name === manifest.base;
-      const end = scanRecords(bytes, file, (isSet, seq, key, value) => {
-        if (isSet) store.set(key, value!);
-        else store.delete(key);
+      const end = scanRecords(bytes, file, (op, seq, key, arg) => {
+        applyRecord(op, key, arg, store, lists);
         result.records++;
         if (seq > result.lastSeq) result.lastSeq = seq;
         if (isBase) return;
@@ -110,7 +121,7 @@ export function replayLogs(dataDir: string, files: string[], store: Store): Repl
 function countOutOfOrder(logs: Array<{ name: string; bytes: Buffer }>, result: ReplayResult): void {
   const lastSeqOfKey = new Map<string, number>();
   for (const { name, bytes } of logs) {
-    scanRecords(bytes, name, (_isSet, seq, key) => {
+    scanRecords(bytes, name, (_op, seq, key) => {
       const id = key.toString('latin1');
       const before = lastSeqOfKey.get(id);
       if (before === undefined || seq > before) lastSeqOfKey.set(id, seq);
@@ -123,17 +134,39 @@ function countOutOfOrder(logs: Array<{ name: string; bytes: Buffer }>, result: R
 }
 
 /**
+ * One record, applied as it was applied before the restart. Expiry times are
+ * absolute, so a key whose time passed while the server was down comes back
+ * expired, and the active cycle reclaims it (logging a DEL), as Redis does.
+ */
+export function applyRecord(op: RecordOp, key: Buffer, arg: Buffer | null, store: Store, lists: Lists | undefined): void {
+  switch (op) {
+    case 'SET': store.set(key, arg!); lists?.forget(key); return; // a list overwritten by SET: its elements go
+    case 'DEL': store.delete(key); lists?.forget(key); return;
+    case 'PEXPIREAT': store.setExpiresAt?.(key, Number(arg!.toString('latin1'))); return;
+    case 'TYPE': store.setType?.(key, Number(arg!.toString('latin1'))); return;
+    default: lists?.applyLogged(op, key, arg ?? undefined); // a list's RPUSH, LPUSH, RPOP, LPOP
+  }
+}
+
+/** The records a log may hold, with their number of parts. */
+export const RECORD_PARTS = { SET: 4, DEL: 3, PEXPIREAT: 4, TYPE: 4, LPUSH: 4, RPUSH: 4, LPOP: 3, RPOP: 3 } as const;
+export type RecordOp = keyof typeof RECORD_PARTS;
+const OPS = new Map<string, RecordOp>(Object.keys(RECORD_PARTS).map((op) => [op, op as RecordOp]));
+
+/**
  * Calls `visit` for each complete record of a log, in order, and returns
  * where the last one ends (less than bytes.length when the tail is cut
  * short). A record is a RESP array:
  * `*4\r\n$3\r\nSET\r\n$<n>\r\n<seq>\r\n$<n>\r\n<key>\r\n$<n>\r\n<value>\r\n`
- * (or `*3` and DEL without the value). Anything else is corruption
+ * (or `*3` and DEL without the value; the other operations of RECORD_PARTS
+ * alike, `arg` null for those of 3 parts). Anything else is corruption
  * (ReplayRefusedError). Written for speed (start-up replays millions of
- * records): digits are read by hand, and key and value are views of `bytes`.
+ * records): digits are read by hand, SET and DEL are told by their bytes,
+ * and key and arg are views of `bytes`.
  */
 export function scanRecords(
   bytes: Buffer, name: string,
-  visit: (isSet: boolean, seq: number, key: Buffer, value: Buffer | null) => void,
+  visit: (op: RecordOp, seq: number, key: Buffer, arg: Buffer | null) => void,
 ): number {
   const length = bytes.length;
   let pos = 0;
@@ -163,14 +196,17 @@ export function scanRecords(
     if (count === -1) return pos;
     if (count !== 3 && count !== 4) corrupt();
     let p = next;
-    // The operation: $3\r\nSET\r\n or $3\r\nDEL\r\n
-    if (header(p, 0x24) === -1) return pos;
+    // The operation: $3\r\nSET\r\n, $3\r\nDEL\r\n, $9\r\nPEXPIREAT\r\n...
+    const opLength = header(p, 0x24);
+    if (opLength === -1) return pos;
     p = next;
-    if (p + 5 > length) return pos;
-    const isSet = bytes[p] === 0x53 && bytes[p + 1] === 0x45 && bytes[p + 2] === 0x54; // SET
-    const isDel = bytes[p] === 0x44 && bytes[p + 1] === 0x45 && bytes[p + 2] === 0x4c; // DEL
-    if (!(isSet && count === 4) && !(isDel && count === 3)) corrupt();
-    p += 5;
+    if (p + opLength + 2 > length) return pos;
+    let op: RecordOp | undefined;
+    if (opLength === 3 && bytes[p] === 0x53 && bytes[p + 1] === 0x45 && bytes[p + 2] === 0x54) op = 'SET';
+    else if (opLength === 3 && bytes[p] === 0x44 && bytes[p + 1] === 0x45 && bytes[p + 2] === 0x4c) op = 'DEL';
+    else op = opLength <= 9 ? OPS.get(bytes.toString('latin1', p, p + opLength)) : undefined;
+    if (op === undefined || RECORD_PARTS[op] !== count) corrupt();
+    p += opLength + 2;
     // The sequence number, as a bulk string of digits.
     const seqLength = header(p, 0x24);
     if (seqLength === -1 || next + seqLength + 2 > length) return pos;
@@ -181,14 +217,14 @@ export function scanRecords(
     if (keyLength === -1 || next + keyLength + 2 > length) return pos;
     const key = bytes.subarray(next, next + keyLength);
     p = next + keyLength + 2;
-    let value: Buffer | null = null;
-    if (isSet) {
-      const valueLength = header(p, 0x24);
-      if (valueLength === -1 || next + valueLength + 2 > length) return pos;
-      value = bytes.subarray(next, next + valueLength);
-      p = next + valueLength + 2;
+    let arg: Buffer | null = null;
+    if (count === 4) {
+      const argLength = header(p, 0x24);
+      if (argLength === -1 || next + argLength + 2 > length) return pos;
+      arg = bytes.subarray(next, next + argLength);
+      p = next + argLength + 2;
     }
-    visit(isSet, seq, key, value);
+    visit(op!, seq, key, arg);
     pos = p;
   }
 }
@@ -198,9 +234,9 @@ export function scanRecords(
  * with a plain message and exit code 2 (the person must decide what to do
  * with the files), not with a stack trace.
  */
-export function replayAtStartup(dataDir: string, files: string[], store: Store): ReplayResult {
+export function replayAtStartup(dataDir: string, files: string[], store: Store, lists?: Lists): ReplayResult {
   try {
-    return replayLogs(dataDir, files, store);
+    return replayLogs(dataDir, files, store, lists);
   } catch (caught) {
     if (!(caught instanceof ReplayRefusedError)) throw caught;
     console.error(`error: ${caught.message}`);

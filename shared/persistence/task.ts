@@ -43,6 +43,19 @@ export function setRecord(seq: number, key: Buffer, value: Buffer): Buffer {
   return records.take();
 }
 
+/**
+ * Any other record: `<op> <seq> <key> [arg]` (PEXPIREAT, TYPE, a list's
+ * RPUSH/LPUSH/RPOP/LPOP; see recording-store.ts), replayed by replay.ts.
+ */
+export function commandRecord(seq: number, op: string, key: Buffer, arg?: string | Buffer): Buffer {
+  records.arrayHeader(arg === undefined ? 3 : 4);
+  records.bulk(Buffer.from(op));
+  records.bulkInteger(seq);
+  records.bulk(key);
+  if (arg !== undefined) records.bulk(typeof arg === 'string' ? Buffer.from(arg) : arg);
+  return records.take();
+}
+
 export function delRecord(seq: number, key: Buffer): Buffer {
   records.arrayHeader(3);
   records.bulk(DEL);

@@ -41,8 +41,10 @@ import { StoreError, type Store } from './store.ts';
 //    0  keyLength    int32   bytes of the key
 //    4  valueLength  int32   bytes of the value
 //    8  expiresAt    float64 ms since 1970 when the key expires, 0 = never
-//                            (not used yet: expiry comes with issue 13)
-//   16  type         uint8   1 = string (lists come later)
+//                            (set() keeps it, delete() drops it; hiding and
+//                            reclaiming expired keys: shared/commands/expiry.ts)
+//   16  type         uint8   1 = string, 2 = list (its elements live beside
+//                            the store: shared/store/lists.ts)
 //   17  flags        uint8   1 = key out of line, 2 = value out of line
 //   18  sizeClass    uint8   the class of this chunk
 //   19  -            uint8   0
@@ -130,6 +132,7 @@ const C_SIZE = 1; // entries stored
 const C_INDEX_ID = 2; // number of the index's buffer
 const C_NEXT_ID = 3; // next buffer number to hand out
 const C_PAGES = 4; // pages carved from the arena
+const C_EXPIRES = 5; // entries with an expiry time (INFO's expires=)
 const LOCK_WORDS_AT = 16; // 16 words for the caller's lock
 const LOCK_WORDS = 16;
 const C_CLASSES_AT = 32; // per class: [free list head ref, free count, carve cursor ref, carve end ref]
@@ -178,6 +181,7 @@ export class GrowableStore implements Store {
   private f64!: Float64Array;
   private mem!: Buffer;
   private foundAt = 0; // the record find() last matched (checked by recordAt)
+  private sampleCursor = 0; // where sampleExpiring() goes on (active expiry)
   private indexId = -1;
   private index: Int32Array = new Int32Array(0);
   private slots = 0;
@@ -233,10 +237,12 @@ export class GrowableStore implements Store {
       if (CLASS_OF[(bytes + 7) >>> 3] === cls) {
         this.freeOutOfLine(at, FLAG_VALUE_OUT);
         this.writeValue(at, key.length, value);
+        this.mem[at + 16] = TYPE_STRING;
         return;
       }
-      // Another class: a new record, then the old one freed.
+      // Another class: a new record (keeping the expiry time), then the old one freed.
       const fresh = this.newRecord(key, value, bytes);
+      this.f64[(fresh + 8) >>> 3] = this.f64[(at + 8) >>> 3]!;
       this.index[2 * slot + 1] = (fresh >>> 3) + 1;
       this.freeRecord(at);
       return;
@@ -260,6 +266,7 @@ export class GrowableStore implements Store {
     const at = this.foundAt;
     this.removeSlot(slot);
     this.control[C_SIZE] = this.control[C_SIZE]! - 1;
+    if (this.f64[(at + 8) >>> 3] !== 0) this.control[C_EXPIRES] = Math.max(0, this.control[C_EXPIRES]! - 1);
     this.freeRecord(at);
     const size = this.size();
     if (8 * size < this.slots && this.slots > MIN_SLOTS) this.replaceIndex(this.slots / 2);
@@ -283,9 +290,10 @@ export class GrowableStore implements Store {
   /**
    * Calls `visit` with every readable entry, in index order. The Buffers are
    * views into shared memory, valid until the next write: copy what you keep.
-   * For a snapshot (log rewrite) without building one big array.
+   * For a snapshot (log rewrite, replication's RDB) without building one big
+   * array. `expiresAt` is 0 for never; `type` is the record's type tag.
    */
-  forEachEntry(visit: (key: Buffer, value: Buffer, expiresAt: number) => void): void {
+  forEachEntry(visit: (key: Buffer, value: Buffer, expiresAt: number, type: number) => void): void {
     this.sync();
     const index = this.index;
     for (let s = 0; s < this.slots; s++) {
@@ -302,8 +310,64 @@ export class GrowableStore implements Store {
         if (caught instanceof StoreError) continue;
         throw caught;
       }
-      visit(key, value, this.f64[(at + 8) >>> 3]!);
+      visit(key, value, this.f64[(at + 8) >>> 3]!, this.mem[at + 16]!);
     }
+  }
+
+  // ------------------------------------------------- expiry and types (issue 13)
+
+  expiresAt(key: Buffer): number | undefined {
+    this.sync();
+    if (this.find(key, fnv1a(key)) < 0) return undefined;
+    return this.f64[(this.foundAt + 8) >>> 3]!;
+  }
+
+  setExpiresAt(key: Buffer, at: number): boolean {
+    this.sync();
+    if (this.find(key, fnv1a(key)) < 0) return false;
+    const word = (this.foundAt + 8) >>> 3;
+    const had = this.f64[word] !== 0;
+    if (had !== (at !== 0)) this.control[C_EXPIRES] = Math.max(0, this.control[C_EXPIRES]! + (had ? -1 : 1));
+    this.f64[word] = at;
+    return true;
+  }
+
+  /** O(1): the counter in the control block. */
+  expiringKeys(): number {
+    return this.control[C_EXPIRES]!;
+  }
+
+  /**
+   * Up to `limit` keys with an expiry time, walking the index from where the
+   * last call stopped (this thread's cursor). Bounded: at most 20 slots per
+   * key asked for, so a table of mostly persistent keys costs little per call.
+   */
+  sampleExpiring(limit: number): Array<[Buffer, number]> {
+    this.sync();
+    const out: Array<[Buffer, number]> = [];
+    if (this.control[C_EXPIRES] === 0) return out;
+    const index = this.index;
+    for (let visited = 0; visited < 20 * limit && visited < this.slots && out.length < limit; visited++) {
+      this.sampleCursor = (this.sampleCursor + 1) & this.mask;
+      const ref = index[2 * this.sampleCursor + 1]!;
+      if (ref === 0) continue;
+      const at = this.recordAt(ref);
+      const expiresAt = this.f64[(at + 8) >>> 3]!;
+      if (expiresAt !== 0) out.push([Buffer.from(this.keyOf(at)), expiresAt]);
+    }
+    return out;
+  }
+
+  typeOf(key: Buffer): number {
+    this.sync();
+    return this.find(key, fnv1a(key)) < 0 ? 0 : this.mem[this.foundAt + 16]!;
+  }
+
+  setType(key: Buffer, type: number): boolean {
+    this.sync();
+    if (this.find(key, fnv1a(key)) < 0) return false;
+    this.mem[this.foundAt + 16] = type;
+    return true;
   }
 
   // --------------------------------------------------------------- memory

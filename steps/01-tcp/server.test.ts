@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { commandSuite, hostileInputSuite, withServer } from '../../shared/testing/server-suites.ts';
+import { expiryAndListSuite } from '../../shared/testing/expiry-list-suites.ts';
 
 // Step 01's tests: the shared suites (every step passes them), and a check
 // that a Redis client library nobody here wrote can talk to our server.
@@ -45,3 +46,5 @@ describe('step 01: a real Redis client library (ioredis) talks to it', () => {
     }
   });
 });
+
+expiryAndListSuite('01');

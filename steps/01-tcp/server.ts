@@ -13,6 +13,8 @@ import net from 'node:net';
 import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { executeCommand, type CommandContext } from '../../shared/commands/commands.ts';
 import { VersionedStore, sharedKeyVersions } from '../../shared/commands/key-versions.ts';
+import { ExpiringStore, activeExpireCycle, startActiveExpiry } from '../../shared/commands/expiry.ts';
+import { Lists } from '../../shared/store/lists.ts';
 import { MapStore } from '../../shared/store/map-store.ts';
 import { ClientState, peerOf, type StoreAccess } from '../../shared/server/client-state.ts';
 import { Session } from '../../shared/server/session.ts';
@@ -25,9 +27,15 @@ log(`step 01-tcp: ${describeOptions(options)}`);
 
 // The data: a plain Map. Only this thread ever touches it, so no two commands
 // can interleave: each one runs from start to end before the next begins.
-// (VersionedStore: every write bumps its key's version, for WATCH.)
+// (VersionedStore: every write bumps its key's version, for WATCH.
+// ExpiringStore: a key whose time has passed is never seen, and is reclaimed
+// when met or by the active cycle below - shared/commands/expiry.ts.)
 const versions = sharedKeyVersions();
-const store = new VersionedStore(new MapStore(), versions);
+const store = new ExpiringStore(new VersionedStore(new MapStore(), versions), { readsMayDelete: true });
+// Lists' elements, beside the store; a blocked BLPOP is a promise, not a thread.
+const lists = new Lists();
+store.onReclaim = (key) => lists.forget(key);
+startActiveExpiry(() => activeExpireCycle(store));
 const startedAt = Date.now();
 const sockets = new Set<net.Socket>();
 
@@ -35,6 +43,8 @@ const context: CommandContext = {
   store,
   betweenCheckAndAct: () => {}, // one thread: nothing can happen between check and act
   workMs: options.workMs,
+  lists,
+  canBlock: true,
   serverInfo: () => ({
     step: '01-tcp',
     uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
@@ -47,8 +57,10 @@ const context: CommandContext = {
 // what to do when bytes arrive, and returns to the event loop at once.
 const run = (args: Buffer[]) => executeCommand(args, context);
 // A transaction needs no lock here: EXEC runs its queue in one go, and
-// nothing else runs on this thread meanwhile.
-const oneThread: StoreAccess = { exclusive: (body) => body(run) };
+// nothing else runs on this thread meanwhile. Inside it BLPOP does not wait
+// (Redis's rule): canBlock is false.
+const inTransaction: CommandContext = { ...context, canBlock: false };
+const oneThread: StoreAccess = { exclusive: (body) => body((args) => executeCommand(args, inTransaction)) };
 
 const server = net.createServer((socket) => {
   const peer = peerName(socket);
@@ -58,7 +70,7 @@ const server = net.createServer((socket) => {
   // The session parses this client's byte stream into requests (framing is
   // per connection) and runs each one on the store; its ClientState keeps
   // what HELLO, CLIENT SETNAME and MULTI/WATCH said.
-  const session = new Session(run, new ClientState(oneThread, versions, peerOf(socket)));
+  const session = new Session(run, new ClientState(oneThread, versions, peerOf(socket)), undefined, () => lists.takeBlocked());
   serveConnection(socket, session, () => {
     session.close();
     sockets.delete(socket);

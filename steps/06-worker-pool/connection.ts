@@ -6,6 +6,8 @@ import type { ClientState } from '../../shared/server/client-state.ts';
 import type { Protocol } from '../../shared/protocol/encode.ts';
 import type { JobResult } from './pool-thread.ts';
 import type { ReplicationAnswer } from './replication/primary.ts';
+import { BLOCKED } from '../../shared/commands/list-commands.ts';
+import type { BlockedPop } from '../../shared/store/lists.ts';
 
 // One client connection of step 06, served on the event loop.
 //
@@ -24,6 +26,9 @@ import type { ReplicationAnswer } from './replication/primary.ts';
 //   answered by its ClientState first. A transaction is queued there and EXEC
 //   runs inline, under the write lock, heavy commands included (they then
 //   hold the event loop: a transaction is atomic or it is not).
+// - a BLPOP that blocks holds the connection like a pool job does: no thread
+//   waits, only a promise (shared/store/lists.ts); the requests after it wait
+//   their turn. A client that disconnects cancels its waiter.
 
 export interface ConnectionHooks {
   /** Whether this request goes to the pool. */
@@ -38,6 +43,8 @@ export interface ConnectionHooks {
   answered(requests: number, us: number): void;
   /** Replication's commands (PSYNC, REPLCONF, WAIT, ROLE...): null for any other (replication/primary.ts). */
   replication(args: Buffer[], socket: Socket): ReplicationAnswer | null;
+  /** After runInline answered BLOCKED: the pop this connection now waits for. */
+  takeBlocked(): BlockedPop | null;
 }
 
 
@@ -59,6 +66,7 @@ export class ClientConnection {
   private draining = false;
   /** PSYNC made this socket a replica link: the replication module owns it now. */
   private handedOver = false;
+  private blocked: BlockedPop | null = null; // a BLPOP waiting for a push
 
   constructor(
     readonly socket: Socket,
@@ -70,7 +78,10 @@ export class ClientConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => client.close());
+    socket.on('close', () => {
+      client.close();
+      this.blocked?.cancel();
+    });
   }
 
   private receive(chunk: Buffer): void {
@@ -141,8 +152,26 @@ export class ClientConnection {
       }
       // ---- end of replication
       if (!this.hooks.isHeavy(args)) {
-        this.replies.reply(this.hooks.runInline(args));
-        count++;
+        const reply = this.hooks.runInline(args);
+        const blocked = reply === BLOCKED ? this.hooks.takeBlocked() : null;
+        if (blocked === null) {
+          this.replies.reply(reply);
+          count++;
+          continue;
+        }
+        // Blocked: send what came before, then wait (as for a pool job).
+        this.emit(this.replies.take(), count, this.hooks.takeGate());
+        count = 0;
+        this.poolBusy = true;
+        this.blocked = blocked;
+        const protocol = this.client.protocol;
+        const served = blocked.reply.then((popped) => encodeReply(popped, protocol));
+        this.emit(served, 1, null); // its pop was logged with the push that served it
+        void served.then(() => {
+          this.blocked = null;
+          this.poolBusy = false;
+          this.pump();
+        });
         continue;
       }
       // A heavy request, and the heavy ones right after it: one job.
@@ -222,6 +251,7 @@ export class ClientConnection {
   drain(notice: string): Promise<void> {
     if (this.handedOver) return Promise.resolve(); // a replica link: closed by the replication module
     this.draining = true;
+    this.blocked?.cancel(); // a blocked pop is answered as a timeout
     this.updateFlow();
     return new Promise((resolve) => {
       const finish = () => {

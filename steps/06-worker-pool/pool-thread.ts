@@ -20,6 +20,7 @@ import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { BufferRegistry } from '../../shared/store/buffer-registry.ts';
 import { GrowableStore, type GrowableStoreHandle } from '../../shared/store/growable-store.ts';
 import { RecordingStore } from '../../shared/persistence/recording-store.ts';
+import { ExpiringStore } from '../../shared/commands/expiry.ts';
 import { ownRecords, type PersistTask } from '../../shared/persistence/task.ts';
 
 export interface PoolThreadData {
@@ -58,7 +59,8 @@ if (parentPort !== null && workerData?.storeHandle !== undefined) {
   const port = parentPort;
   const shared = new GrowableStore(data.storeHandle, new BufferRegistry(data.registryPorts));
   const store = new RecordingStore(shared, data.sequence);
-  const versioned = new VersionedStore(store, new KeyVersions(data.versionsBuffer));
+  // As on the event loop: expired keys hidden (a read here never deletes).
+  const versioned = new ExpiringStore(new VersionedStore(store, new KeyVersions(data.versionsBuffer)));
   const lock = new RwLock(shared.lockWords);
   const context: CommandContext = {
     store: versioned,

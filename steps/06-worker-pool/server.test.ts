@@ -7,11 +7,14 @@ import { commandSuite, hostileInputSuite } from '../../shared/testing/server-sui
 import { dump, ownershipSuite, redisWritesReplayTest, start, tempDataDir, workerPids } from '../../shared/testing/persistence-suites.ts';
 import { processGone } from '../../shared/persistence/process-gone.ts';
 import { until } from '../../shared/threads/test-support.ts';
+import { expiryAndListReplayTest, expiryAndListSuite } from '../../shared/testing/expiry-list-suites.ts';
 
 commandSuite('06', ['--data-dir', tempDataDir()]);
 hostileInputSuite('06', ['--data-dir', tempDataDir()]);
 describe('step 06: persistence of Redis\'s write commands', () => redisWritesReplayTest('06'));
 ownershipSuite('06');
+expiryAndListSuite('06', ['--data-dir', tempDataDir()]);
+describe('step 06: persistence of expiry and lists', () => expiryAndListReplayTest('06'));
 
 /** INFO's text, lines separated by \n. */
 async function infoText(connection: Connection): Promise<string> {

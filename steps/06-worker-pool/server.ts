@@ -51,10 +51,15 @@ import { RecordingStore, newSequence } from '../../shared/persistence/recording-
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
 import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
 import { ClientConnection } from './connection.ts';
+import { ExpiringStore, activeExpireCycle, startActiveExpiry } from '../../shared/commands/expiry.ts';
+import { LIST_COMMANDS } from '../../shared/commands/list-commands.ts';
+import { Lists } from '../../shared/store/lists.ts';
+import { TYPE_LIST } from '../../shared/store/store.ts';
 import { CommandCounts, LatencyHistogram, memoryFigures, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
 import { ReplicationPrimary } from './replication/primary.ts';
 import { ReplicationRole } from './replication/role.ts';
+import type { RdbEntry } from './replication/rdb.ts';
 
 const { values: options, positionals } = parseOptions({
   ...SERVER_OPTIONS,
@@ -105,6 +110,9 @@ log(`step 06-worker-pool: ${describeOptions(options)}`);
 const registryPorts = BufferRegistry.mesh(1 + options.threads);
 const store = GrowableStore.create({}, new BufferRegistry(registryPorts[0]));
 const lock = new RwLock(store.lockWords);
+// Lists' elements live here, on the event loop, beside the store (whose
+// records say which keys are lists): shared/store/lists.ts.
+const lists = new Lists();
 
 // 2. Own the data directory (ownership.ts: wait for worker processes of an
 //    ended server that still write into it), then replay the logs, one per
@@ -112,7 +120,7 @@ const lock = new RwLock(store.lockWords);
 await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
 const logFiles = logFileNames(options.workers, 'by-key');
 const replayStarted = Date.now();
-const replay = replayAtStartup(options.dataDir, logFiles, store);
+const replay = replayAtStartup(options.dataDir, logFiles, store, lists);
 // The limit applies from now on: like Redis, start-up loads every record.
 store.maxMemory = options.maxMemory;
 log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ${replay.keys} keys, ` +
@@ -154,11 +162,26 @@ const pool = new ThreadPool(options.threads, (i) => ({
 //     the event loop from the same tasks the persister gets, in their order.
 const replication = new ReplicationPrimary({
   firstSeq: replay.lastSeq + 1,
-  snapshot: () => lock.withRead(() => ({ entries: store.entries(), nextSeq: Number(Atomics.load(sequence, 0)) })),
+  snapshot: () => lock.withRead(() => ({ entries: snapshotEntries(), nextSeq: Number(Atomics.load(sequence, 0)) })),
   nextSeq: () => Number(Atomics.load(sequence, 0)),
   backlogBytes: options.replBacklogSize,
   outputLimitBytes: options.replicaOutputLimit,
 });
+
+/**
+ * The snapshot of a full resync (the caller holds the read lock): every key
+ * with its expiry time; a list's elements from `lists`, on this thread. A
+ * list record whose elements are gone (a DEL on a pool thread) is left out.
+ */
+function snapshotEntries(): RdbEntry[] {
+  const entries: RdbEntry[] = [];
+  store.forEachEntry((key, value, expiresAt, type) => {
+    const elements = type === TYPE_LIST ? lists.elements(key) : undefined;
+    if (type === TYPE_LIST && elements === undefined) return;
+    entries.push({ key: Buffer.from(key), value: elements ?? Buffer.from(value), expiresAt });
+  });
+  return entries;
+}
 
 // 5. Running a command on the event loop: step 03's locking, step 04's
 //    recording of writes, all on this one thread.
@@ -169,16 +192,34 @@ const connections = new Set<ClientConnection>();
 let totalConnections = 0;
 const startedAt = Date.now();
 
+// Each write is logged, and bumps its key's version; an expired key is
+// hidden from every read and reclaimed by the next write or by the active
+// cycle below (reads run under the read lock: they may not delete).
+const expiring = new ExpiringStore(new VersionedStore(recording, versions));
+expiring.onReclaim = (key) => lists.forget(key);
 const context: CommandContext = {
-  store: new VersionedStore(recording, versions), // each write is logged, and bumps its key's version
+  store: expiring,
   betweenCheckAndAct: () => {}, // the lock makes check-then-act atomic
   workMs: 0, // --work-ms makes commands heavy: they go to the pool
   serverInfo,
   shutdown: () => setImmediate(() => void shutdown('SHUTDOWN command')), // after its +OK is sent
   rewriteLogs: () => persister.rewrite(),
+  lists,
+  canBlock: true,
 };
+// Inside EXEC, BLPOP does not wait (Redis's rule).
+const inTransaction: CommandContext = { ...context, canBlock: false };
 
-const ON_THE_LOOP = new Set(['INFO', 'SHUTDOWN', 'BGREWRITEAOF']); // they need the server's own state
+// Active expiry: every 100 ms, a bounded cycle under the write lock; the
+// DEL records of what it reclaimed go to the persister at once.
+const stopActiveExpiry = startActiveExpiry(() => {
+  if (store.expiringKeys() === 0) return;
+  lock.withWrite(() => activeExpireCycle(expiring));
+  void persister.offer(recording.takeTasks());
+});
+
+// They need the server's own state, or the lists' elements (on this thread).
+const ON_THE_LOOP = new Set(['INFO', 'SHUTDOWN', 'BGREWRITEAOF', ...Object.keys(LIST_COMMANDS)]);
 // Counted by their name in the table: a client sending made-up names must
 // not grow the counts without bound.
 const commandName = (args: Buffer[]) => commandSpec(args)?.name ?? 'UNKNOWN';
@@ -189,6 +230,7 @@ function isHeavy(args: Buffer[]): boolean {
   // Asked for every request: the usual answer (not WORK) costs one length check.
   if (!everyCommandOnPool) return args[0]!.length === 4 && commandName(args) === 'WORK';
   if (role.mayRefuseWrites && isWrite(args)) return false; // checked inline (-READONLY, -NOREPLICAS)
+  // (with --work-ms, list commands still run here: their elements are on this thread)
   return !ON_THE_LOOP.has(commandName(args));
 }
 
@@ -211,7 +253,7 @@ const transactions: StoreAccess = {
       const spec = commandSpec(args);
       counts.count(spec?.name ?? 'UNKNOWN');
       if (spec?.writes && role.mayRefuseWrites) { const refused = role.refuseWrite(); if (refused) return refused; }
-      return executeCommand(args, context, spec);
+      return executeCommand(args, inTransaction, spec);
     });
     replication.transaction(first, Number(Atomics.load(sequence, 0)) - 1); // replicas get it as MULTI ... EXEC
     return result;
@@ -253,7 +295,11 @@ const role = new ReplicationRole(replication, {
   replaceAll(entries) {
     lock.withWrite(() => {
       for (const [key] of store.entries()) context.store.delete(key);
-      for (const [key, value] of entries) context.store.set(key, value);
+      for (const { key, value, expiresAt } of entries) {
+        if (Array.isArray(value)) lists.push(context.store, key, value, false);
+        else context.store.set(key, value);
+        if (expiresAt !== 0) context.store.setExpiresAt!(key, expiresAt);
+      }
     });
     void takeGate();
   },
@@ -279,7 +325,7 @@ const server = net.createServer((socket) => {
   }
   const peer = peerName(socket);
   const connection = new ClientConnection(socket, {
-    isHeavy, runInline, runOnPool, takeGate,
+    isHeavy, runInline, runOnPool, takeGate, takeBlocked: () => lists.takeBlocked(),
     answered: (requests, us) => latency.record(us, requests),
     replication: (args, client) => role.answer(args, client),
   }, new ClientState(transactions, versions, peerOf(socket)), parserLimits);
@@ -348,6 +394,7 @@ async function shutdown(reason: string): Promise<void> {
     `${persister.stats().queue_depth} tasks queued); Ctrl+C again stops at once`);
   server.close();
   role.close();
+  stopActiveExpiry();
   await Promise.all([...connections].map((c) => c.drain('your requests received so far were answered; this connection will now close')));
   await persister.close();
   await pool.close();

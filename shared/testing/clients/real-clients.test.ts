@@ -16,14 +16,28 @@ import { launchStep, type RunningServer } from '../../server/launch.ts';
 //   redis-py 4.3            Debian's python3-redis, for /usr/bin/python3;
 //                           incr(k, n) is INCRBY, pipeline() is MULTI/EXEC
 //
-// Expiry and a blocking pop served by another client come with expiry and
-// lists (a later phase of issue 13).
+// On steps 01 and 06 (the steps with expiry and lists), each also sets keys
+// with a time and waits for one to expire, and blocks in BLPOP on a
+// connection of its own until another client pushes.
 
 const PYTHON = '/usr/bin/python3';
 const havePyRedis = spawnSync(PYTHON, ['-c', 'import redis'], { timeout: 10_000 }).status === 0;
 const PY_CHECK = fileURLToPath(new URL('./redis_py_check.py', import.meta.url));
 
+/** Resolves once `condition` is true, asked again between turns of the event loop; fails after 5 s. */
+async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** How many clients the server says are blocked (INFO's blocked_clients). */
+const blockedClients = (info: string) => Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? -1);
+
 for (const step of ['01', '03', '06']) {
+  const hasLists = step !== '03'; // steps 02-05 have neither expiry nor lists (see docs/race-conditions.md)
   describe(`step ${step}: real clients with their defaults`, { timeout: 60_000 }, () => {
     let server: RunningServer;
     before(async () => {
@@ -81,6 +95,56 @@ for (const step of ['01', '03', '06']) {
       }
     });
 
+    it('node-redis: SET EX, TTL, PEXPIRE until gone, PERSIST; BLPOP served by another client', { skip: !hasLists }, async () => {
+      const url = `redis://${server.host}:${server.port}`;
+      const client = createClient({ url });
+      const waiter = createClient({ url });
+      const errors: string[] = [];
+      client.on('error', (e: Error) => errors.push(e.message));
+      waiter.on('error', (e: Error) => errors.push(e.message));
+      await client.connect();
+      await waiter.connect();
+      try {
+        assert.equal(await client.set('nr:e', 'v', { expiration: { type: 'EX', value: 100 } }), 'OK');
+        assert.equal(await client.ttl('nr:e'), 100);
+        assert.equal(await client.persist('nr:e'), 1);
+        assert.equal(await client.ttl('nr:e'), -1);
+        assert.equal(await client.pExpire('nr:e', 30), 1);
+        await eventually(async () => (await client.get('nr:e')) === null, 'nr:e expired');
+        assert.equal(await client.ttl('nr:e'), -2);
+
+        const popped = waiter.blPop('nr:q', 0);
+        await eventually(async () => blockedClients(await client.info()) === 1, 'the waiter is blocked');
+        assert.equal(await client.rPush('nr:q', 'job'), 1);
+        assert.deepEqual(await popped, { key: 'nr:q', element: 'job' });
+        assert.equal(await client.lLen('nr:q'), 0);
+        assert.deepEqual(errors, []);
+      } finally {
+        await client.quit();
+        await waiter.quit();
+      }
+    });
+
+    it('ioredis: SET PX, PTTL, EXPIRE until gone; BRPOP served by another client', { skip: !hasLists }, async () => {
+      const client = new Redis(server.port, server.host, { maxRetriesPerRequest: 1 });
+      const waiter = new Redis(server.port, server.host, { maxRetriesPerRequest: 1 });
+      try {
+        assert.equal(await client.set('io:e', 'v', 'PX', 100_000), 'OK');
+        const pttl = await client.pttl('io:e');
+        assert.ok(pttl > 90_000 && pttl <= 100_000, `PTTL ${pttl}`);
+        assert.equal(await client.pexpire('io:e', 30), 1);
+        await eventually(async () => (await client.exists('io:e')) === 0, 'io:e expired');
+
+        const popped = waiter.brpop('io:q', 0);
+        await eventually(async () => blockedClients(await client.info()) === 1, 'the waiter is blocked');
+        assert.equal(await client.lpush('io:q', 'first', 'last'), 2);
+        assert.deepEqual(await popped, ['io:q', 'first']);
+        assert.deepEqual(await client.lrange('io:q', 0, -1), ['last']);
+      } finally {
+        await Promise.all([client.quit(), waiter.quit()]);
+      }
+    });
+
     it('ioredis: strings, counters, 1,000 pipelined, WATCH', async () => {
       const client = new Redis(server.port, server.host, { maxRetriesPerRequest: 1 });
       const other = new Redis(server.port, server.host, { maxRetriesPerRequest: 1 });
@@ -122,7 +186,7 @@ for (const step of ['01', '03', '06']) {
     it('redis-py: strings, counters (INCRBY), a 1,000-command pipeline (MULTI/EXEC), WATCH', {
       skip: havePyRedis ? false : `${PYTHON} has no redis module (apt-get install python3-redis)`,
     }, () => {
-      const run = spawnSync(PYTHON, [PY_CHECK, String(server.port)], { encoding: 'utf8', timeout: 30_000 });
+      const run = spawnSync(PYTHON, [PY_CHECK, String(server.port), hasLists ? 'lists' : 'no-lists'], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(run.status, 0, `redis_py_check.py failed:\n${run.stderr}`);
       const out = JSON.parse(run.stdout) as Record<string, unknown>;
       assert.deepEqual({ ...out, version: undefined }, {
@@ -130,6 +194,7 @@ for (const step of ['01', '03', '06']) {
         incr: 1, incr_by: 42, decr: 40, incrbyfloat: 2.5,
         pipeline_len: 1000, pipeline_last: 1000, pipeline_get: 1000,
         watch_attempts: 2, watch_final: 101,
+        ...(hasLists ? { ttl: 100, expired: true, ttl_gone: -2, blpop: ['py:q', 'job'], blpop_timeout: null } : {}),
       });
     });
   });

@@ -1,11 +1,14 @@
 """redis-py (Debian's python3-redis) with its default settings against a course server.
 
-Run by real-clients.test.ts: /usr/bin/python3 redis_py_check.py PORT. Prints one JSON
+Run by real-clients.test.ts: /usr/bin/python3 redis_py_check.py PORT [lists|no-lists]
+(lists: the step has expiry and lists, check them too). Prints one JSON
 object of what came back; the test asserts on it. Any exception ends the script with a
 traceback and a non-zero exit status.
 """
 import json
 import sys
+import threading
+import time
 
 import redis
 
@@ -57,5 +60,32 @@ while True:
                 raise
 out["watch_attempts"] = attempts
 out["watch_final"] = int(r.get("py:w"))
+
+def eventually(condition, what):
+    """Waits until condition() is true, asking again; fails after 5 s (no fixed sleep)."""
+    deadline = time.monotonic() + 5
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting until " + what)
+
+
+if len(sys.argv) > 2 and sys.argv[2] == "lists":
+    # Expiry.
+    r.set("py:e", "v", ex=100)
+    out["ttl"] = r.ttl("py:e")
+    r.pexpire("py:e", 30)
+    eventually(lambda: r.get("py:e") is None, "py:e expired")
+    out["expired"] = True
+    out["ttl_gone"] = r.ttl("py:e")
+    # A blocking pop on a connection of its own, served by a push from this one.
+    waiter = redis.Redis(host="127.0.0.1", port=port)
+    popped = {}
+    thread = threading.Thread(target=lambda: popped.update(value=waiter.blpop("py:q", 0)))
+    thread.start()
+    eventually(lambda: r.info()["blocked_clients"] == 1, "the waiter is blocked")
+    r.rpush("py:q", "job")
+    thread.join(5)
+    out["blpop"] = [part.decode() for part in popped["value"]]
+    out["blpop_timeout"] = waiter.blpop("py:q", 0.05)
 
 print(json.dumps(out))

@@ -119,3 +119,50 @@ export class RawReplica {
     return { replid: m[1]!, offset: Number(m[2]), rdb: this.bytes.subarray(start, end), stream: () => this.bytes.subarray(end).toString('latin1') };
   }
 }
+
+/**
+ * Expiry and list writes (issue 13) under `prefix`: a list pushed and popped
+ * at both ends, a list emptied (gone), a list and a string with a TTL, a key
+ * whose TTL a plain SET removed, a PERSISTed key.
+ */
+export async function expiryAndListWrites(c: Connection, prefix: string): Promise<void> {
+  await c.send('RPUSH', `${prefix}:list`, 'a', 'b', 'c', 'd');
+  await c.send('LPOP', `${prefix}:list`);
+  await c.send('LPUSH', `${prefix}:list`, 'z');
+  await c.send('RPOP', `${prefix}:list`);
+  await c.send('RPUSH', `${prefix}:emptied`, 'x');
+  await c.send('LPOP', `${prefix}:emptied`);
+  await c.send('RPUSH', `${prefix}:list-ttl`, 'x', 'y');
+  await c.send('EXPIRE', `${prefix}:list-ttl`, '1000');
+  await c.send('SET', `${prefix}:ttl`, 'v');
+  await c.send('EXPIRE', `${prefix}:ttl`, '1000');
+  await c.send('SET', `${prefix}:overwritten`, 'old', 'EX', '1000');
+  await c.send('SET', `${prefix}:overwritten`, 'new');
+  await c.send('SET', `${prefix}:persisted`, 'p');
+  await c.send('EXPIRE', `${prefix}:persisted`, '1000');
+  await c.send('PERSIST', `${prefix}:persisted`);
+}
+
+/** What expiryAndListWrites left, as one line per key: its TYPE, its TTL (-1, -2 or "ttl>0"), GET or LRANGE. */
+export async function expiryAndListView(c: Connection, prefix: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const name of ['list', 'emptied', 'list-ttl', 'ttl', 'overwritten', 'persisted']) {
+    const key = `${prefix}:${name}`;
+    const type = describeReply(await c.send('TYPE', key));
+    const ttl = describeReply(await c.send('TTL', key));
+    const ttlText = /^\(integer\) (\d+)$/.test(ttl) && Number(/\d+/.exec(ttl)![0]) > 900 ? 'ttl>900' : ttl;
+    const value = type === 'list' ? describeReply(await c.send('LRANGE', key, '0', '-1')) : describeReply(await c.send('GET', key));
+    lines.push(`${key} ${type} ${ttlText} ${value}`);
+  }
+  return lines;
+}
+
+/** What expiryAndListView shows on the primary after expiryAndListWrites. */
+export const expiryAndListExpected = (prefix: string): string[] => [
+  `${prefix}:list list (integer) -1 ["z", "b", "c"]`,
+  `${prefix}:emptied none (integer) -2 (nil)`,
+  `${prefix}:list-ttl list ttl>900 ["x", "y"]`,
+  `${prefix}:ttl string ttl>900 "v"`,
+  `${prefix}:overwritten string (integer) -1 "new"`,
+  `${prefix}:persisted string (integer) -1 "p"`,
+];

@@ -7,7 +7,7 @@ import { OK, array, bulk, error, integer, type Reply } from '../../../shared/pro
 import { RequestParser, type ParseEvent } from '../../../shared/protocol/request-parser.ts';
 import { log, peerName } from '../../../shared/server/log.ts';
 import { Backlog } from './backlog.ts';
-import { encodeRdb } from './rdb.ts';
+import { encodeRdb, type RdbEntry } from './rdb.ts';
 
 // The primary's side of Redis's replication protocol.
 //
@@ -47,8 +47,8 @@ import { encodeRdb } from './rdb.ts';
 export interface PrimaryOptions {
   /** The sequence number of the first write to come (the persister's firstSeq). */
   firstSeq: number;
-  /** The store's strings and the next sequence number, taken under one read lock. */
-  snapshot(): { entries: Array<[Buffer, Buffer]>; nextSeq: number };
+  /** The store's keys (strings and lists, with their expiry times) and the next sequence number, taken under one read lock. */
+  snapshot(): { entries: RdbEntry[]; nextSeq: number };
   /** The next sequence number now (WAIT waits for the stream to reach it). */
   nextSeq(): number;
   /** repl-backlog-size, bytes. */
@@ -96,10 +96,22 @@ export function newReplid(): string {
   return randomBytes(20).toString('hex');
 }
 
+const DEL_NAME = Buffer.from('$3\r\nDEL\r\n');
+const PERSIST_NAME = Buffer.from('$7\r\nPERSIST\r\n');
+const TWO = Buffer.from('*2\r\n');
+
 /**
  * The client command of a persistence record: `*N $3 SET $k <seq> ...`
  * becomes `*N-1 $3 SET ...`, with the same bytes after the number. Returned
- * as parts (no copy of the value).
+ * as parts (no copy of the value). Two records are not Redis commands and
+ * are translated:
+ *   `TYPE <seq> k 2` (k becomes a list) -> `DEL k`: a new list is logged as
+ *       `SET k ""`, `TYPE k 2`, then its pushes; on a replica the SET is
+ *       undone and the first RPUSH/LPUSH creates the list, as in Redis.
+ *   `PEXPIREAT <seq> k 0` (the time removed) -> `PERSIST k`.
+ * Another TYPE (a string's tag: never logged today) sends nothing. The rest
+ * (SET, DEL, PEXPIREAT k ms, RPUSH/LPUSH k element, LPOP/RPOP k) are
+ * Redis's commands with Redis's arities as they are.
  */
 export function commandOfRecord(record: Uint8Array): Buffer[] {
   const bytes = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
@@ -110,8 +122,17 @@ export function commandOfRecord(record: Uint8Array): Buffer[] {
     const lineEnd = bytes.indexOf(CRLF, at);
     return lineEnd + 2 + Number(bytes.toString('latin1', at + 1, lineEnd)) + 2;
   };
+  // The contents of the bulk string from `at` to `end`.
+  const text = (at: number, end: number) => bytes.toString('latin1', bytes.indexOf(CRLF, at) + 2, end - 2);
   const nameEnd = skipBulk(headerEnd + 2);
   const seqEnd = skipBulk(nameEnd);
+  const name = text(headerEnd + 2, nameEnd);
+  if (count === 4 && (name === 'TYPE' || name === 'PEXPIREAT')) {
+    const keyEnd = skipBulk(seqEnd);
+    const arg = text(keyEnd, bytes.length);
+    if (name === 'TYPE') return arg === '2' ? [TWO, DEL_NAME, bytes.subarray(seqEnd, keyEnd)] : [];
+    if (arg === '0') return [TWO, PERSIST_NAME, bytes.subarray(seqEnd, keyEnd)];
+  }
   return [Buffer.from(`*${count - 1}\r\n`), bytes.subarray(headerEnd + 2, nameEnd), bytes.subarray(seqEnd)];
 }
 

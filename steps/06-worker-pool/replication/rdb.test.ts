@@ -1,24 +1,38 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RdbError, crc64, decodeRdb, encodeRdb, lzfDecompress } from './rdb.ts';
+import { RdbError, crc64, decodeRdb, encodeRdb, lzfDecompress, type RdbEntry } from './rdb.ts';
 import { Backlog } from './backlog.ts';
 import { commandOfRecord } from './primary.ts';
-import { delRecord, setRecord } from '../../../shared/persistence/task.ts';
+import { commandRecord, delRecord, setRecord } from '../../../shared/persistence/task.ts';
 
 describe('replication: RDB', () => {
   it("CRC64 is Redis's (crc64.c's test vector)", () => {
     assert.equal(crc64(Buffer.from('123456789')), 0xe9c6d914c4b8d9can);
   });
 
-  it('encodes strings and decodes them back, binary-safe, long lengths included', () => {
-    const entries: Array<[Buffer, Buffer]> = [
-      [Buffer.from('a'), Buffer.from('1')],
-      [Buffer.from([0, 13, 10, 255]), Buffer.alloc(70_000, 7)], // a 32-bit length
-      [Buffer.from('k'.repeat(100)), Buffer.from('')], // a 14-bit length
+  it('encodes strings and lists, with expiry times, and decodes them back, binary-safe, long lengths included', () => {
+    const later = Date.now() + 60_000;
+    const entries: RdbEntry[] = [
+      { key: Buffer.from('a'), value: Buffer.from('1'), expiresAt: 0 },
+      { key: Buffer.from([0, 13, 10, 255]), value: Buffer.alloc(70_000, 7), expiresAt: 0 }, // a 32-bit length
+      { key: Buffer.from('k'.repeat(100)), value: Buffer.from(''), expiresAt: later }, // a 14-bit length
+      { key: Buffer.from('list'), value: [Buffer.from('x'), Buffer.from([0, 13, 10]), Buffer.from('')], expiresAt: later },
     ];
     const rdb = encodeRdb(entries);
     assert.equal(rdb.subarray(0, 9).toString(), 'REDIS0009');
-    assert.deepEqual(decodeRdb(rdb).entries, entries);
+    const decoded = decodeRdb(rdb);
+    assert.deepEqual(decoded.entries, entries);
+    assert.equal(decoded.withTtl, 2);
+  });
+
+  it('drops keys whose time has passed, lists included, and counts them', () => {
+    const rdb = encodeRdb([
+      { key: Buffer.from('old'), value: [Buffer.from('x')], expiresAt: 1000 },
+      { key: Buffer.from('new'), value: Buffer.from('v'), expiresAt: 0 },
+    ]);
+    const decoded = decodeRdb(rdb);
+    assert.deepEqual(decoded.entries.map((e) => e.key.toString()), ['new']);
+    assert.equal(decoded.expired, 1);
   });
 
   it('decodes integer-encoded and LZF-compressed strings, as a real redis-server writes them', () => {
@@ -33,14 +47,14 @@ describe('replication: RDB', () => {
       Buffer.from([0xff]),
     ]);
     const rdb = Buffer.concat([body, Buffer.alloc(8)]); // CRC zero: not checked
-    const got = decodeRdb(rdb).entries.map(([k, v]) => `${k}=${v}`);
+    const got = decodeRdb(rdb).entries.map(({ key, value }) => `${key}=${String(value)}`);
     assert.deepEqual(got, ['a=-5', 'b=1000', 'c=-70000', 'd=aaaaaaaaaa']);
   });
 
   it('refuses other types, a bad checksum and a cut-short file, naming the problem', () => {
     const list = Buffer.concat([Buffer.from('REDIS0009'), Buffer.from([0x0e, 0x01, 0x6c]), Buffer.alloc(9)]);
-    assert.throws(() => decodeRdb(list), (e: Error) => e instanceof RdbError && /list \(quicklist\).*strings only/.test(e.message));
-    const good = encodeRdb([[Buffer.from('a'), Buffer.from('b')]]);
+    assert.throws(() => decodeRdb(list), (e: Error) => e instanceof RdbError && /list \(quicklist\).*strings and plain lists/.test(e.message));
+    const good = encodeRdb([{ key: Buffer.from('a'), value: Buffer.from('b'), expiresAt: 0 }]);
     const bad = Buffer.from(good);
     bad[bad.length - 1]! ^= 1;
     assert.throws(() => decodeRdb(bad), /checksum mismatch/);
@@ -68,5 +82,14 @@ describe('replication: backlog and stream', () => {
     assert.equal(set.toString(), '*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$8\r\na\r\nvalue\r\n');
     const del = Buffer.concat(commandOfRecord(delRecord(7, Buffer.from('k'))));
     assert.equal(del.toString(), '*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n');
+  });
+
+  it("expiry and list records become Redis's commands: TYPE k 2 a DEL (its SET k \"\" undone), PEXPIREAT k 0 a PERSIST", () => {
+    const command = (op: string, arg?: string) => Buffer.concat(commandOfRecord(commandRecord(42, op, Buffer.from('k'), arg))).toString();
+    assert.equal(command('TYPE', '2'), '*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n');
+    assert.equal(command('PEXPIREAT', '0'), '*2\r\n$7\r\nPERSIST\r\n$1\r\nk\r\n');
+    assert.equal(command('PEXPIREAT', '1700000000000'), '*3\r\n$9\r\nPEXPIREAT\r\n$1\r\nk\r\n$13\r\n1700000000000\r\n');
+    assert.equal(command('RPUSH', 'e'), '*3\r\n$5\r\nRPUSH\r\n$1\r\nk\r\n$1\r\ne\r\n');
+    assert.equal(command('LPOP'), '*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n');
   });
 });

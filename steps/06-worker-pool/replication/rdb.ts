@@ -1,23 +1,29 @@
 // RDB, Redis's snapshot format, as much of it as a full resynchronisation
-// needs: strings in database 0.
+// needs: strings and lists in database 0, with their expiry times.
 //
 //   "REDIS0009"                         magic and version
 //   0xFA <string> <string>              aux fields (redis-ver, ...), skipped on load
 //   0xFE <length>                       SELECTDB
 //   0xFB <length> <length>              RESIZEDB (hints)
 //   [0xFC <8 bytes ms> | 0xFD <4 bytes s>] 0x00 <key> <value>   a string, maybe with an expiry
+//   [0xFC <8 bytes ms> | 0xFD <4 bytes s>] 0x01 <key> <length> <string>...   a list (RDB_TYPE_LIST)
 //   0xFF <8 bytes CRC64, little-endian> the end; a zero CRC means "not computed"
 //
 // A <length> is 1, 2, 5 or 9 bytes (its first two bits say which); a
 // <string> is a length and bytes, or (first bits 11) an integer written in 1,
 // 2 or 4 bytes, or LZF-compressed bytes: what a real redis-server sends, so a
-// replica of ours can load it. Any other type (lists, hashes, modules...) is
-// refused with an RdbError naming it: this server stores strings only.
+// replica of ours can load it. A list is written as RDB_TYPE_LIST (1), its
+// length then each element as a string: the oldest list encoding, which
+// Redis 7 still loads (it converts it to its own). Any other type (hashes,
+// sets, Redis's own list encodings, modules...) is refused with an RdbError
+// naming it: this server stores strings and lists only, and only reads the
+// lists it writes.
 
 export class RdbError extends Error {}
 
 const OPCODE = { AUX: 0xfa, RESIZEDB: 0xfb, EXPIRETIME_MS: 0xfc, EXPIRETIME: 0xfd, SELECTDB: 0xfe, EOF: 0xff } as const;
 const TYPE_STRING = 0;
+const TYPE_LIST = 1;
 const TYPE_NAMES: Record<number, string> = {
   1: 'list', 2: 'set', 3: 'sorted set', 4: 'hash', 5: 'sorted set', 6: 'module', 7: 'module', 9: 'hash (zipmap)',
   10: 'list (ziplist)', 11: 'set (intset)', 12: 'sorted set (ziplist)', 13: 'hash (ziplist)', 14: 'list (quicklist)',
@@ -65,16 +71,42 @@ function stringBytes(value: Buffer): Buffer[] {
   return [lengthBytes(value.length), value];
 }
 
+/** One key of a snapshot: a string (a Buffer) or a list (its elements, head first). */
+export interface RdbEntry {
+  key: Buffer;
+  value: Buffer | Buffer[];
+  /** When the key expires, in ms since 1970; 0 = never. */
+  expiresAt: number;
+}
+
+function entryBytes({ key, value, expiresAt }: RdbEntry): Buffer[] {
+  const parts: Buffer[] = [];
+  if (expiresAt !== 0) {
+    const time = Buffer.alloc(9);
+    time[0] = OPCODE.EXPIRETIME_MS;
+    time.writeBigUInt64LE(BigInt(expiresAt), 1);
+    parts.push(time);
+  }
+  if (Array.isArray(value)) {
+    parts.push(Buffer.from([TYPE_LIST]), ...stringBytes(key), lengthBytes(value.length));
+    for (const element of value) parts.push(...stringBytes(element));
+  } else {
+    parts.push(Buffer.from([TYPE_STRING]), ...stringBytes(key), ...stringBytes(value));
+  }
+  return parts;
+}
+
 /**
- * An RDB (version 9) holding these strings, with its CRC64. The entries are
+ * An RDB (version 9) holding these keys, with its CRC64. The entries are
  * copied in (the caller took them consistently: see primary.ts).
  */
-export function encodeRdb(entries: ReadonlyArray<readonly [Buffer, Buffer]>): Buffer {
+export function encodeRdb(entries: readonly RdbEntry[]): Buffer {
   const parts: Buffer[] = [Buffer.from('REDIS0009', 'latin1')];
   parts.push(Buffer.from([OPCODE.AUX]), ...stringBytes(Buffer.from('redis-ver')), ...stringBytes(Buffer.from('7.0.15')));
   parts.push(Buffer.from([OPCODE.SELECTDB]), lengthBytes(0));
-  parts.push(Buffer.from([OPCODE.RESIZEDB]), lengthBytes(entries.length), lengthBytes(0));
-  for (const [key, value] of entries) parts.push(Buffer.from([TYPE_STRING]), ...stringBytes(key), ...stringBytes(value));
+  const expiring = entries.filter((entry) => entry.expiresAt !== 0).length;
+  parts.push(Buffer.from([OPCODE.RESIZEDB]), lengthBytes(entries.length), lengthBytes(expiring));
+  for (const entry of entries) parts.push(...entryBytes(entry));
   parts.push(Buffer.from([OPCODE.EOF]));
   const body = Buffer.concat(parts);
   const out = Buffer.alloc(body.length + 8);
@@ -113,11 +145,11 @@ export function lzfDecompress(input: Uint8Array, outLength: number): Buffer {
 
 export interface RdbContents {
   version: number;
-  /** Every string of every database, in file order. */
-  entries: Array<[Buffer, Buffer]>;
+  /** Every string and list of every database, in file order, with its expiry time. */
+  entries: RdbEntry[];
   /** Keys dropped because their expiry time had passed. */
   expired: number;
-  /** Keys loaded whose expiry time this server does not keep. */
+  /** Keys loaded with an expiry time. */
   withTtl: number;
 }
 
@@ -183,8 +215,8 @@ class Reader {
 }
 
 /**
- * The strings in an RDB file. Throws RdbError on anything else (another
- * type, a bad checksum, a cut-short file), naming what it found.
+ * The strings and lists (type 1) in an RDB file. Throws RdbError on anything
+ * else (another type, a bad checksum, a cut-short file), naming what it found.
  */
 export function decodeRdb(bytes: Buffer, now = Date.now()): RdbContents {
   const reader = new Reader(bytes);
@@ -202,14 +234,21 @@ export function decodeRdb(bytes: Buffer, now = Date.now()): RdbContents {
     if (type === OPCODE.RESIZEDB) { reader.plainLength(); reader.plainLength(); continue; }
     if (type === OPCODE.EXPIRETIME_MS) { expiresAt = Number(reader.take(8).readBigUInt64LE(0)); type = reader.byte(); }
     else if (type === OPCODE.EXPIRETIME) { expiresAt = reader.take(4).readUInt32LE(0) * 1000; type = reader.byte(); }
-    if (type !== TYPE_STRING) {
-      throw new RdbError(`the RDB holds a ${TYPE_NAMES[type] ?? `type ${type}`} value (byte ${reader.pos - 1}): this server loads strings only`);
+    if (type !== TYPE_STRING && type !== TYPE_LIST) {
+      throw new RdbError(`the RDB holds a ${TYPE_NAMES[type] ?? `type ${type}`} value (byte ${reader.pos - 1}): ` +
+        'this server loads strings and plain lists (type 1) only');
     }
     const key = reader.string();
-    const value = reader.string();
+    let value: Buffer | Buffer[];
+    if (type === TYPE_STRING) value = reader.string();
+    else {
+      const length = reader.plainLength();
+      value = [];
+      for (let i = 0; i < length; i++) value.push(reader.string());
+    }
     if (expiresAt !== null && expiresAt <= now) { contents.expired++; continue; }
     if (expiresAt !== null) contents.withTtl++;
-    contents.entries.push([key, value]);
+    contents.entries.push({ key, value, expiresAt: expiresAt ?? 0 });
   }
   if (version >= 5) {
     const end = reader.pos;

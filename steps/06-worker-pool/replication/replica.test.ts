@@ -5,7 +5,9 @@ import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply } from '../../../shared/protocol/reply.ts';
 import { launchStep, type RunningServer } from '../../../shared/server/launch.ts';
 import { dump, tempDataDir } from '../../../shared/testing/persistence-suites.ts';
-import { HAVE_REDIS, NO_REDIS, infoField, scanAll, startRedis, until } from './fixtures.ts';
+import {
+  HAVE_REDIS, NO_REDIS, expiryAndListExpected, expiryAndListView, expiryAndListWrites, infoField, scanAll, startRedis, until,
+} from './fixtures.ts';
 
 // Step 06 as a replica: of another step 06, of a real redis-server, through
 // a link that is cut, and of a primary that sends garbage.
@@ -40,6 +42,32 @@ async function proxy(target: number): Promise<{ port: number; cut(): void; resto
 }
 
 describe('step 06 as a replica of step 06', () => {
+  it('lists and expiry times reach it, in the RDB and in the stream: LRANGE, TTL and GET agree', BOUNDED, async () => {
+    const primary = await startStep06(tempDataDir());
+    const p = await Connection.open(primary.host, primary.port);
+    let replica: RunningServer | null = null;
+    try {
+      await expiryAndListWrites(p, 'before'); // in the RDB
+      replica = await startStep06(tempDataDir(), ['--replicaof', `127.0.0.1 ${primary.port}`]);
+      const r = await Connection.open(replica.host, replica.port);
+      try {
+        await linkUp(r);
+        await expiryAndListWrites(p, 'after'); // in the stream
+        assert.equal(describeReply(await p.send('WAIT', '1', '10000')), '(integer) 1');
+        for (const prefix of ['before', 'after']) {
+          assert.deepEqual(await expiryAndListView(p, prefix), expiryAndListExpected(prefix), `the primary, ${prefix}`);
+          assert.deepEqual(await expiryAndListView(r, prefix), expiryAndListExpected(prefix), `the replica, ${prefix}`);
+        }
+      } finally {
+        await r.close();
+      }
+    } finally {
+      await p.close();
+      await replica?.stop();
+      await primary.stop();
+    }
+  });
+
   it('a full sync of 100,000 keys while writes go on: the replica equals the primary; it is read-only and keeps its data in its own logs', BOUNDED, async () => {
     const primary = await startStep06(tempDataDir());
     const p = await Connection.open(primary.host, primary.port);
@@ -201,8 +229,8 @@ describe('step 06 as a replica of a real redis-server', { skip: HAVE_REDIS ? fal
         await master.send('RPUSH', 'list', 'a');
         await r.send('REPLICAOF', 'NO', 'ONE');
         await r.send('REPLICAOF', '127.0.0.1', String(redis.port)); // a new full resync (our replid moved on)
-        await until(() => /loads strings only/.test(replica.log()), 'the refusal in the log', 20_000, replica.log);
-        assert.match(replica.log(), /the RDB holds a list .*: this server loads strings only/);
+        await until(() => /loads strings and plain lists/.test(replica.log()), 'the refusal in the log', 20_000, replica.log);
+        assert.match(replica.log(), /the RDB holds a list \(quicklist 2\) .*: this server loads strings and plain lists \(type 1\) only/);
         assert.equal(await infoField(r, 'master_link_status'), 'down');
         assert.equal(describeReply(await r.send('GET', 'after')), '"sync"', 'still serving what it had');
       } finally {

@@ -3,7 +3,7 @@ import { encodeCommand } from '../../../shared/protocol/encode.ts';
 import { DEFAULT_LIMITS, RequestParser, type ParserLimits } from '../../../shared/protocol/request-parser.ts';
 import { MAX_ITEM_BYTES } from '../../../shared/store/growable-store.ts';
 import { log } from '../../../shared/server/log.ts';
-import { RdbError, decodeRdb } from './rdb.ts';
+import { RdbError, decodeRdb, type RdbEntry } from './rdb.ts';
 
 // The replica's side: a link to a primary (ours or a real redis-server).
 //
@@ -26,8 +26,8 @@ import { RdbError, decodeRdb } from './rdb.ts';
 export interface ReplicaHooks {
   /** Runs these commands as one atomic group on the store; a promise while the persister is full (we stop reading). */
   apply(commands: Buffer[][]): Promise<void> | null;
-  /** Full resync: the store becomes exactly these strings. */
-  replaceAll(entries: Array<[Buffer, Buffer]>): void;
+  /** Full resync: the store becomes exactly these strings and lists, with their expiry times. */
+  replaceAll(entries: RdbEntry[]): void;
   /** Our own port, for REPLCONF listening-port. */
   listeningPort(): number;
 }
@@ -194,7 +194,8 @@ export class Replica {
     this.fullSyncs++;
     log(`replication: full resync from ${this.host}:${this.port}: ${contents.entries.length} keys loaded from an RDB ` +
       `of ${payload.length} bytes (version ${contents.version}` +
-      (contents.withTtl > 0 ? `; ${contents.withTtl} keys had an expiry time, which this server does not keep` : '') + ')');
+      (contents.withTtl > 0 ? `; ${contents.withTtl} with an expiry time` : '') +
+      (contents.expired > 0 ? `; ${contents.expired} already expired, skipped` : '') + ')');
     this.online();
     return true;
   }

@@ -6,7 +6,9 @@ import { describeReply } from '../../../shared/protocol/reply.ts';
 import { launchStep, type RunningServer } from '../../../shared/server/launch.ts';
 import { tempDataDir } from '../../../shared/testing/persistence-suites.ts';
 import { decodeRdb } from './rdb.ts';
-import { HAVE_REDIS, NO_REDIS, RawReplica, infoField, scanAll, startRedis, until } from './fixtures.ts';
+import {
+  HAVE_REDIS, NO_REDIS, RawReplica, expiryAndListExpected, expiryAndListView, expiryAndListWrites, infoField, scanAll, startRedis, until,
+} from './fixtures.ts';
 
 // Replication of step 06, on Redis's protocol: a real redis-server as our
 // replica, redis-cli --replica, and a hand-made replica on a raw socket.
@@ -68,6 +70,31 @@ describe('step 06: replication to a real redis-server', { skip: HAVE_REDIS ? fal
     }
   });
 
+  it('lists and expiry times reach a redis-server replica, in the RDB and in the stream: LRANGE, TTL and GET agree', BOUNDED, async () => {
+    const primary = await startPrimary();
+    const c = await Connection.open(primary.host, primary.port);
+    try {
+      await expiryAndListWrites(c, 'before'); // in the RDB
+      const redis = await startRedis(['--replicaof', '127.0.0.1', String(primary.port)]);
+      const r = await Connection.open('127.0.0.1', redis.port);
+      try {
+        await until(async () => (await infoField(r, 'master_link_status')) === 'up', 'the replica to sync', 20_000, redis.output);
+        await expiryAndListWrites(c, 'after'); // in the stream
+        assert.equal(describeReply(await c.send('WAIT', '1', '10000')), '(integer) 1', 'the replica acknowledged every write');
+        for (const prefix of ['before', 'after']) {
+          assert.deepEqual(await expiryAndListView(c, prefix), expiryAndListExpected(prefix), `the primary, ${prefix}`);
+          assert.deepEqual(await expiryAndListView(r, prefix), expiryAndListExpected(prefix), `the replica, ${prefix}`);
+        }
+      } finally {
+        await r.close();
+        await redis.stop();
+      }
+    } finally {
+      await c.close();
+      await primary.stop();
+    }
+  });
+
   it('redis-cli --replica prints our write stream', BOUNDED, async () => {
     const primary = await startPrimary();
     const c = await Connection.open(primary.host, primary.port);
@@ -101,7 +128,7 @@ describe('step 06: replication protocol (a hand-made replica)', () => {
       await c.send('SET', 'a', '1');
       const replica = await RawReplica.connect(primary.port);
       const sync = await replica.fullResync();
-      assert.deepEqual(decodeRdb(sync.rdb).entries.map(([k, v]) => `${k}=${v}`), ['a=1']);
+      assert.deepEqual(decodeRdb(sync.rdb).entries.map(({ key, value }) => `${key}=${String(value)}`), ['a=1']);
       assert.equal(sync.offset, Number(await infoField(c, 'master_repl_offset')));
       await c.send('SET', 'b', '2');
       await until(() => sync.stream().includes('b\r\n$1\r\n2'), 'SET b 2 in the stream');

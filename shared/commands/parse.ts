@@ -1,0 +1,38 @@
+import { error, type Reply } from '../protocol/reply.ts';
+import { TYPE_LIST, type Store } from '../store/store.ts';
+
+// What several command tables share: Redis's error replies, word for word
+// (clients and their tests match on them), and the number parsing.
+
+export const NOT_AN_INTEGER = error('ERR', 'value is not an integer or out of range');
+export const SYNTAX_ERROR = error('ERR', 'syntax error');
+export const WRONGTYPE = error('WRONGTYPE', 'Operation against a key holding the wrong kind of value');
+
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A 64-bit signed integer written as Redis writes one (its string2ll): digits,
+ * an optional '-', no '+', no spaces, no leading zeros; null otherwise.
+ */
+export function parseInt64(bytes: Buffer): bigint | null {
+  if (bytes.length === 0 || bytes.length > 20) return null;
+  const text = bytes.toString('latin1');
+  if (text !== '0' && !/^-?[1-9]\d*$/.test(text)) return null;
+  const value = BigInt(text);
+  return value < INT64_MIN || value > INT64_MAX ? null : value;
+}
+
+/**
+ * A string command's read: the value, undefined when absent, or WRONGTYPE
+ * when the key is a list. A list's record has an empty value, so only an
+ * empty value costs the second lookup (its type tag).
+ */
+export function readString(store: Store, key: Buffer): Buffer | undefined | typeof WRONGTYPE {
+  const value = store.get(key);
+  if (value !== undefined && value.length === 0 && store.typeOf?.(key) === TYPE_LIST) return WRONGTYPE;
+  return value;
+}
+
+/** Whether `reply` is this table's WRONGTYPE error. */
+export const isWrongType = (value: Buffer | undefined | Reply): value is Reply => value === WRONGTYPE;
