@@ -32,67 +32,70 @@ async function testerLikeWrites(c: Connection, prefix: string): Promise<void> {
   assert.equal(describeReply(await c.send('EXEC')), '[OK, (integer) 150, (integer) 1]');
 }
 
+/**
+ * A primary of ours and a real redis-server replica of it: `before` writes to
+ * the primary first (what the replica gets in the RDB), then the replica is
+ * started and waited for, and `online` runs with a client of each. Everything
+ * is stopped afterwards, pass or fail.
+ */
+async function withRedisReplica(
+  before: (primary: Connection) => Promise<void>,
+  online: (primary: Connection, replica: Connection, redis: Awaited<ReturnType<typeof startRedis>>, server: RunningServer) => Promise<void>,
+): Promise<void> {
+  const server = await startPrimary();
+  const c = await Connection.open(server.host, server.port);
+  try {
+    await before(c);
+    const redis = await startRedis(['--replicaof', '127.0.0.1', String(server.port)]);
+    const r = await Connection.open('127.0.0.1', redis.port);
+    try {
+      await until(async () => (await infoField(r, 'master_link_status')) === 'up', 'the replica to sync', 20_000, redis.output);
+      await online(c, r, redis, server);
+    } finally {
+      await r.close();
+      await redis.stop();
+    }
+  } finally {
+    await c.close();
+    await server.stop();
+  }
+}
+
 describe('step 06: replication to a real redis-server', { skip: HAVE_REDIS ? false : NO_REDIS }, () => {
   it('a redis-server --replicaof our primary holds exactly our keys and values after redis-benchmark and other writes', BOUNDED, async () => {
-    const primary = await startPrimary();
-    const c = await Connection.open(primary.host, primary.port);
-    try {
+    await withRedisReplica(async (c) => {
       await c.send('SET', 'gone', 'x');
       await c.send('FLUSHDB'); // reaches the stream as its DELs
       await testerLikeWrites(c, 'before'); // these reach the replica in the RDB
-      const redis = await startRedis(['--replicaof', '127.0.0.1', String(primary.port)]);
-      const r = await Connection.open('127.0.0.1', redis.port);
-      try {
-        await until(async () => (await infoField(r, 'master_link_status')) === 'up', 'the replica to sync', 20_000, redis.output);
-        assert.match(redis.output(), /MASTER <-> REPLICA sync: Finished with success/);
-        // Then writes while it is online: redis-benchmark's SETs and ours.
-        const bench = spawnSync('redis-benchmark', ['-p', String(primary.port), '-t', 'set', '-n', '20000', '-r', '3000', '-c', '20', '-q'],
-          { encoding: 'utf8', timeout: 60_000 });
-        assert.equal(bench.status, 0, bench.stderr);
-        await testerLikeWrites(c, 'after');
-        assert.equal(describeReply(await c.send('WAIT', '1', '10000')), '(integer) 1', 'the replica acknowledged every write');
-        const ours = await scanAll(c);
-        assert.ok(ours.size > 3000, `the primary holds ${ours.size} keys`);
-        assert.deepEqual(await scanAll(r), ours);
-        assert.match(await infoField(c, 'slave0') ?? '', /^ip=127\.0\.0\.1,port=\d+,state=online,offset=\d+,lag=\d+$/);
-        assert.equal(await infoField(c, 'connected_slaves'), '1');
-        assert.equal((await infoField(c, 'master_replid'))?.length, 40);
-        assert.equal(await infoField(r, 'master_repl_offset'), await infoField(c, 'master_repl_offset'));
-        const role = describeReply(await c.send('ROLE'));
-        assert.match(role, /^\["master", \(integer\) \d+, \[\["127\.0\.0\.1", "\d+", "\d+"\]\]\]$/);
-      } finally {
-        await r.close();
-        await redis.stop();
-      }
-    } finally {
-      await c.close();
-      await primary.stop();
-    }
+    }, async (c, r, redis, primary) => {
+      assert.match(redis.output(), /MASTER <-> REPLICA sync: Finished with success/);
+      // Then writes while it is online: redis-benchmark's SETs and ours.
+      const bench = spawnSync('redis-benchmark', ['-p', String(primary.port), '-t', 'set', '-n', '20000', '-r', '3000', '-c', '20', '-q'],
+        { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(bench.status, 0, bench.stderr);
+      await testerLikeWrites(c, 'after');
+      assert.equal(describeReply(await c.send('WAIT', '1', '10000')), '(integer) 1', 'the replica acknowledged every write');
+      const ours = await scanAll(c);
+      assert.ok(ours.size > 3000, `the primary holds ${ours.size} keys`);
+      assert.deepEqual(await scanAll(r), ours);
+      assert.match(await infoField(c, 'slave0') ?? '', /^ip=127\.0\.0\.1,port=\d+,state=online,offset=\d+,lag=\d+$/);
+      assert.equal(await infoField(c, 'connected_slaves'), '1');
+      assert.equal((await infoField(c, 'master_replid'))?.length, 40);
+      assert.equal(await infoField(r, 'master_repl_offset'), await infoField(c, 'master_repl_offset'));
+      const role = describeReply(await c.send('ROLE'));
+      assert.match(role, /^\["master", \(integer\) \d+, \[\["127\.0\.0\.1", "\d+", "\d+"\]\]\]$/);
+    });
   });
 
   it('lists and expiry times reach a redis-server replica, in the RDB and in the stream: LRANGE, TTL and GET agree', BOUNDED, async () => {
-    const primary = await startPrimary();
-    const c = await Connection.open(primary.host, primary.port);
-    try {
-      await expiryAndListWrites(c, 'before'); // in the RDB
-      const redis = await startRedis(['--replicaof', '127.0.0.1', String(primary.port)]);
-      const r = await Connection.open('127.0.0.1', redis.port);
-      try {
-        await until(async () => (await infoField(r, 'master_link_status')) === 'up', 'the replica to sync', 20_000, redis.output);
-        await expiryAndListWrites(c, 'after'); // in the stream
-        assert.equal(describeReply(await c.send('WAIT', '1', '10000')), '(integer) 1', 'the replica acknowledged every write');
-        for (const prefix of ['before', 'after']) {
-          assert.deepEqual(await expiryAndListView(c, prefix), expiryAndListExpected(prefix), `the primary, ${prefix}`);
-          assert.deepEqual(await expiryAndListView(r, prefix), expiryAndListExpected(prefix), `the replica, ${prefix}`);
-        }
-      } finally {
-        await r.close();
-        await redis.stop();
+    await withRedisReplica((c) => expiryAndListWrites(c, 'before'), async (c, r) => { // 'before': in the RDB
+      await expiryAndListWrites(c, 'after'); // in the stream
+      assert.equal(describeReply(await c.send('WAIT', '1', '10000')), '(integer) 1', 'the replica acknowledged every write');
+      for (const prefix of ['before', 'after']) {
+        assert.deepEqual(await expiryAndListView(c, prefix), expiryAndListExpected(prefix), `the primary, ${prefix}`);
+        assert.deepEqual(await expiryAndListView(r, prefix), expiryAndListExpected(prefix), `the replica, ${prefix}`);
       }
-    } finally {
-      await c.close();
-      await primary.stop();
-    }
+    });
   });
 
   it('redis-cli --replica prints our write stream', BOUNDED, async () => {
