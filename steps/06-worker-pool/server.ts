@@ -234,14 +234,19 @@ function isHeavy(args: Buffer[]): boolean {
   return !ON_THE_LOOP.has(commandName(args));
 }
 
-function runInline(args: Buffer[]) {
-  const spec = commandSpec(args);
+/** One command on the event loop, its lock already held: counted, refused where a replica must (-READONLY), run. */
+function countAndRun(args: Buffer[], commandContext: CommandContext, spec = commandSpec(args)) {
   counts.count(spec?.name ?? 'UNKNOWN');
   if (spec?.writes && role.mayRefuseWrites) { const refused = role.refuseWrite(); if (refused) return refused; }
+  return executeCommand(args, commandContext, spec);
+}
+
+function runInline(args: Buffer[]) {
+  const spec = commandSpec(args);
   // Lock even here: a pool thread may be running a command on the store.
   return spec?.writes
-    ? lock.withWrite(() => executeCommand(args, context, spec))
-    : lock.withRead(() => executeCommand(args, context, spec));
+    ? lock.withWrite(() => countAndRun(args, context, spec))
+    : lock.withRead(() => countAndRun(args, context, spec));
 }
 
 // EXEC: the queued commands one after another under the write lock, taken
@@ -249,12 +254,7 @@ function runInline(args: Buffer[]) {
 const transactions: StoreAccess = {
   exclusive: (body) => lock.withWrite(() => {
     const first = Number(Atomics.load(sequence, 0));
-    const result = body((args) => {
-      const spec = commandSpec(args);
-      counts.count(spec?.name ?? 'UNKNOWN');
-      if (spec?.writes && role.mayRefuseWrites) { const refused = role.refuseWrite(); if (refused) return refused; }
-      return executeCommand(args, inTransaction, spec);
-    });
+    const result = body((args) => countAndRun(args, inTransaction));
     replication.transaction(first, Number(Atomics.load(sequence, 0)) - 1); // replicas get it as MULTI ... EXEC
     return result;
   }),
