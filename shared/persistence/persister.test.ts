@@ -10,6 +10,7 @@ import { Persister, logFileNames, type Dispatch, type PersisterOptions } from '.
 import { RecordingStore, newSequence } from './recording-store.ts';
 import { replayLogs } from './replay.ts';
 import { processGone } from './process-gone.ts';
+import { until } from '../threads/test-support.ts';
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'persister-'));
 
@@ -177,6 +178,8 @@ describe('shared: persister (worker processes over IPC)', () => {
     const stderrClosed = new Promise((resolve) => holder.stderr!.on('close', resolve).resume());
     holder.kill('SIGKILL');
     await stderrClosed;
-    for (const pid of pids) assert.ok(processGone(pid), `worker ${pid} outlived its server`);
+    // A process closes its files a moment before the kernel marks it ended
+    // (a zombie): wait for that with a deadline instead of asking once.
+    for (const pid of pids) await until(() => processGone(pid), `worker ${pid} has ended after its server`);
   });
 });
