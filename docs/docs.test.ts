@@ -1,9 +1,9 @@
 // The docs check in `npm test` (the convention is in docs/README.md, the code
-// in shared/cli/docs-check.ts): links lead somewhere, commands work as written.
+// in docs/tools/docs-check.ts): links lead somewhere, commands work as written.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCommands, checkLinks, formatProblem, loadDocs } from '../shared/cli/docs-check.ts';
+import { checkCommands, checkLinks, formatProblem, loadDocs } from './tools/docs-check.ts';
 
 const docs = loadDocs();
 

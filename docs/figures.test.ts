@@ -1,4 +1,4 @@
-// The figures check in `npm test` (shared/figures/page.ts; it measures
+// The figures check in `npm test` (docs/tools/figures/page.ts; it measures
 // nothing): docs/figures.md is what `npm run figures` wrote from
 // docs/figures.json, and every figure the prose quotes as a link to that page
 // is the page's figure. A figure re-measured and changed fails this test at
@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFigureQuotes } from '../shared/figures/page.ts';
+import { checkFigureQuotes } from './tools/figures/page.ts';
 
 test('docs: every figure quoted from docs/figures.md matches the page, and the page is what npm run figures wrote',
   { timeout: 30_000 }, () => {

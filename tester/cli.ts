@@ -13,7 +13,7 @@ import { parseOptions } from '../shared/cli/options.ts';
 import { TESTER_OPTIONS } from './options.ts';
 import { formatScenario, reportHeader, reportFooter } from './report.ts';
 import { runTester } from './run.ts';
-import { liveLine } from '../shared/cli/progress.ts';
+import { liveLine } from './progress.ts';
 import { htmlFlagDefault, reportPagePath, writeReportPage } from './html/write.ts';
 import { exitWhenOutputCloses } from '../shared/cli/pipe.ts';
 

@@ -10,7 +10,7 @@
 import { parseOptions } from '../shared/cli/options.ts';
 import { findStep } from '../shared/cli/steps.ts';
 import { COMPARE_OPTIONS, TESTER_DEFAULTS } from './options.ts';
-import { liveLine } from '../shared/cli/progress.ts';
+import { liveLine } from './progress.ts';
 import { reportFooter, type TesterReport } from './report.ts';
 import { comparisonTable } from './table.ts';
 import { runTester } from './run.ts';

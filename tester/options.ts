@@ -1,5 +1,5 @@
 import type { OptionSpec, OptionValues } from '../shared/cli/options.ts';
-import type { RunningServer } from '../shared/server/launch.ts';
+import type { RunningServer } from './harness/launch.ts';
 import type { Dialect } from './dialect.ts';
 import type { Random } from './random.ts';
 

@@ -1,4 +1,4 @@
-import { launchServer, launchStep, type RunningServer } from '../shared/server/launch.ts';
+import { launchServer, launchStep, type RunningServer } from './harness/launch.ts';
 import { findStep } from '../shared/cli/steps.ts';
 import { dialectNamed } from './dialect.ts';
 import { isAlive, processTree } from './proc-stats.ts';

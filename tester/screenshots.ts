@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../shared/cli/steps.ts';
-import { liveLine } from '../shared/cli/progress.ts';
+import { liveLine } from './progress.ts';
 import { runTester } from './run.ts';
 import { TESTER_DEFAULTS } from './options.ts';
 import { writeReportPage } from './html/write.ts';

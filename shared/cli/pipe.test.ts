@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from './steps.ts';
-import { TEST_TIMEOUT_MS } from '../testing/test-runner.ts';
+import { TEST_TIMEOUT_MS } from '../../tester/harness/test-runner.ts';
 
 // `npm run diff -- 05 06 | head`: the reader of a command's output may go
 // away before the command has written anything. The command must end quietly
@@ -21,7 +21,7 @@ async function withClosedStdout(file: string, args: string[], alsoStderr = false
 }
 
 for (const [file, args] of [
-  ['shared/cli/diff-steps.ts', ['05', '06']],
+  ['tester/course/diff-steps.ts', ['05', '06']],
   ['tester/cli.ts', ['--step', '01', '--scenario', 'seed']],
 ] as const) {
   test(`pipe: ${file} ${args.join(' ')} into a closed pipe ends quietly`, { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { ROOT } from '../cli/steps.ts';
-import { launchStep, type RunningServer } from '../server/launch.ts';
+import { launchStep, type RunningServer } from '../../tester/harness/launch.ts';
 
 // The client as people and scripts use it: one-shot, piped, and with no server.
 

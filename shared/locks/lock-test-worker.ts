@@ -1,7 +1,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Mutex } from './mutex.ts';
 import { RwLock } from './rwlock.ts';
-import { barrier } from '../threads/test-support.ts';
+import { barrier } from '../../tester/harness/threads.ts';
 
 // The Worker side of mutex.test.ts and rwlock.test.ts. `memory` is an Int32Array
 // over a SharedArrayBuffer; the words are laid out by W below. The tests import

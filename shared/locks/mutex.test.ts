@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Mutex } from './mutex.ts';
 import { W, type Job } from './lock-test-worker.ts';
-import { runWorker, until } from '../threads/test-support.ts';
+import { runWorker, until } from '../../tester/harness/threads.ts';
 
 const workerFile = new URL('./lock-test-worker.ts', import.meta.url);
 const run = (job: Job) => runWorker<{ done: true }>(workerFile, job);

@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MapStore } from '../store/map-store.ts';
-import { until } from '../threads/test-support.ts';
+import { until } from '../../tester/harness/threads.ts';
 import { RewritableLog, lastSeqWritten, type LogFigures } from './log-rewrite.ts';
 import { readManifest } from './log-parts.ts';
 import { replayLogs } from './replay.ts';

@@ -10,7 +10,7 @@ import { Session } from './session.ts';
 
 // The connection's state on its own, over a Map store: what EXEC takes the
 // lock for, what WATCH notices, and HELLO's bytes. (Every step's server runs
-// the same code; shared/testing/redis-suites.ts checks it through each.)
+// the same code; tester/harness/redis-suites.ts checks it through each.)
 
 function setup(buckets?: number) {
   const versions = KeyVersions.create(buckets);

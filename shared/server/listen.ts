@@ -9,7 +9,6 @@ import { serveOnWhenOutputCloses } from '../cli/pipe.ts';
  * not stop the server.
  */
 export function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
-  stopWithLauncher();
   serveOnWhenOutputCloses(); // `npm run step -- 01 | head -1` must not stop the server
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -22,19 +21,3 @@ export function listen(server: Server, host: string, port: number): Promise<Addr
   });
 }
 
-/**
- * A server started by shared/server/launch.ts (tests, the tester, the
- * benchmarks) stops when the process that launched it ends, however it ends:
- * even a SIGKILLed test run must leave no server behind. The launcher gives
- * it a stdin pipe that it never writes to; the pipe ends when the launcher's
- * process is gone, and the server then stops as on SIGTERM (gracefully).
- * Started by hand, a server has no such variable and ignores stdin.
- */
-function stopWithLauncher(): void {
-  if (process.env.KV_STOP_WITH_LAUNCHER !== '1') return;
-  process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM'));
-  process.stdin.on('error', () => process.kill(process.pid, 'SIGTERM'));
-  process.stdin.resume();
-  // Watching must not keep the server alive once it has stopped serving.
-  (process.stdin as unknown as { unref?: () => void }).unref?.();
-}

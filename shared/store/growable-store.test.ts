@@ -5,7 +5,7 @@ import { BufferRegistry } from './buffer-registry.ts';
 import { GrowableStore, OUT_OF_LINE_BYTES, PAGE_BYTES, CONTROL_BYTES, MAX_ITEM_BYTES } from './growable-store.ts';
 import { MapStore } from './map-store.ts';
 import { StoreError } from './store.ts';
-import { settle } from '../threads/test-support.ts';
+import { settle } from '../../tester/harness/threads.ts';
 import { startWorker } from '../threads/start-worker.ts';
 import type { GrowableJob } from './growable-test-worker.ts';
 

@@ -4,7 +4,7 @@ import { SharedStore, DEFAULT_LIMITS } from './shared-store.ts';
 import { MapStore } from './map-store.ts';
 import { StoreError } from './store.ts';
 import type { StoreJob } from './store-test-worker.ts';
-import { runWorker } from '../threads/test-support.ts';
+import { runWorker } from '../../tester/harness/threads.ts';
 
 // A small seeded generator (mulberry32): the "random" sequences are the same
 // on every run, so a failure can be replayed.

@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { commandSuite, hostileInputSuite, withServer } from '../../shared/testing/server-suites.ts';
-import { expiryAndListSuite } from '../../shared/testing/expiry-list-suites.ts';
+import { commandSuite, hostileInputSuite, withServer } from '../../tester/harness/server-suites.ts';
+import { expiryAndListSuite } from '../../tester/harness/expiry-list-suites.ts';
 
 // Step 01's tests: the shared suites (every step passes them), and a check
 // that a Redis client library nobody here wrote can talk to our server.

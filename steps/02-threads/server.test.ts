@@ -2,10 +2,10 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Connection } from '../../shared/client/connection.ts';
-import { ask, commandSuite, hostileInputSuite, withServer } from '../../shared/testing/server-suites.ts';
+import { ask, commandSuite, hostileInputSuite, withServer } from '../../tester/harness/server-suites.ts';
 import {
   closeClients, deleteRound, dumpAndSize, incrRound, info, openClients, postRound,
-} from '../../shared/testing/contention.ts';
+} from '../../tester/harness/contention.ts';
 
 // Step 02's tests. Run them alone with: npm run test:step -- 02
 //

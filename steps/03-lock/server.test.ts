@@ -1,10 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../../shared/client/connection.ts';
-import { ask, commandSuite, hostileInputSuite, withServer } from '../../shared/testing/server-suites.ts';
+import { ask, commandSuite, hostileInputSuite, withServer } from '../../tester/harness/server-suites.ts';
 import {
   closeClients, deleteRound, dumpAndSize, incrRound, info, openClients, postRound,
-} from '../../shared/testing/contention.ts';
+} from '../../tester/harness/contention.ts';
 
 // Step 03's tests. Run them alone with: npm run test:step -- 03
 //

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
-import { commandSuite, hostileInputSuite } from '../../shared/testing/server-suites.ts';
-import { ownershipSuite, persistenceSuite, start, tempDataDir } from '../../shared/testing/persistence-suites.ts';
+import { commandSuite, hostileInputSuite } from '../../tester/harness/server-suites.ts';
+import { ownershipSuite, persistenceSuite, start, tempDataDir } from '../../tester/harness/persistence-suites.ts';
 
 commandSuite('04', ['--data-dir', tempDataDir()]);
 hostileInputSuite('04', ['--data-dir', tempDataDir()]);

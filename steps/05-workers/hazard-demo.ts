@@ -3,7 +3,7 @@
 // the server on the same data directory and shows what replay brought back.
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
-import { start, tempDataDir } from '../../shared/testing/persistence-suites.ts';
+import { start, tempDataDir } from '../../tester/harness/persistence-suites.ts';
 import { exitWhenOutputCloses } from '../../shared/cli/pipe.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
-import { commandSuite } from '../../shared/testing/server-suites.ts';
-import { ownershipSuite, persistenceSuite, start, tempDataDir } from '../../shared/testing/persistence-suites.ts';
+import { commandSuite } from '../../tester/harness/server-suites.ts';
+import { ownershipSuite, persistenceSuite, start, tempDataDir } from '../../tester/harness/persistence-suites.ts';
 
 commandSuite('05', ['--workers', '2', '--data-dir', tempDataDir()]);
 persistenceSuite('05', ['--workers', '2']);

@@ -4,10 +4,10 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply, type Reply } from '../../shared/protocol/reply.ts';
-import { launchStep, type RunningServer } from '../../shared/server/launch.ts';
+import { launchStep, type RunningServer } from '../../tester/harness/launch.ts';
 import { REWRITE_PHASES } from '../../shared/persistence/log-rewrite.ts';
 import { processGone } from '../../shared/persistence/process-gone.ts';
-import { dump, infoField, killAndWaitForWorkers, tempDataDir, workerPids } from '../../shared/testing/persistence-suites.ts';
+import { dump, infoField, killAndWaitForWorkers, tempDataDir, workerPids } from '../../tester/harness/persistence-suites.ts';
 
 // Step 06 rewrites its logs while it serves (shared/persistence/log-rewrite.ts).
 // Writes go on during rewrites and none is lost, duplicated or reordered; a

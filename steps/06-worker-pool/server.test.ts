@@ -2,12 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply, type Reply } from '../../shared/protocol/reply.ts';
-import { launchStep } from '../../shared/server/launch.ts';
-import { commandSuite, hostileInputSuite } from '../../shared/testing/server-suites.ts';
-import { dump, ownershipSuite, redisWritesReplayTest, start, tempDataDir, workerPids } from '../../shared/testing/persistence-suites.ts';
+import { launchStep } from '../../tester/harness/launch.ts';
+import { commandSuite, hostileInputSuite } from '../../tester/harness/server-suites.ts';
+import { dump, ownershipSuite, redisWritesReplayTest, start, tempDataDir, workerPids } from '../../tester/harness/persistence-suites.ts';
 import { processGone } from '../../shared/persistence/process-gone.ts';
-import { until } from '../../shared/threads/test-support.ts';
-import { expiryAndListReplayTest, expiryAndListSuite } from '../../shared/testing/expiry-list-suites.ts';
+import { until } from '../../tester/harness/threads.ts';
+import { expiryAndListReplayTest, expiryAndListSuite } from '../../tester/harness/expiry-list-suites.ts';
 
 commandSuite('06', ['--data-dir', tempDataDir()]);
 hostileInputSuite('06', ['--data-dir', tempDataDir()]);

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
-import { start, tempDataDir } from '../../shared/testing/persistence-suites.ts';
+import { start, tempDataDir } from '../../tester/harness/persistence-suites.ts';
 
 // Step 06's store through the server: values far past steps 02-05's 1 KB, a
 // big value arriving slowly, the bulk limit, the memory limit and INFO.

@@ -14,11 +14,11 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseOptions } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
-import { launchStep, type RunningServer } from '../../shared/server/launch.ts';
+import { launchStep, type RunningServer } from '../harness/launch.ts';
 import { ProcessTreeMonitor } from '../proc-stats.ts';
 import { median } from '../stats.ts';
 import { exitWhenOutputCloses } from '../../shared/cli/pipe.ts';
-import { stepLine } from '../../shared/cli/progress.ts';
+import { stepLine } from '../progress.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
@@ -99,7 +99,7 @@ async function startRedis(): Promise<{ port: number; pid: number; stop: () => vo
   return { port, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
-const progress = stepLine(); // the progress line, on stderr (shared/cli/progress.ts)
+const progress = stepLine(); // the progress line, on stderr (tester/progress.ts)
 progress.step('compiling loadgen.c if needed');
 compile();
 interface Target {

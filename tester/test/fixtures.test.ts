@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { launchServer, type RunningServer } from '../../shared/server/launch.ts';
+import { launchServer, type RunningServer } from '../harness/launch.ts';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS, type TesterOptions } from '../options.ts';
 import type { TesterReport } from '../report.ts';

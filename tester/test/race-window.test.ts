@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../shared/client/connection.ts';
-import { launchStep } from '../../shared/server/launch.ts';
-import { TEST_TIMEOUT_MS } from '../../shared/testing/test-runner.ts';
+import { launchStep } from '../harness/launch.ts';
+import { TEST_TIMEOUT_MS } from '../harness/test-runner.ts';
 import { raceWindow } from '../scenarios/load.ts';
 import { comparisonTable } from '../table.ts';
 import type { TesterReport } from '../report.ts';

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../../shared/client/connection.ts';
-import { BOUNDED, ask, withServer } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, ask, withServer } from '../../../tester/harness/server-suites.ts';
 
 describe('exercise 01/max-connections', () => {
   const server = withServer('01', ['--max-connections', '2']);

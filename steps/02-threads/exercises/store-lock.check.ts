@@ -2,10 +2,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../../../shared/client/connection.ts';
-import { BOUNDED, withServer } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, withServer } from '../../../tester/harness/server-suites.ts';
 import {
   closeClients, dumpAndSize, info, openClients, postRound,
-} from '../../../shared/testing/contention.ts';
+} from '../../../tester/harness/contention.ts';
 
 describe('exercise 02/store-lock', () => {
   const server = withServer('02', ['--lock', 'store']);

@@ -1,8 +1,8 @@
 // Hold the lock only around the store: WORK (and --work-ms) run outside it, so others are not stalled.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOUNDED, ask, withServer } from '../../../shared/testing/server-suites.ts';
-import { closeClients, openClients, postRound } from '../../../shared/testing/contention.ts';
+import { BOUNDED, ask, withServer } from '../../../tester/harness/server-suites.ts';
+import { closeClients, openClients, postRound } from '../../../tester/harness/contention.ts';
 
 describe('exercise 03/lock-less', () => {
   const server = withServer('03', []);

@@ -1,8 +1,8 @@
 // --lock-timeout-ms N: a command that cannot get the lock within N ms gets -BUSY instead of waiting.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOUNDED, ask, withServer } from '../../../shared/testing/server-suites.ts';
-import { closeClients, openClients } from '../../../shared/testing/contention.ts';
+import { BOUNDED, ask, withServer } from '../../../tester/harness/server-suites.ts';
+import { closeClients, openClients } from '../../../tester/harness/contention.ts';
 
 describe('exercise 03/lock-timeout', () => {
   // A 1.5 s race window: a POST of a fresh key holds the lock that long.

@@ -2,10 +2,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../../../shared/client/connection.ts';
-import { BOUNDED, withServer } from '../../../shared/testing/server-suites.ts';
+import { BOUNDED, withServer } from '../../../tester/harness/server-suites.ts';
 import {
   closeClients, incrRound, info, openClients, postRound,
-} from '../../../shared/testing/contention.ts';
+} from '../../../tester/harness/contention.ts';
 
 describe('exercise 03/spin-lock', () => {
   const server = withServer('03', ['--lock', 'spin']);

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '../../../shared/client/connection.ts';
-import { ask } from '../../../shared/testing/server-suites.ts';
-import { BOUNDED_WITH_RESTARTS, start, tempDataDir } from '../../../shared/testing/persistence-suites.ts';
+import { ask } from '../../../tester/harness/server-suites.ts';
+import { BOUNDED_WITH_RESTARTS, start, tempDataDir } from '../../../tester/harness/persistence-suites.ts';
 
 describe('exercise 04/compaction', () => {
   it('a key written 200 times takes one record in the log after a restart, and keeps its last value', BOUNDED_WITH_RESTARTS, async (t) => {

@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../../shared/client/connection.ts';
-import { BOUNDED, ask } from '../../../shared/testing/server-suites.ts';
-import { start, tempDataDir } from '../../../shared/testing/persistence-suites.ts';
+import { BOUNDED, ask } from '../../../tester/harness/server-suites.ts';
+import { start, tempDataDir } from '../../../tester/harness/persistence-suites.ts';
 
 describe('exercise 04/when-full', () => {
   it('refuses writes with BUSY while the queue is full, and a refused write leaves no trace', BOUNDED, async () => {

@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../../shared/client/connection.ts';
-import { ask } from '../../../shared/testing/server-suites.ts';
-import { BOUNDED_WITH_RESTARTS, start, tempDataDir } from '../../../shared/testing/persistence-suites.ts';
+import { ask } from '../../../tester/harness/server-suites.ts';
+import { BOUNDED_WITH_RESTARTS, start, tempDataDir } from '../../../tester/harness/persistence-suites.ts';
 
 describe('exercise 05/seq-replay', () => {
   it('free dispatch, older write logged last: after a restart the key holds the newer value', BOUNDED_WITH_RESTARTS, async (t) => {

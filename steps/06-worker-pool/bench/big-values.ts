@@ -20,12 +20,12 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '../../../shared/client/connection.ts';
-import { launchStep } from '../../../shared/server/launch.ts';
+import { launchStep } from '../../../tester/harness/launch.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'kv-big-'));
 
 async function fresh() {
-  // With the allocator setting npm start uses (see shared/cli/run-step.ts).
+  // With the allocator setting npm start uses (see tester/course/run-step.ts).
   return launchStep('06', { args: ['--quiet', '--data-dir', mkdtempSync(path.join(scratch, 'data-'))], env: { MALLOC_MMAP_THRESHOLD_: '131072' } });
 }
 

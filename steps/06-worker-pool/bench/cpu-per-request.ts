@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launchServer, launchStep, type RunningServer } from '../../../shared/server/launch.ts';
+import { launchServer, launchStep, type RunningServer } from '../../../tester/harness/launch.ts';
 import { median } from './servers.ts';
 
 const beforeAt = process.argv.indexOf('--before');

@@ -9,15 +9,15 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '../../../shared/client/connection.ts';
-import { launchStep } from '../../../shared/server/launch.ts';
+import { launchStep } from '../../../tester/harness/launch.ts';
 import { processTree } from '../../../tester/proc-stats.ts';
 import { exitWhenOutputCloses } from '../../../shared/cli/pipe.ts';
-import { stepLine } from '../../../shared/cli/progress.ts';
+import { stepLine } from '../../../tester/progress.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
 const [count = '1000', step = '06', ...serverArgs] = process.argv.slice(2);
-const line = stepLine(); // the progress line, on stderr (shared/cli/progress.ts)
+const line = stepLine(); // the progress line, on stderr (tester/progress.ts)
 line.step(`starting step ${step}`);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'idle-'));
 const needsDataDir = Number(step) >= 4;

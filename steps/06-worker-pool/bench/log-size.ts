@@ -14,15 +14,15 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { stepLine } from '../../../shared/cli/progress.ts';
+import { stepLine } from '../../../tester/progress.ts';
 import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply } from '../../../shared/protocol/reply.ts';
-import { launchStep } from '../../../shared/server/launch.ts';
+import { launchStep } from '../../../tester/harness/launch.ts';
 
 const benchmarkArgs = process.argv.slice(2);
 if (benchmarkArgs.length === 0) benchmarkArgs.push('-t', 'set', '-r', '1000', '-n', '5000000', '-P', '16');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'kv-log-size-'));
-// The progress line, on stderr (shared/cli/progress.ts); cleared before each result.
+// The progress line, on stderr (tester/progress.ts); cleared before each result.
 const line = stepLine();
 const logBytes = () => readdirSync(dataDir).filter((name) => name.endsWith('.aof'))
   .reduce((sum, name) => sum + statSync(path.join(dataDir, name)).size, 0);

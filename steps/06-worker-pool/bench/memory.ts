@@ -23,7 +23,7 @@ import { execFileSync, execSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launchStep } from '../../../shared/server/launch.ts';
+import { launchStep } from '../../../tester/harness/launch.ts';
 import { median, rssMb, startRedis } from './servers.ts';
 
 const runs = Number(process.argv[2] ?? 1);

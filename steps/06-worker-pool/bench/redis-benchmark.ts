@@ -16,8 +16,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launchServer, launchStep } from '../../../shared/server/launch.ts';
-import { liveLine } from '../../../shared/cli/progress.ts';
+import { launchServer, launchStep } from '../../../tester/harness/launch.ts';
+import { liveLine } from '../../../tester/progress.ts';
 import { exitWhenOutputCloses } from '../../../shared/cli/pipe.ts';
 import { median, startRedis } from './servers.ts';
 

@@ -15,8 +15,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply } from '../../../shared/protocol/reply.ts';
-import { launchStep, type RunningServer } from '../../../shared/server/launch.ts';
-import { scratchDir } from '../../../shared/testing/scratch-dir.ts';
+import { launchStep, type RunningServer } from '../../../tester/harness/launch.ts';
+import { scratchDir } from '../../../tester/harness/scratch-dir.ts';
 
 const runs = Number(process.argv[2] ?? 5);
 const requests = Number(process.argv[3] ?? 100_000);

@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../../shared/client/connection.ts';
-import { BOUNDED, ask, withServer } from '../../../shared/testing/server-suites.ts';
-import { tempDataDir } from '../../../shared/testing/persistence-suites.ts';
+import { BOUNDED, ask, withServer } from '../../../tester/harness/server-suites.ts';
+import { tempDataDir } from '../../../tester/harness/persistence-suites.ts';
 
 describe('exercise 06/dump-on-pool', () => {
   const server = withServer('06', ['--data-dir', tempDataDir()]);

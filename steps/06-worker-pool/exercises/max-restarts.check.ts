@@ -1,9 +1,9 @@
 // --max-restarts N: a worker process that dies more than N times stops the server (exit 1) instead of a restart loop.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOUNDED_WITH_RESTARTS, start, tempDataDir, workerPids } from '../../../shared/testing/persistence-suites.ts';
+import { BOUNDED_WITH_RESTARTS, start, tempDataDir, workerPids } from '../../../tester/harness/persistence-suites.ts';
 import { processGone } from '../../../shared/persistence/process-gone.ts';
-import { until } from '../../../shared/threads/test-support.ts';
+import { until } from '../../../tester/harness/threads.ts';
 
 describe('exercise 06/max-restarts', () => {
   it('restarts a dead worker once, then stops with exit code 1 and says why', BOUNDED_WITH_RESTARTS, async (t) => {

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply, type Reply } from '../../../shared/protocol/reply.ts';
-import { scratchDir } from '../../../shared/testing/scratch-dir.ts';
+import { scratchDir } from '../../../tester/harness/scratch-dir.ts';
 
 // Helpers for the replication tests: a real redis-server, a hand-made replica
 // on a raw socket, and waiting for a condition with a deadline.

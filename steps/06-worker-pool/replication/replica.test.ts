@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply } from '../../../shared/protocol/reply.ts';
-import { launchStep, type RunningServer } from '../../../shared/server/launch.ts';
-import { dump, tempDataDir } from '../../../shared/testing/persistence-suites.ts';
+import { launchStep, type RunningServer } from '../../../tester/harness/launch.ts';
+import { dump, tempDataDir } from '../../../tester/harness/persistence-suites.ts';
 import {
   HAVE_REDIS, NO_REDIS, expiryAndListExpected, expiryAndListView, expiryAndListWrites, infoField, scanAll, startRedis, until,
 } from './fixtures.ts';

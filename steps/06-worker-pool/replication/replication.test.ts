@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply } from '../../../shared/protocol/reply.ts';
-import { launchStep, type RunningServer } from '../../../shared/server/launch.ts';
-import { tempDataDir } from '../../../shared/testing/persistence-suites.ts';
+import { launchStep, type RunningServer } from '../../../tester/harness/launch.ts';
+import { tempDataDir } from '../../../tester/harness/persistence-suites.ts';
 import { decodeRdb } from './rdb.ts';
 import {
   HAVE_REDIS, NO_REDIS, RawReplica, expiryAndListExpected, expiryAndListView, expiryAndListWrites, infoField, scanAll, startRedis, until,

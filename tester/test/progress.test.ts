@@ -1,0 +1,79 @@
+import { mock, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { stepLine } from '../progress.ts';
+import { runWithProgress } from '../course/run-with-progress.ts';
+
+// The progress line of a run longer than two seconds, as a terminal gets it,
+// around a child's output; and a child that runs past its time limit.
+
+function collector(isTTY: boolean): Writable & { text: string } {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      stream.text += String(chunk);
+      done();
+    },
+  }) as Writable & { text: string; isTTY: boolean };
+  stream.text = '';
+  stream.isTTY = isTTY;
+  return stream;
+}
+
+test('runWithProgress: a quiet child past 2 s gets a progress line on a terminal, erased before its output', { timeout: 30_000 }, async () => {
+  const progress = collector(true);
+  const stdout = collector(false);
+  // The child stays quiet for 3.2 s (the run under test must be longer than 2 s), then prints.
+  const result = await runWithProgress('exercise demo', process.execPath, ['-e', 'setTimeout(() => console.log("done"), 3200)'], {
+    progress: progress as unknown as NodeJS.WriteStream, stdout, timeoutMs: 20_000,
+  });
+  assert.deepEqual(result, { status: 0, signal: null, timedOut: false });
+  assert.equal(stdout.text, 'done\n');
+  assert.match(progress.text, /^\r\x1b\[Kexercise demo: [23] s/, 'nothing before 2 s, then the line');
+  assert.ok(progress.text.endsWith('\r\x1b[K'), 'the line is erased at the end');
+});
+
+test('runWithProgress: a child that runs past timeoutMs is killed and says so', { timeout: 30_000 }, async () => {
+  const result = await runWithProgress('slow', process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {
+    progress: collector(false) as unknown as NodeJS.WriteStream, timeoutMs: 300,
+  });
+  assert.equal(result.timedOut, true);
+  assert.equal(result.signal, 'SIGKILL');
+});
+
+// stepLine, on mocked clocks (Date and setInterval), so that 7 s take no time.
+test('stepLine on a terminal: quiet for 2 s, then the step and its seconds; the next step at once; clear() erases it and stops the timer', (t) => {
+  mock.timers.enable({ apis: ['Date', 'setInterval'] });
+  t.after(() => mock.timers.reset());
+  const stream = collector(true);
+  const line = stepLine(stream as unknown as NodeJS.WriteStream);
+  line.step('run 1/2');
+  mock.timers.tick(1000);
+  assert.equal(stream.text, '', 'nothing in the first two seconds');
+  mock.timers.tick(1000);
+  assert.equal(stream.text, '\r\x1b[Krun 1/2: 2 s');
+  mock.timers.tick(500);
+  line.step('run 2/2', () => 'step 06');
+  assert.equal(stream.text, '\r\x1b[Krun 1/2: 2 s\r\x1b[Krun 2/2', 'a new step is drawn when step() is called');
+  mock.timers.tick(1000);
+  const text = () => stream.text; // (read afresh: assert.equal narrows stream.text's type)
+  assert.equal(text(), '\r\x1b[Krun 1/2: 2 s\r\x1b[Krun 2/2\r\x1b[Krun 2/2: 1 s, step 06', 'its own seconds, and the detail');
+  line.clear();
+  assert.ok(text().endsWith('run 2/2: 1 s, step 06\r\x1b[K'), 'erased');
+  const erased = text();
+  mock.timers.tick(5000);
+  assert.equal(text(), erased, 'no line after clear()');
+});
+
+test('stepLine in a log: nothing for 5 s, then a plain line at most every 5 s, and clear() writes nothing', (t) => {
+  mock.timers.enable({ apis: ['Date', 'setInterval'] });
+  t.after(() => mock.timers.reset());
+  const stream = collector(false);
+  const line = stepLine(stream as unknown as NodeJS.WriteStream);
+  line.step('writes 100/300');
+  mock.timers.tick(5000);
+  line.step('writes 200/300'); // within 5 s of the last line: left out
+  mock.timers.tick(4000);
+  line.step('writes 300/300');
+  line.clear();
+  assert.equal(stream.text, 'writes 100/300: 5 s\n');
+});
