@@ -32,7 +32,7 @@ import { ROOT } from '../../shared/cli/steps.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { SharedStore } from '../../shared/store/shared-store.ts';
-import { serveOnThread, type ThreadConnection } from '../../shared/threads/connection-thread.ts';
+import { serveOnThread, threadFile, type ThreadConnection } from '../../shared/threads/connection-thread.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 import { persisterFigures } from '../../shared/persistence/info-figures.ts';
@@ -58,6 +58,10 @@ const { values: options } = parseOptions({
   ...OWNERSHIP_OPTIONS,
 } as const, stepUsage('04-ipc-queue'));
 log(`step 04-ipc-queue: ${describeOptions(options)}`);
+
+// What each connection's thread runs: thread.ts, step 03's, recording its
+// writes (compiled once, now, before the server listens).
+const THREAD = threadFile(new URL('./thread.ts', import.meta.url));
 
 // The data: a hash table in a SharedArrayBuffer, the one kind of memory that
 // threads can share. Every connection thread wraps this same buffer.
@@ -119,7 +123,7 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
 
   // The main thread keeps the socket (it cannot be given to a thread) and
   // forwards bytes; a new Worker runs this client's commands on the store.
-  const thread = serveOnThread(socket, {
+  const thread = serveOnThread(THREAD, socket, {
     storeBuffer: store.buffer,
     lock: options.lock, // THE LOCK: each command runs holding it
     // no raceWindowMs: the lock closed the race in step 03, no magnifying glass
