@@ -19,13 +19,19 @@ export const LOCK_KINDS = ['mutex', 'rw'] as const;
 export type LockKind = (typeof LOCK_KINDS)[number];
 
 export interface CommandLock {
-  /** Runs one command, `run(args)`, holding the lock: the mutex, or the read or write side. */
+  /**
+   * Runs one command, `run(args)`, holding the lock: the mutex, or the write
+   * side for a command that writes (isWrite()) and the read side for one that
+   * only reads.
+   */
   command(args: Buffer[], run: (args: Buffer[]) => Reply): Reply;
+  /** Runs `body` holding the lock: for a write (`writes`) or a read. The mutex does not tell them apart. */
+  hold<T>(writes: boolean, body: () => T): T;
   /**
    * Runs `body` holding the lock alone: the mutex, or the write side (EXEC's
    * queue may write, and must exclude readers too: a reader between two of
    * its commands would see it half done). Not re-entrant: `body` must not
-   * call command().
+   * take the lock again.
    */
   exclusive<T>(body: () => T): T;
 }
@@ -35,20 +41,23 @@ export function commandLock(kind: LockKind, lockWords: Int32Array): CommandLock 
   if (kind === 'rw') return readWriteCommandLock(new RwLock(lockWords));
   // One command at a time, whatever it is.
   const mutex = new Mutex(lockWords);
-  return {
-    command: (args, run) => mutex.withLock(() => run(args)),
+  return withCommand({
+    hold: (_writes, body) => mutex.withLock(body),
     exclusive: (body) => mutex.withLock(body),
-  };
+  });
 }
 
-/** Readers together, a writer alone: GET, DUMP, DBSIZE... share the read side; POST, PUT, INCR... (isWrite()) take the write side. */
+/** Readers together, a writer alone: GET, DUMP, DBSIZE... share the read side; POST, PUT, INCR... take the write side. */
 export function readWriteCommandLock(lock: RwLock): CommandLock {
-  return {
-    command: (args, run) => (isWrite(args)
-      ? lock.withWrite(() => run(args))
-      : lock.withRead(() => run(args))),
+  return withCommand({
+    hold: (writes, body) => (writes ? lock.withWrite(body) : lock.withRead(body)),
     exclusive: (body) => lock.withWrite(body),
-  };
+  });
+}
+
+/** Each command holds the lock for a write if it writes, and for a read if not. */
+function withCommand(lock: Omit<CommandLock, 'command'>): CommandLock {
+  return { ...lock, command: (args, run) => lock.hold(isWrite(args), () => run(args)) };
 }
 
 /** `kind` as a LockKind; throws on anything else (a thread's workerData is not type-checked). */

@@ -39,6 +39,7 @@ import { commandSpec, executeCommand, isWrite, type CommandContext } from '../..
 import { VersionedStore, sharedKeyVersions } from '../../shared/commands/key-versions.ts';
 import { ClientState, peerOf, type StoreAccess } from '../../shared/server/client-state.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
+import { readWriteCommandLock } from '../03-lock/command-lock.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { BufferRegistry } from '../../shared/store/buffer-registry.ts';
@@ -110,6 +111,8 @@ log(`step 06-worker-pool: ${describeOptions(options)}`);
 const registryPorts = BufferRegistry.mesh(1 + options.threads);
 const store = GrowableStore.create({}, new BufferRegistry(registryPorts[0]));
 const lock = new RwLock(store.lockWords);
+// Step 03's read-or-write choice for one command (steps/03-lock/command-lock.ts).
+const commandLock = readWriteCommandLock(lock);
 // Lists' elements live here, on the event loop, beside the store (whose
 // records say which keys are lists): shared/store/lists.ts.
 const lists = new Lists();
@@ -244,9 +247,7 @@ function countAndRun(args: Buffer[], commandContext: CommandContext, spec = comm
 function runInline(args: Buffer[]) {
   const spec = commandSpec(args);
   // Lock even here: a pool thread may be running a command on the store.
-  return spec?.writes
-    ? lock.withWrite(() => countAndRun(args, context, spec))
-    : lock.withRead(() => countAndRun(args, context, spec));
+  return commandLock.hold(spec?.writes ?? false, () => countAndRun(args, context, spec));
 }
 
 // EXEC: the queued commands one after another under the write lock, taken
