@@ -36,7 +36,7 @@ import { serveOnThread, threadFile, type ThreadConnection } from '../../shared/t
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 import { persisterFigures } from '../../shared/persistence/info-figures.ts';
-import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
+import { ONE_WORKER, Persister } from './persister.ts';
 import { newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
 import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
@@ -75,7 +75,7 @@ const store = SharedStore.create();
 await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
 
 // 1. Replay: rebuild the store from the log before anyone connects.
-const logFiles = logFileNames(1, 'by-key'); // one worker, one log: log.aof
+const logFiles = ONE_WORKER.logFiles(1); // one worker process, one log: log.aof
 const replay = replayAtStartup(options.dataDir, logFiles, store);
 log(`replayed ${replay.records} records from ${path.join(options.dataDir, logFiles[0]!)}: ` +
   `${replay.keys} keys` + (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
@@ -88,7 +88,7 @@ const sequence = newSequence(replay.lastSeq + 1);
 const persister = await Persister.start({
   dataDir: options.dataDir,
   workers: 1,
-  dispatch: 'by-key',
+  dispatch: ONE_WORKER,
   capacity: options.queueCapacity,
   durable: options.durable,
   taskCpuMs: options.taskCpuMs,

@@ -47,7 +47,9 @@ import { GrowableStore, MAX_ITEM_BYTES } from '../../shared/store/growable-store
 import { DEFAULT_LIMITS, type ParserLimits } from '../../shared/protocol/request-parser.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
-import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
+import { Persister } from '../04-ipc-queue/persister.ts';
+import { BY_KEY } from '../05-workers/dispatch/by-key.ts';
+import { restartEveryWorker } from './supervisor.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
 import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
@@ -121,7 +123,7 @@ const lists = new Lists();
 //    ended server that still write into it), then replay the logs, one per
 //    worker process (step 05's by-key layout).
 await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
-const logFiles = logFileNames(options.workers, 'by-key');
+const logFiles = BY_KEY.logFiles(options.workers);
 const replayStarted = Date.now();
 const replay = replayAtStartup(options.dataDir, logFiles, store, lists);
 // The limit applies from now on: like Redis, start-up loads every record.
@@ -135,18 +137,20 @@ const sequence = newSequence(replay.lastSeq + 1);
 const persister = await Persister.start({
   dataDir: options.dataDir,
   workers: options.workers,
-  dispatch: 'by-key',
+  dispatch: BY_KEY,
   capacity: options.queueCapacity,
   durable: options.durable,
   taskCpuMs: options.taskCpuMs,
   firstSeq: replay.lastSeq + 1,
-  supervise: true,
+  // SUPERVISION (supervisor.ts): a worker process that dies is restarted on its log.
+  supervisor: restartEveryWorker({
+    onRestart: (index, pid, resent) => log(`worker process ${index} restarted as pid ${pid}; ${resent} unfinished tasks sent to it again`),
+  }),
   bundled: true, // plain JavaScript, no tsx loader: 35 MB less per process
   // Without --durable no reply waits for the workers: gather 10 ms of writes
   // per message (thousands fewer messages per second, measured in the README).
   batchDelayMs: options.durable ? 0 : 10,
   onWorkerExit: (index, code, signal) => log(`worker process ${index} died (${signal ?? `exit code ${code}`}): restarting it`),
-  onWorkerRestart: (index, pid, resent) => log(`worker process ${index} restarted as pid ${pid}; ${resent} unfinished tasks sent to it again`),
   // Each worker process rewrites its log to the live data as it grows
   // (log-rewrite.ts), as Redis does with auto-aof-rewrite-percentage.
   rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize },
