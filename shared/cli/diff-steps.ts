@@ -3,7 +3,8 @@
 // Prints a short header (which files were added, removed, changed, and by how
 // many lines), then a unified diff of each changed file: server.ts first, since
 // that is where each step's lesson lives, then the other files. `--stat` prints
-// the header alone; `--code` keeps only the .ts files (each step README quotes
+// the header alone; `--code` keeps only the code, .ts files but not tests,
+// checks or fixtures (each step README quotes
 // `npm run diff -- N-1 N --stat --code`, and docs/lesson-pointers.test.ts
 // checks that the quote is still what this prints). Colour when the
 // output is a terminal, plain text otherwise (or choose with --color).
@@ -27,7 +28,7 @@ export const DIFF_OPTIONS = {
   stat: { type: 'boolean', default: false, help: 'print only the header: which files changed, by how many lines' },
   code: {
     type: 'boolean', default: false,
-    help: 'only the TypeScript files (the code; what each step README quotes: npm run diff -- 02 03 --stat --code)',
+    help: 'only the code: .ts files, not tests, checks or fixtures (each step README quotes npm run diff -- 02 03 --stat --code)',
   },
   context: { type: 'number', default: 3, min: 0, max: 1000, help: 'lines of context around each change' },
 } as const satisfies Record<string, OptionSpec>;
@@ -83,8 +84,9 @@ export function diffFolders(
   dirB: string,
   options: { color: boolean; stat: boolean; context: number; cwd: string; code?: boolean },
 ): StepDiff {
-  // --code: the .ts files only, so that a README quoting the stat does not count its own lines.
-  const keep = (file: string) => !options.code || file.endsWith('.ts');
+  // --code: the .ts files that are not tests, so that a README quoting the
+  // stat counts neither its own lines nor the tests'.
+  const keep = (file: string) => !options.code || (file.endsWith('.ts') && !/\.(test|check|fixture)\.ts$/.test(file));
   const filesA = new Set(listFiles(dirA).filter(keep));
   const filesB = new Set(listFiles(dirB).filter(keep));
   const relA = path.relative(options.cwd, dirA) || '.';

@@ -16,7 +16,9 @@ export const BY_KEY: Dispatch = {
     const { queue, workers, maxBatch, send } = context;
     if (workers.length === 1) return ONE_WORKER.flush(context);
     // THE FIX: route every ready task to its key's worker process, in order.
-    for (const entry of queue.take(queue.ready)) workers[entry.task.keyHash % workers.length]!.outbox.push(entry);
+    for (const entry of queue.take(queue.ready)) {
+      workers[entry.task.keyHash % workers.length]!.outbox.push(entry);
+    }
     for (const worker of workers) {
       while (worker.alive && worker.inFlight < MAX_IN_FLIGHT && worker.outbox.length > 0) {
         send(worker, worker.outbox.splice(0, maxBatch));
