@@ -1,5 +1,4 @@
 import type { InfoFigures } from '../threads/connection-thread.ts';
-import type { Persister, PersisterStats } from './persister.ts';
 
 // The persister's figures for INFO in steps 04 and 05.
 //
@@ -15,11 +14,17 @@ const NAMES = [
 ] as const;
 const EVERY_MS = 50;
 
+/** What INFO shows of a persister (steps/04-ipc-queue/persister.ts). */
+export interface FigureSource {
+  stats(): Record<Exclude<(typeof NAMES)[number], 'worker_processes'>, number>;
+  workerPids(): number[];
+}
+
 /** Shared figures of `persister`, kept up to date until the process exits. */
-export function persisterFigures(persister: Persister): InfoFigures {
+export function persisterFigures(persister: FigureSource): InfoFigures {
   const values = new Int32Array(new SharedArrayBuffer(4 * NAMES.length));
   const publish = () => {
-    const figures: PersisterStats & { worker_processes: number } = {
+    const figures = {
       ...persister.stats(),
       worker_processes: persister.workerPids().length,
     };

@@ -1,6 +1,6 @@
 // A worker process: appends persistence tasks to one log file.
 //
-// The server starts it with child_process.fork (see persister.ts); they talk
+// The server starts it with child_process.fork (see worker-process.ts); they talk
 // only by messages over the IPC channel that fork sets up - no shared memory
 // at all between processes. Usage (done by the server, not by hand):
 //

@@ -4,9 +4,9 @@ import { commandRecord, delRecord, hashKey, setRecord, type PersistTask } from '
 // A Store that passes every call to the real store and, for each write that
 // changed something, records a persistence task. The commands do not know it
 // is there: in steps 04 and 05 each connection thread wraps the shared store
-// in one of these (shared/threads/connection-worker.ts, when its data has a
-// `sequence`), runs the commands exactly as step 03 does, then collects
-// `takeTasks()` and sends them to the main thread with the replies.
+// in one of these (steps/04-ipc-queue/thread.ts), runs the commands exactly
+// as step 03 does, then collects `takeTasks()` and sends them to the main
+// thread with the replies.
 //
 // THE SEQUENCE NUMBER. Several threads write to the store. The order in which
 // their messages reach the main thread is not the order in which they took the

@@ -14,7 +14,7 @@ import { OK, array, bulk, error, integer, map, simple, verbatim, type Reply } fr
 //
 // Every step keeps one ClientState per connection, where it keeps the
 // connection: step 01 and step 06 on the event loop (beside the socket),
-// steps 02-05 in the connection's own thread (shared/threads/connection-worker.ts,
+// steps 02-05 in the connection's own thread (shared/threads/thread-session.ts,
 // through Session). `handle()` is asked first about every request; it returns
 // the reply of a request that is its business, or null for "run it on the
 // store as usual".

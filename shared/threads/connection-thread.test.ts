@@ -4,12 +4,15 @@ import net, { type AddressInfo } from 'node:net';
 import { newSequence } from '../persistence/recording-store.ts';
 import type { PersistTask } from '../persistence/task.ts';
 import { SharedStore } from '../store/shared-store.ts';
-import { MAX_IN_FLIGHT_BYTES, serveOnThread, type ConnectionThreadData, type ThreadConnection } from './connection-thread.ts';
+import { MAX_IN_FLIGHT_BYTES, serveOnThread, threadFile, type ConnectionThreadData, type ThreadConnection } from './connection-thread.ts';
 import { until } from '../../tester/harness/threads.ts';
 
 // The connection-thread mechanism of steps 02 to 05, in-process: a server in
 // this test whose connections are served by serveOnThread, so that the test
-// can look at the server's side of each socket.
+// can look at the server's side of each socket. The threads run the steps' own
+// thread files: step 03's (a lock) and step 04's (the lock, recording writes).
+const STEP_03_THREAD = threadFile(new URL('../../steps/03-lock/thread.ts', import.meta.url));
+const STEP_04_THREAD = threadFile(new URL('../../steps/04-ipc-queue/thread.ts', import.meta.url));
 
 describe('shared/threads/connection-thread: one Worker per connection', () => {
   const store = SharedStore.create({ capacity: 1024 });
@@ -25,7 +28,7 @@ describe('shared/threads/connection-thread: one Worker per connection', () => {
   before(async () => {
     server = net.createServer({ allowHalfOpen: true }, (socket) => {
       serverSockets.push(socket);
-      serveOnThread(socket, data, () => closed++);
+      serveOnThread(STEP_03_THREAD, socket, data, () => closed++);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -101,7 +104,7 @@ describe('shared/threads/connection-thread: recording writes, replies held by be
   before(async () => {
     server = net.createServer({ allowHalfOpen: true }, (socket) => {
       const connection = { socket, closed: false } as (typeof connections)[number];
-      connection.thread = serveOnThread(socket, data, () => (connection.closed = true), {
+      connection.thread = serveOnThread(STEP_04_THREAD, socket, data, () => (connection.closed = true), {
         beforeReply(tasks) {
           calls.push(tasks);
           const held = hold;

@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import type { LockKind } from '../locks/guard.ts';
 import type { PersistTask } from '../persistence/task.ts';
 import { sharedKeyVersions } from '../commands/key-versions.ts';
 import { peerOf, type Peer } from '../server/client-state.ts';
@@ -12,8 +11,8 @@ import { bundle } from './bundle.ts';
 // A net.Socket cannot be handed to a Worker (it is not transferable: a
 // DataCloneError), so the work is split:
 //
-//   main thread                            connection thread (connection-worker.ts)
-//   owns the socket                        owns the Session: parser, commands
+//   main thread                            connection thread (the step's thread.ts,
+//   owns the socket                        through thread-session.ts): a Session
 //   'data' -> postMessage(bytes)  ------>  session.receive(bytes), on the shared store
 //   socket.write(reply)          <------  postMessage({ bytes, close, tasks })
 //
@@ -22,9 +21,10 @@ import { bundle } from './bundle.ts';
 // a copy and a message each way per read, and a Worker per connection
 // ([about 14 MB](docs/figures.md#thread-cost-memory) and
 // [about 170 ms](docs/figures.md#thread-cost-start) to start). The thread's
-// code is compiled once, when this module loads, into plain JavaScript that
-// needs no tsx (bundle.ts: with tsx inside, each thread would cost about
-// twice the memory and start-up time, and a second, hidden loader thread).
+// code (the step's thread.ts) is compiled once, when the step's server loads,
+// into plain JavaScript that needs no tsx (threadFile() below, bundle.ts: with
+// tsx inside, each thread would cost about twice the memory and start-up
+// time, and a second, hidden loader thread).
 //
 // The main thread must never block (no Atomics.wait, no lock here): while it
 // waits, no message from any thread is delivered.
@@ -62,8 +62,11 @@ import { bundle } from './bundle.ts';
 export interface ConnectionThreadData {
   /** The store every thread shares: SharedStore.create(...).buffer. */
   storeBuffer: SharedArrayBuffer;
-  /** 'none' (step 02) or the lock every command runs under (steps 03-05). */
-  lock: LockKind;
+  /**
+   * The lock every command runs under, as INFO shows it: 'none' (step 02),
+   * or the kind the step's thread.ts takes (steps 03-05: 'mutex' or 'rw').
+   */
+  lock: string;
   /**
    * How long a command sleeps between its check and its act (the magnifying
    * glass, --race-window-ms of steps 02-03). Absent in a step without that
@@ -127,8 +130,14 @@ export interface FromThread {
 /** Stop reading from a client while this many of its bytes wait for its thread. */
 export const MAX_IN_FLIGHT_BYTES = 256 * 1024;
 
-// Compiled when the server imports this module, before it listens.
-const CONNECTION_WORKER = bundle(new URL('./connection-worker.ts', import.meta.url));
+/**
+ * A step's thread file (its thread.ts, which calls serveThisConnection()),
+ * compiled to one plain JavaScript file for serveOnThread. Call it once, at
+ * start-up, before the server listens: `threadFile(new URL('./thread.ts', import.meta.url))`.
+ */
+export function threadFile(entry: URL): string {
+  return bundle(entry);
+}
 
 export interface ThreadConnection {
   /** The thread's id (as in INFO's thread_id). */
@@ -142,19 +151,20 @@ export interface ThreadConnection {
 }
 
 /**
- * Serves `socket` on a new Worker thread. `onClosed` runs once, after both the
+ * Serves `socket` on a new Worker thread that runs `file` (from threadFile()). `onClosed` runs once, after both the
  * socket and the thread are gone and every reply is written. Create the server
  * with `{ allowHalfOpen: true }`: a client may finish sending before its
  * replies have come back from the thread, and they must still reach it.
  */
 export function serveOnThread(
+  file: string,
   socket: Socket,
   data: ConnectionThreadData,
   onClosed: () => void,
   { beforeReply }: ServeOptions = {},
 ): ThreadConnection {
   const workerData: ThreadWorkerData = { ...data, versionsBuffer: sharedKeyVersions().buffer, peer: peerOf(socket) };
-  const thread = new Worker(CONNECTION_WORKER, { workerData });
+  const thread = new Worker(file, { workerData });
   let inFlight = 0; // bytes posted to the thread and not answered yet
   let blockedOnWrite = false; // the socket's write buffer is full
   let held = 0; // replies waiting for beforeReply

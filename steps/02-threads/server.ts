@@ -19,7 +19,7 @@ import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { SharedStore } from '../../shared/store/shared-store.ts';
-import { serveOnThread } from '../../shared/threads/connection-thread.ts';
+import { serveOnThread, threadFile } from '../../shared/threads/connection-thread.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 
@@ -35,6 +35,10 @@ const { values: options } = parseOptions({
   },
 } as const, stepUsage('02-threads'));
 log(`step 02-threads: ${describeOptions(options)}`);
+
+// What each connection's thread runs: thread.ts, its commands on the store
+// with no lock (compiled once, now, before the server listens).
+const THREAD = threadFile(new URL('./thread.ts', import.meta.url));
 
 // The data: a hash table in a SharedArrayBuffer, the one kind of memory that
 // threads can share. Every connection thread wraps this same buffer.
@@ -60,9 +64,9 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
 
   // The main thread keeps the socket (it cannot be given to a thread) and
   // forwards bytes; a new Worker runs this client's commands on the store.
-  const thread = serveOnThread(socket, {
+  const thread = serveOnThread(THREAD, socket, {
     storeBuffer: store.buffer,
-    lock: 'none', // NO LOCK: every thread touches the store whenever it likes
+    lock: 'none', // NO LOCK (thread.ts): every thread touches the store whenever it likes
     raceWindowMs: options.raceWindowMs,
     workMs: options.workMs,
     step: '02-threads',

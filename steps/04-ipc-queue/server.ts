@@ -32,11 +32,11 @@ import { ROOT } from '../../shared/cli/steps.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { SharedStore } from '../../shared/store/shared-store.ts';
-import { serveOnThread, type ThreadConnection } from '../../shared/threads/connection-thread.ts';
+import { serveOnThread, threadFile, type ThreadConnection } from '../../shared/threads/connection-thread.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 import { persisterFigures } from '../../shared/persistence/info-figures.ts';
-import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
+import { ONE_WORKER, Persister } from './persister.ts';
 import { newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
 import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
@@ -59,6 +59,10 @@ const { values: options } = parseOptions({
 } as const, stepUsage('04-ipc-queue'));
 log(`step 04-ipc-queue: ${describeOptions(options)}`);
 
+// What each connection's thread runs: thread.ts, step 03's, recording its
+// writes (compiled once, now, before the server listens).
+const THREAD = threadFile(new URL('./thread.ts', import.meta.url));
+
 // The data: a hash table in a SharedArrayBuffer, the one kind of memory that
 // threads can share. Every connection thread wraps this same buffer.
 // The lock lives in the same buffer (store.lockWords: a few spare Int32 words
@@ -71,7 +75,7 @@ const store = SharedStore.create();
 await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
 
 // 1. Replay: rebuild the store from the log before anyone connects.
-const logFiles = logFileNames(1, 'by-key'); // one worker, one log: log.aof
+const logFiles = ONE_WORKER.logFiles(1); // one worker process, one log: log.aof
 const replay = replayAtStartup(options.dataDir, logFiles, store);
 log(`replayed ${replay.records} records from ${path.join(options.dataDir, logFiles[0]!)}: ` +
   `${replay.keys} keys` + (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
@@ -84,7 +88,7 @@ const sequence = newSequence(replay.lastSeq + 1);
 const persister = await Persister.start({
   dataDir: options.dataDir,
   workers: 1,
-  dispatch: 'by-key',
+  dispatch: ONE_WORKER,
   capacity: options.queueCapacity,
   durable: options.durable,
   taskCpuMs: options.taskCpuMs,
@@ -119,7 +123,7 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
 
   // The main thread keeps the socket (it cannot be given to a thread) and
   // forwards bytes; a new Worker runs this client's commands on the store.
-  const thread = serveOnThread(socket, {
+  const thread = serveOnThread(THREAD, socket, {
     storeBuffer: store.buffer,
     lock: options.lock, // THE LOCK: each command runs holding it
     // no raceWindowMs: the lock closed the race in step 03, no magnifying glass

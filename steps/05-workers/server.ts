@@ -28,11 +28,12 @@ import { ROOT } from '../../shared/cli/steps.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { SharedStore } from '../../shared/store/shared-store.ts';
-import { serveOnThread, type ThreadConnection } from '../../shared/threads/connection-thread.ts';
+import { serveOnThread, threadFile, type ThreadConnection } from '../../shared/threads/connection-thread.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 import { persisterFigures } from '../../shared/persistence/info-figures.ts';
-import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
+import { Persister } from '../04-ipc-queue/persister.ts';
+import { DISPATCHES, DISPATCH_NAMES } from './dispatch.ts';
 import { newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
 import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
@@ -50,7 +51,7 @@ const { values: options } = parseOptions({
   dataDir: { type: 'string', default: path.join(ROOT, 'data', '05-workers'), help: 'folder of the logs' },
   workers: { type: 'number', default: availableParallelism(), min: 1, max: 64, help: 'worker processes' },
   dispatch: {
-    type: 'string', default: 'by-key', choices: ['by-key', 'free'],
+    type: 'string', default: 'by-key', choices: DISPATCH_NAMES,
     help: 'by-key: hash(key) mod N, a log per worker; free: least busy worker, one shared log',
   },
   durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },
@@ -60,13 +61,16 @@ const { values: options } = parseOptions({
 } as const, stepUsage('05-workers'));
 log(`step 05-workers: ${describeOptions(options)}`);
 
+// What each connection's thread runs: step 04's thread, recording its writes.
+const THREAD = threadFile(new URL('../04-ipc-queue/thread.ts', import.meta.url));
+
 // The data: a hash table in a SharedArrayBuffer, the one kind of memory that
 // threads can share. Every connection thread wraps this same buffer.
 // The lock lives in the same buffer (store.lockWords: a few spare Int32 words
 // in its header), so every thread finds the same lock in the same place.
 const store = SharedStore.create();
 
-const dispatch = options.dispatch;
+const dispatch = DISPATCHES[options.dispatch]; // dispatch/by-key.ts or dispatch/free.ts
 
 // 0. The data directory becomes ours first (ownership.ts, as in step 04).
 await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
@@ -74,7 +78,7 @@ await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
 // 1. Replay: rebuild the store from the logs before anyone connects. With
 //    by-key dispatch a key's records are all in one log, in order; with free
 //    dispatch they may not be, and replay says so.
-const logFiles = logFileNames(options.workers, dispatch);
+const logFiles = dispatch.logFiles(options.workers);
 const replay = replayAtStartup(options.dataDir, logFiles, store);
 log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options.dataDir}: ` +
   `${replay.keys} keys` + (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
@@ -103,7 +107,7 @@ const persister = await Persister.start({
     process.exit(1);
   },
 });
-log(`worker processes: ${persister.workerPids().join(', ')} (${dispatch} dispatch)`);
+log(`worker processes: ${persister.workerPids().join(', ')} (${dispatch.name} dispatch)`);
 
 // Open connections, in shared memory so that INFO (run by the threads) can
 // show it; and the queue's figures, the same way.
@@ -126,7 +130,7 @@ const server = net.createServer({ allowHalfOpen: true }, (socket) => {
 
   // The main thread keeps the socket (it cannot be given to a thread) and
   // forwards bytes; a new Worker runs this client's commands on the store.
-  const thread = serveOnThread(socket, {
+  const thread = serveOnThread(THREAD, socket, {
     storeBuffer: store.buffer,
     lock: options.lock, // THE LOCK: each command runs holding it
     // no raceWindowMs: the lock closed the race in step 03, no magnifying glass

@@ -11,9 +11,10 @@
 //   thread -> main:  JobResult[]  their results, in the same order
 
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { executeCommand, isWrite, type CommandContext } from '../../shared/commands/commands.ts';
+import { executeCommand, type CommandContext } from '../../shared/commands/commands.ts';
 import { burnCpu } from '../../shared/commands/burn-cpu.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
+import { readWriteCommandLock } from '../03-lock/command-lock.ts';
 import { KeyVersions, VersionedStore } from '../../shared/commands/key-versions.ts';
 import { ReplyWriter, type Protocol } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
@@ -61,7 +62,8 @@ if (parentPort !== null && workerData?.storeHandle !== undefined) {
   const store = new RecordingStore(shared, data.sequence);
   // As on the event loop: expired keys hidden (a read here never deletes).
   const versioned = new ExpiringStore(new VersionedStore(store, new KeyVersions(data.versionsBuffer)));
-  const lock = new RwLock(shared.lockWords);
+  // Step 03's read-write lock on the store's lock words (the event loop wraps the same words).
+  const lock = readWriteCommandLock(new RwLock(shared.lockWords));
   const context: CommandContext = {
     store: versioned,
     betweenCheckAndAct: () => {}, // the lock makes check-then-act atomic
@@ -74,9 +76,7 @@ if (parentPort !== null && workerData?.storeHandle !== undefined) {
     // same lock for every fast command, must never wait for our computing.
     if (data.workMs > 0) burnCpu(data.workMs);
     if (LOCK_FREE.has(args[0]!.toString('latin1').toUpperCase())) return executeCommand(args, context);
-    return isWrite(args)
-      ? lock.withWrite(() => executeCommand(args, context))
-      : lock.withRead(() => executeCommand(args, context));
+    return lock.command(args, (command) => executeCommand(command, context));
   };
 
   const replies = new ReplyWriter();

@@ -39,6 +39,7 @@ import { commandSpec, executeCommand, isWrite, type CommandContext } from '../..
 import { VersionedStore, sharedKeyVersions } from '../../shared/commands/key-versions.ts';
 import { ClientState, peerOf, type StoreAccess } from '../../shared/server/client-state.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
+import { readWriteCommandLock } from '../03-lock/command-lock.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
 import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { BufferRegistry } from '../../shared/store/buffer-registry.ts';
@@ -46,7 +47,9 @@ import { GrowableStore, MAX_ITEM_BYTES } from '../../shared/store/growable-store
 import { DEFAULT_LIMITS, type ParserLimits } from '../../shared/protocol/request-parser.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
-import { Persister, logFileNames } from '../../shared/persistence/persister.ts';
+import { Persister } from '../04-ipc-queue/persister.ts';
+import { BY_KEY } from '../05-workers/dispatch/by-key.ts';
+import { restartEveryWorker } from './supervisor.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
 import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
@@ -110,6 +113,8 @@ log(`step 06-worker-pool: ${describeOptions(options)}`);
 const registryPorts = BufferRegistry.mesh(1 + options.threads);
 const store = GrowableStore.create({}, new BufferRegistry(registryPorts[0]));
 const lock = new RwLock(store.lockWords);
+// Step 03's read-or-write choice for one command (steps/03-lock/command-lock.ts).
+const commandLock = readWriteCommandLock(lock);
 // Lists' elements live here, on the event loop, beside the store (whose
 // records say which keys are lists): shared/store/lists.ts.
 const lists = new Lists();
@@ -118,7 +123,7 @@ const lists = new Lists();
 //    ended server that still write into it), then replay the logs, one per
 //    worker process (step 05's by-key layout).
 await ownDataDirAtStartup(options.dataDir, options.ownerWaitS, log);
-const logFiles = logFileNames(options.workers, 'by-key');
+const logFiles = BY_KEY.logFiles(options.workers);
 const replayStarted = Date.now();
 const replay = replayAtStartup(options.dataDir, logFiles, store, lists);
 // The limit applies from now on: like Redis, start-up loads every record.
@@ -132,18 +137,20 @@ const sequence = newSequence(replay.lastSeq + 1);
 const persister = await Persister.start({
   dataDir: options.dataDir,
   workers: options.workers,
-  dispatch: 'by-key',
+  dispatch: BY_KEY,
   capacity: options.queueCapacity,
   durable: options.durable,
   taskCpuMs: options.taskCpuMs,
   firstSeq: replay.lastSeq + 1,
-  supervise: true,
+  // SUPERVISION (supervisor.ts): a worker process that dies is restarted on its log.
+  supervisor: restartEveryWorker({
+    onRestart: (index, pid, resent) => log(`worker process ${index} restarted as pid ${pid}; ${resent} unfinished tasks sent to it again`),
+  }),
   bundled: true, // plain JavaScript, no tsx loader: 35 MB less per process
   // Without --durable no reply waits for the workers: gather 10 ms of writes
   // per message (thousands fewer messages per second, measured in the README).
   batchDelayMs: options.durable ? 0 : 10,
   onWorkerExit: (index, code, signal) => log(`worker process ${index} died (${signal ?? `exit code ${code}`}): restarting it`),
-  onWorkerRestart: (index, pid, resent) => log(`worker process ${index} restarted as pid ${pid}; ${resent} unfinished tasks sent to it again`),
   // Each worker process rewrites its log to the live data as it grows
   // (log-rewrite.ts), as Redis does with auto-aof-rewrite-percentage.
   rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize },
@@ -244,9 +251,7 @@ function countAndRun(args: Buffer[], commandContext: CommandContext, spec = comm
 function runInline(args: Buffer[]) {
   const spec = commandSpec(args);
   // Lock even here: a pool thread may be running a command on the store.
-  return spec?.writes
-    ? lock.withWrite(() => countAndRun(args, context, spec))
-    : lock.withRead(() => countAndRun(args, context, spec));
+  return commandLock.hold(spec?.writes ?? false, () => countAndRun(args, context, spec));
 }
 
 // EXEC: the queued commands one after another under the write lock, taken

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseOptions } from '../../shared/cli/options.ts';
 import { MapStore } from '../../shared/store/map-store.ts';
-import { Persister } from '../../shared/persistence/persister.ts';
+import { Persister } from '../../steps/04-ipc-queue/persister.ts';
+import { DISPATCHES, DISPATCH_NAMES } from '../../steps/05-workers/dispatch.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
 import { exitWhenOutputCloses } from '../../shared/cli/pipe.ts';
 import { stepLine } from '../progress.ts';
@@ -24,7 +25,7 @@ const { values: o } = parseOptions({
   writes: { type: 'number', default: 200_000, min: 1, help: 'writes to persist' },
   group: { type: 'number', default: 1, min: 1, help: 'tasks per submit()' },
   workers: { type: 'number', default: 1, min: 1, max: 64, help: 'worker processes' },
-  dispatch: { type: 'string', default: 'by-key', choices: ['free', 'by-key'], help: 'dispatch' },
+  dispatch: { type: 'string', default: 'by-key', choices: DISPATCH_NAMES, help: 'dispatch' },
   durable: { type: 'boolean', default: false, help: 'acknowledge after fsync' },
   taskCpuMs: { type: 'number', default: 0, min: 0, help: 'CPU per task in the worker' },
   capacity: { type: 'number', default: 10_000, min: 1, help: 'queue capacity' },
@@ -34,7 +35,7 @@ const line = stepLine(); // the progress line, on stderr (tester/progress.ts)
 line.step(`starting ${o.workers} worker process(es)`);
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-persister-'));
 const persister = await Persister.start({
-  dataDir: dir, workers: o.workers, dispatch: o.dispatch, capacity: o.capacity,
+  dataDir: dir, workers: o.workers, dispatch: DISPATCHES[o.dispatch], capacity: o.capacity,
   durable: o.durable, taskCpuMs: o.taskCpuMs, firstSeq: 1,
 });
 const memory = new RecordingStore(new MapStore(), newSequence(1));

@@ -2,7 +2,11 @@
 //
 // Prints a short header (which files were added, removed, changed, and by how
 // many lines), then a unified diff of each changed file: server.ts first, since
-// that is where each step's lesson lives, then the other files. Colour when the
+// that is where each step's lesson lives, then the other files. `--stat` prints
+// the header alone; `--code` keeps only the code, .ts files but not tests,
+// checks or fixtures (each step README quotes
+// `npm run diff -- N-1 N --stat --code`, and docs/lesson-pointers.test.ts
+// checks that the quote is still what this prints). Colour when the
 // output is a terminal, plain text otherwise (or choose with --color).
 //
 // The diffing itself is `git diff --no-index`, which works on any two folders,
@@ -22,6 +26,10 @@ export const DIFF_OPTIONS = {
     help: 'colour the diff (auto: only when the output is a terminal)',
   },
   stat: { type: 'boolean', default: false, help: 'print only the header: which files changed, by how many lines' },
+  code: {
+    type: 'boolean', default: false,
+    help: 'only the code: .ts files, not tests, checks or fixtures (each step README quotes npm run diff -- 02 03 --stat --code)',
+  },
   context: { type: 'number', default: 3, min: 0, max: 1000, help: 'lines of context around each change' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -74,10 +82,13 @@ export function orderFiles(files: Iterable<string>): string[] {
 export function diffFolders(
   dirA: string,
   dirB: string,
-  options: { color: boolean; stat: boolean; context: number; cwd: string },
+  options: { color: boolean; stat: boolean; context: number; cwd: string; code?: boolean },
 ): StepDiff {
-  const filesA = new Set(listFiles(dirA));
-  const filesB = new Set(listFiles(dirB));
+  // --code: the .ts files that are not tests, so that a README quoting the
+  // stat counts neither its own lines nor the tests'.
+  const keep = (file: string) => !options.code || (file.endsWith('.ts') && !/\.(test|check|fixture)\.ts$/.test(file));
+  const filesA = new Set(listFiles(dirA).filter(keep));
+  const filesB = new Set(listFiles(dirB).filter(keep));
   const relA = path.relative(options.cwd, dirA) || '.';
   const relB = path.relative(options.cwd, dirB) || '.';
   const changes: FileChange[] = [];
@@ -151,7 +162,9 @@ function main(): void {
   }
   const mode: string = values.color; // (its type is the default's literal type)
   const color = mode === 'always' || (mode === 'auto' && process.stdout.isTTY === true);
-  const { text } = diffFolders(dirs[0], dirs[1], { color, stat: values.stat, context: values.context, cwd: ROOT });
+  const { text } = diffFolders(dirs[0], dirs[1], {
+    color, stat: values.stat, context: values.context, cwd: ROOT, code: values.code,
+  });
   process.stdout.write(text);
 }
 

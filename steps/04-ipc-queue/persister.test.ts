@@ -5,26 +5,26 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { MapStore } from '../store/map-store.ts';
-import { Persister, logFileNames, type Dispatch, type PersisterOptions } from './persister.ts';
-import { RecordingStore, newSequence } from './recording-store.ts';
-import { replayLogs } from './replay.ts';
-import { processGone } from './process-gone.ts';
+import { MapStore } from '../../shared/store/map-store.ts';
+import { ONE_WORKER, Persister, type PersisterOptions } from './persister.ts';
+import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
+import { replayLogs } from '../../shared/persistence/replay.ts';
+import { processGone } from '../../shared/persistence/process-gone.ts';
 import { until } from '../../tester/harness/threads.ts';
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'persister-'));
 
 function options(dataDir: string, more: Partial<PersisterOptions> = {}): PersisterOptions {
-  return { dataDir, workers: 1, dispatch: 'by-key', capacity: 1000, durable: false, taskCpuMs: 0, firstSeq: 1, ...more };
+  return { dataDir, workers: 1, dispatch: ONE_WORKER, capacity: 1000, durable: false, taskCpuMs: 0, firstSeq: 1, ...more };
 }
 
-function replayed(dataDir: string, workers: number, dispatch: Dispatch) {
+function replayed(dataDir: string) {
   const store = new MapStore();
-  const result = replayLogs(dataDir, logFileNames(workers, dispatch), store);
+  const result = replayLogs(dataDir, ONE_WORKER.logFiles(1), store);
   return { store, result };
 }
 
-describe('shared: persister (worker processes over IPC)', () => {
+describe('step 04: persister (a worker process over IPC)', () => {
   it('writes every submitted task to the log, in order, and close() waits for it', async () => {
     const dir = tempDir();
     const memory = new RecordingStore(new MapStore(), newSequence(1));
@@ -35,7 +35,7 @@ describe('shared: persister (worker processes over IPC)', () => {
     }
     void persister.submit(memory.takeTasks());
     await persister.close();
-    const { store, result } = replayed(dir, 1, 'by-key');
+    const { store, result } = replayed(dir);
     assert.equal(result.records, 2000);
     assert.equal(result.outOfOrder, 0);
     assert.deepEqual(new Map(store.entries().map(([k, v]) => [k.toString(), v.toString()])),
@@ -62,7 +62,7 @@ describe('shared: persister (worker processes over IPC)', () => {
     assert.ok(tooMany instanceof Promise, 'a full queue makes the producer wait');
     await Promise.all([held, tooMany]);
     await persister.close();
-    assert.equal(replayed(dir, 1, 'by-key').result.records, 5);
+    assert.equal(replayed(dir).result.records, 5);
   });
 
   it('restores apply order when tasks are submitted out of order', async () => {
@@ -79,7 +79,7 @@ describe('shared: persister (worker processes over IPC)', () => {
     await persister.close();
     assert.equal(readFileSync(path.join(dir, 'log.aof'), 'latin1').indexOf('first') <
       readFileSync(path.join(dir, 'log.aof'), 'latin1').indexOf('second'), true);
-    assert.deepEqual(replayed(dir, 1, 'by-key').store.get(Buffer.from('k')), Buffer.from('second'));
+    assert.deepEqual(replayed(dir).store.get(Buffer.from('k')), Buffer.from('second'));
   });
 
   it('with a slow worker, submit waits once the queue is full (backpressure)', async () => {
@@ -100,7 +100,7 @@ describe('shared: persister (worker processes over IPC)', () => {
     await Promise.all(submits);
     await persister.close();
     assert.equal(persister.stats().queue_depth_max, 10);
-    assert.equal(replayed(dir, 1, 'by-key').result.records, 30);
+    assert.equal(replayed(dir).result.records, 30);
   });
 
   it('tasks the sequencer releases together never take the queue past its capacity', async () => {
@@ -120,7 +120,7 @@ describe('shared: persister (worker processes over IPC)', () => {
     await persister.close();
     assert.equal(depth, 3, 'three admitted, the rest wait their turn');
     assert.equal(persister.stats().queue_depth_max, 3);
-    assert.equal(replayed(dir, 1, 'by-key').result.records, 8);
+    assert.equal(replayed(dir).result.records, 8);
   });
 
   it('durable: submit resolves only after the worker wrote the task', async () => {
@@ -134,35 +134,6 @@ describe('shared: persister (worker processes over IPC)', () => {
     assert.equal(persister.stats().tasks_written, 1);
     await persister.close();
   });
-
-  for (const dispatch of ['free', 'by-key'] as const) {
-    it(`${dispatch} dispatch with 2 workers: ${dispatch === 'free'
-      ? 'a key\'s writes reach the log out of order (the hazard)'
-      : 'each key\'s writes stay in order'}`, async () => {
-      const dir = tempDir();
-      const memory = new RecordingStore(new MapStore(), newSequence(1));
-      const persister = await Persister.start(options(dir, { workers: 2, dispatch, taskCpuMs: 5 }));
-      // One big batch that ends with hot=old, then hot=new alone in the next
-      // turn. Free dispatch gives the second batch to the idle worker, which
-      // finishes it long before the busy one reaches hot=old (40 x 5 ms).
-      for (let i = 0; i < 40; i++) memory.set(Buffer.from(`filler${i}`), Buffer.from('x'));
-      memory.set(Buffer.from('hot'), Buffer.from('old'));
-      await persister.submit(memory.takeTasks());
-      await new Promise((resolve) => setImmediate(resolve)); // the first batch has left
-      memory.set(Buffer.from('hot'), Buffer.from('new'));
-      await persister.submit(memory.takeTasks());
-      await persister.close();
-      const { store, result } = replayed(dir, 2, dispatch);
-      assert.equal(result.records, 42);
-      if (dispatch === 'free') {
-        assert.equal(result.outOfOrder, 1);
-        assert.deepEqual(store.get(Buffer.from('hot')), Buffer.from('old'), 'replay brings back the older value');
-      } else {
-        assert.equal(result.outOfOrder, 0);
-        assert.deepEqual(store.get(Buffer.from('hot')), Buffer.from('new'));
-      }
-    });
-  }
 
   it('worker processes exit when the process that started them is killed with SIGKILL', async () => {
     const fixture = new URL('./hold-persister.fixture.ts', import.meta.url);

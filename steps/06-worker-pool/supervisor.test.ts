@@ -3,44 +3,48 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MapStore } from '../store/map-store.ts';
-import { Persister, logFileNames, type PersisterOptions } from './persister.ts';
-import { RecordingStore, newSequence } from './recording-store.ts';
-import { replayLogs } from './replay.ts';
-import { processGone } from './process-gone.ts';
+import { MapStore } from '../../shared/store/map-store.ts';
+import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
+import { replayLogs } from '../../shared/persistence/replay.ts';
+import { processGone } from '../../shared/persistence/process-gone.ts';
 import { until } from '../../tester/harness/threads.ts';
+import { Persister, type PersisterOptions } from '../04-ipc-queue/persister.ts';
+import { BY_KEY } from '../05-workers/dispatch/by-key.ts';
+import { FREE } from '../05-workers/dispatch/free.ts';
+import { restartEveryWorker } from './supervisor.ts';
 
 // Supervision (step 06): a worker process that dies is restarted on its own
 // log, and every task it had not acknowledged is written exactly once.
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'supervision-'));
 
-function options(dataDir: string, more: Partial<PersisterOptions> = {}): PersisterOptions {
+function options(dataDir: string, more: Partial<PersisterOptions> = {}, onRestart?: () => void): PersisterOptions {
   return {
-    dataDir, workers: 2, dispatch: 'by-key', capacity: 100_000, durable: false, taskCpuMs: 0, firstSeq: 1,
-    supervise: true, ...more,
+    dataDir, workers: 2, dispatch: BY_KEY, capacity: 100_000, durable: false, taskCpuMs: 0, firstSeq: 1,
+    supervisor: restartEveryWorker(onRestart === undefined ? {} : { onRestart }), ...more,
   };
 }
 
 function replayed(dataDir: string, workers: number) {
   const store = new MapStore();
-  const result = replayLogs(dataDir, logFileNames(workers, 'by-key'), store);
+  const result = replayLogs(dataDir, BY_KEY.logFiles(workers), store);
   return { store, result };
 }
 
 const asText = (store: { entries(): Array<[Buffer, Buffer]> }) =>
   new Map(store.entries().map(([k, v]) => [k.toString(), v.toString()]));
 
-describe('shared: persister supervision', () => {
+describe('step 06: supervision of the worker processes', () => {
   for (const durable of [false, true]) {
     it(`${durable ? 'durable: ' : ''}a worker killed with SIGKILL mid-stream is restarted; every task is in the log once, in order`, async () => {
       const dir = tempDir();
       const memory = new RecordingStore(new MapStore(), newSequence(1));
       const restarts: number[] = [];
       // 0.2 ms of work per task: the worker always has batches in hand when it is killed.
-      const persister = await Persister.start(options(dir, {
-        durable, taskCpuMs: 0.2, onWorkerRestart: (index) => restarts.push(index),
-      }));
+      const persister = await Persister.start({
+        ...options(dir, { durable, taskCpuMs: 0.2 }),
+        supervisor: restartEveryWorker({ onRestart: (index) => restarts.push(index) }),
+      });
       const victim = persister.workerPids()[0]!;
       const submits: Array<Promise<void>> = [];
       for (let i = 0; i < 3000; i++) {
@@ -70,7 +74,7 @@ describe('shared: persister supervision', () => {
     let restarted = () => {};
     const restart = new Promise<void>((resolve) => { restarted = resolve; });
     // 100 ms of work per task: the worker is surely busy when it is killed.
-    const persister = await Persister.start(options(dir, { workers: 1, taskCpuMs: 100, onWorkerRestart: () => restarted() }));
+    const persister = await Persister.start(options(dir, { workers: 1, taskCpuMs: 100 }, () => restarted()));
     memory.set(Buffer.from('a'), Buffer.from('first'));
     await persister.submit(memory.takeTasks());
     await until(() => persister.stats().tasks_written === 1, 'the first task is written');
@@ -91,6 +95,6 @@ describe('shared: persister supervision', () => {
   });
 
   it('refuses to supervise free dispatch with several workers (one shared log)', async () => {
-    await assert.rejects(Persister.start(options(tempDir(), { dispatch: 'free' })), /a log per worker/);
+    await assert.rejects(Persister.start(options(tempDir(), { dispatch: FREE })), /a log per worker/);
   });
 });
