@@ -10,6 +10,7 @@ import { EXPIRY_COMMANDS, SET_OPTIONS_USAGE, setCommand } from './expiry-command
 import { LIST_COMMANDS } from './list-commands.ts';
 import { INT64_MAX, INT64_MIN, NOT_AN_INTEGER, SYNTAX_ERROR, isWrongType, parseInt64, readString } from './parse.ts';
 import { ExpiringStore } from './expiry.ts';
+import { addToSection, infoText, type InfoSection } from './info.ts';
 import type { Lists } from '../store/lists.ts';
 import { TYPE_LIST, TYPE_NONE, TYPE_STRING } from '../store/store.ts';
 
@@ -30,8 +31,10 @@ export interface CommandContext {
   betweenCheckAndAct(): void;
   /** CPU time every command burns, in ms: a simulated heavy command (--work-ms). */
   workMs: number;
-  /** Lines for INFO, from the server (its step, uptime, connections...). */
+  /** Lines for INFO, from the server (its step, uptime, connections...): all under `# Server`. */
   serverInfo(): Record<string, string | number>;
+  /** INFO by Redis's sections (step 06); when given, INFO shows these instead of serverInfo(). */
+  infoSections?: () => InfoSection[];
   /** Stops the server gracefully, where the step supports it (SHUTDOWN). */
   shutdown?: () => void;
   /** Starts a rewrite of the logs, where the step supports it (BGREWRITEAOF); says what it did. */
@@ -295,20 +298,23 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     },
   },
   INFO: {
-    usage: 'INFO [section]', minArgs: 0, maxArgs: 1, writes: false,
-    summary: 'figures about the server',
-    run(_args, { store, serverInfo, lists }) {
-      // `loading:0` tells client libraries (ioredis waits for it) that we are ready.
+    usage: 'INFO [section ...]', minArgs: 0, maxArgs: Infinity, writes: false,
+    summary: 'figures about the server, by section (server, clients, memory, persistence, stats, replication, keyspace...)',
+    run(args, { store, serverInfo, infoSections, lists }) {
+      const sections: InfoSection[] = infoSections?.() ?? [{ name: 'Server', fields: serverInfo() }];
       const keys = store.size();
       const expires = store.expiringKeys?.() ?? 0;
-      const expiry = store instanceof ExpiringStore ? { expired_keys: store.expiredKeys } : {};
-      const blocking = lists === undefined ? {} : { blocked_clients: lists.blockedClients(), list_elements: lists.elementCount() };
-      const fields = { ...serverInfo(), loading: 0, keys, ...expiry, ...blocking };
-      const lines = Object.entries(fields).map(([name, value]) => `${name}:${value}`);
+      // `loading:0` tells client libraries (ioredis waits for it) that we are ready.
+      addToSection(sections, 'Persistence', { loading: 0 });
+      addToSection(sections, 'Stats', { keys, ...(store instanceof ExpiringStore ? { expired_keys: store.expiredKeys } : {}) });
+      if (lists !== undefined) {
+        addToSection(sections, 'Clients', { blocked_clients: lists.blockedClients() });
+        addToSection(sections, 'Stats', { list_elements: lists.elementCount() });
+      }
       // Redis's keyspace line, which tools read; avg_ttl is active expiry's sampled estimate, in ms.
       const averageTtl = store instanceof ExpiringStore && expires > 0 ? Math.round(store.averageTtl) : 0;
-      const keyspace = keys > 0 ? `\r\n# Keyspace\r\ndb0:keys=${keys},expires=${expires},avg_ttl=${averageTtl}\r\n` : '';
-      return verbatim(`# Server\r\n${lines.join('\r\n')}\r\n${keyspace}`);
+      sections.push({ name: 'Keyspace', fields: {}, lines: keys > 0 ? [`db0:keys=${keys},expires=${expires},avg_ttl=${averageTtl}`] : [] });
+      return verbatim(infoText(sections, args));
     },
   },
   WORK: {

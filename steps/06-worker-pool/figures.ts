@@ -49,14 +49,50 @@ export class LatencyHistogram {
 /** Calls per command name: `calls_get:1200`. */
 export class CommandCounts {
   private readonly counts = new Map<string, number>();
+  /** Every command counted: INFO's total_commands_processed. */
+  total = 0;
 
   count(name: string): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+    this.total++;
   }
 
   summary(): Record<string, number> {
     const sorted = [...this.counts].sort(([a], [b]) => a.localeCompare(b));
     return Object.fromEntries(sorted.map(([name, n]) => [`calls_${name.toLowerCase()}`, n]));
+  }
+}
+
+/**
+ * Redis's instantaneous_ops_per_sec: a sample of a running total every
+ * 100 ms, the rate over the last 16 samples (1.6 s), as Redis's
+ * trackInstantaneousMetric. The timer does not keep the process alive.
+ */
+export class RateMeter {
+  private readonly samples: Array<{ at: number; total: number }> = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly read: () => number, intervalMs = 100, private readonly keep = 16) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    this.samples.push({ at: performance.now(), total: this.read() });
+    if (this.samples.length > this.keep + 1) this.samples.shift();
+  }
+
+  /** Per second, over the samples kept; 0 before the second sample. */
+  perSecond(): number {
+    const first = this.samples[0]!;
+    const last = this.samples[this.samples.length - 1]!;
+    const seconds = (last.at - first.at) / 1000;
+    return seconds > 0 ? Math.round((last.total - first.total) / seconds) : 0;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 }
 
@@ -86,8 +122,8 @@ export interface MemoryReport {
  * INFO's memory fields, under Redis's names where Redis has one:
  * used_memory (what the data takes), its peak, maxmemory (0 = no limit),
  * each with a _human twin, and mem_fragmentation_ratio (resident memory of
- * the whole process / used_memory, as Redis computes it: a fresh Node.js
- * process is 50-100 MB before any data, so it starts high). Ours:
+ * the whole process over what it has allocated: the store's used_memory, V8's
+ * heap and the memory outside it; see below). Ours:
  * store_reserved_memory (pages carved for the size classes, whether their
  * chunks are in use or free) and store_fragmentation_ratio (reserved / used:
  * what the size classes cost).
@@ -96,6 +132,12 @@ export function memoryFigures(store: MemoryReport, rssBytes: number | undefined)
   const used = store.usedMemory();
   const peak = store.peakMemory();
   const reserved = store.reservedMemory();
+  const heap = heapFigures();
+  // Redis divides RSS by used_memory, which counts every allocation of its
+  // process. Ours counts the store alone, and a Node process is 80-110 MB
+  // before any data: RSS over what this process has allocated (the store,
+  // V8's heap, the buffers outside it) is the figure that means the same.
+  const allocated = used + heap.js_heap_used + heap.js_external;
   return {
     used_memory: used,
     used_memory_human: humanBytes(used),
@@ -103,17 +145,17 @@ export function memoryFigures(store: MemoryReport, rssBytes: number | undefined)
     used_memory_peak_human: humanBytes(peak),
     maxmemory: store.maxMemory,
     maxmemory_human: humanBytes(store.maxMemory),
-    mem_fragmentation_ratio: rssBytes === undefined ? '?' : (rssBytes / used).toFixed(2),
+    mem_fragmentation_ratio: rssBytes === undefined ? '?' : (rssBytes / allocated).toFixed(2),
     used_memory_rss: rssBytes ?? '?',
     used_memory_rss_human: rssBytes === undefined ? '?' : humanBytes(rssBytes),
     store_reserved_memory: reserved,
     store_fragmentation_ratio: (reserved / used).toFixed(2),
-    ...heapFigures(),
+    ...heap,
   };
 }
 
 /** The JavaScript heap of this thread (the event loop's), from process.memoryUsage(). */
-function heapFigures(): Record<string, number> {
+function heapFigures(): { js_heap_total: number; js_heap_used: number; js_external: number; js_array_buffers: number } {
   const { heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
   return { js_heap_total: heapTotal, js_heap_used: heapUsed, js_external: external, js_array_buffers: arrayBuffers };
 }

@@ -31,11 +31,12 @@
 // Run it: npm start            (or: npm run step -- 06 --help)
 
 import net from 'node:net';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism, machine, release, totalmem, type } from 'node:os';
 import path from 'node:path';
 import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
 import { commandSpec, executeCommand, isWrite, type CommandContext } from '../../shared/commands/commands.ts';
+import type { InfoFields, InfoSection } from '../../shared/commands/info.ts';
 import { VersionedStore, sharedKeyVersions } from '../../shared/commands/key-versions.ts';
 import { ClientState, peerOf, type StoreAccess } from '../../shared/server/client-state.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
@@ -58,7 +59,7 @@ import { ExpiringStore, activeExpireCycle, startActiveExpiry } from '../../share
 import { LIST_COMMANDS } from '../../shared/commands/list-commands.ts';
 import { Lists } from '../../shared/store/lists.ts';
 import { TYPE_LIST } from '../../shared/store/store.ts';
-import { CommandCounts, LatencyHistogram, memoryFigures, processFigures } from './figures.ts';
+import { CommandCounts, LatencyHistogram, RateMeter, memoryFigures, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
 import { ReplicationPrimary } from './replication/primary.ts';
 import { ReplicationRole } from './replication/role.ts';
@@ -197,6 +198,8 @@ const counts = new CommandCounts();
 const latency = new LatencyHistogram();
 const connections = new Set<ClientConnection>();
 let totalConnections = 0;
+let keyspaceHits = 0;
+let keyspaceMisses = 0;
 const startedAt = Date.now();
 
 // Each write is logged, and bumps its key's version; an expired key is
@@ -209,6 +212,7 @@ const context: CommandContext = {
   betweenCheckAndAct: () => {}, // the lock makes check-then-act atomic
   workMs: 0, // --work-ms makes commands heavy: they go to the pool
   serverInfo,
+  infoSections,
   shutdown: () => setImmediate(() => void shutdown('SHUTDOWN command')), // after its +OK is sent
   rewriteLogs: () => persister.rewrite(),
   lists,
@@ -245,7 +249,12 @@ function isHeavy(args: Buffer[]): boolean {
 function countAndRun(args: Buffer[], commandContext: CommandContext, spec = commandSpec(args)) {
   counts.count(spec?.name ?? 'UNKNOWN');
   if (spec?.writes && role.mayRefuseWrites) { const refused = role.refuseWrite(); if (refused) return refused; }
-  return executeCommand(args, commandContext, spec);
+  const reply = executeCommand(args, commandContext, spec);
+  // Redis's keyspace_hits and keyspace_misses, for the reads that find a key or not (GET, here on the loop).
+  if (spec?.name === 'GET' && reply.type === 'bulk') {
+    if (reply.value === null) keyspaceMisses++; else keyspaceHits++;
+  }
+  return reply;
 }
 
 function runInline(args: Buffer[]) {
@@ -355,34 +364,68 @@ if (options.replicaof !== '') {
   role.replicaOf(host, Number(port));
 }
 
-// 7. INFO: the figures a person (or `redis-cli INFO`) reads live.
-function serverInfo(): Record<string, string | number> {
-  const info: Record<string, string | number> = {
-    step: '06-worker-pool',
-    execute: options.execute,
-    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-    connected_clients: connections.size,
-    total_connections_received: totalConnections,
-    ...counts.summary(),
-    ...latency.summary(),
-    ...persister.stats(),
-    ...pool.stats(),
-    ...role.info(),
-  };
+// 7. INFO: the figures a person (or `redis-cli INFO`) reads live, in Redis 7's
+//    sections and under its names where Redis has the figure (so that
+//    `redis-cli --stat` and client libraries read them); the course's own
+//    beside them (calls per command, latency, the persister, the pool).
+//    `INFO replication`, `INFO server clients`: shared/commands/info.ts.
+// The Redis whose commands and protocol step 06 follows (RESP3, PSYNC, the
+// multi-part AOF): clients and tools read it to know what to expect.
+const REDIS_VERSION = '7.0.0';
+const opsPerSecond = new RateMeter(() => counts.total);
+function infoSections(): InfoSection[] {
   const self = processFigures(process.pid);
-  Object.assign(info, memoryFigures(store, self === null ? undefined : self.rssMb * 1024 * 1024));
-  info.server_pid = process.pid;
-  info.server_cpu_seconds = self?.cpuSeconds.toFixed(2) ?? '?';
-  info.server_rss_mb = self?.rssMb.toFixed(1) ?? '?';
-  pool.threadFigures().forEach((thread, i) => {
-    info[`pool_thread_${i}`] = `jobs=${thread.jobs},busy_ms=${thread.busyMs}`;
-  });
+  const uptimeSeconds = Math.floor((Date.now() - startedAt) / 1000);
+  const cpu = process.cpuUsage();
+  const persistence: InfoFields = { ...persister.stats() };
   persister.workerProcesses().forEach((worker, i) => {
     const figures = processFigures(worker.pid);
-    info[`worker_${i}`] = `pid=${worker.pid},alive=${worker.alive ? 1 : 0},restarts=${worker.restarts},` +
+    persistence[`worker_${i}`] = `pid=${worker.pid},alive=${worker.alive ? 1 : 0},restarts=${worker.restarts},` +
       `cpu_seconds=${figures?.cpuSeconds.toFixed(2) ?? '?'},rss_mb=${figures?.rssMb.toFixed(1) ?? '?'}`;
   });
-  return info;
+  const threads: InfoFields = { ...pool.stats() };
+  pool.threadFigures().forEach((thread, i) => {
+    threads[`pool_thread_${i}`] = `jobs=${thread.jobs},busy_ms=${thread.busyMs}`;
+  });
+  return [
+    { name: 'Server', fields: {
+      redis_version: REDIS_VERSION,
+      redis_mode: 'standalone',
+      os: `${type()} ${release()} ${machine()}`,
+      arch_bits: 64,
+      process_id: process.pid,
+      tcp_port: (server.address() as net.AddressInfo | null)?.port ?? options.port,
+      uptime_in_seconds: uptimeSeconds,
+      uptime_in_days: Math.floor(uptimeSeconds / 86_400),
+      step: '06-worker-pool',
+      execute: options.execute,
+    } },
+    { name: 'Clients', fields: { connected_clients: connections.size, maxclients: options.maxConnections } },
+    { name: 'Memory', fields: memoryFigures(store, self === null ? undefined : self.rssMb * 1024 * 1024) },
+    { name: 'Persistence', fields: persistence },
+    { name: 'Stats', fields: {
+      total_connections_received: totalConnections,
+      total_commands_processed: counts.total,
+      instantaneous_ops_per_sec: opsPerSecond.perSecond(),
+      keyspace_hits: keyspaceHits,
+      keyspace_misses: keyspaceMisses,
+      ...counts.summary(),
+      ...latency.summary(),
+    } },
+    { name: 'Replication', fields: role.info() },
+    { name: 'CPU', fields: {
+      used_cpu_sys: (cpu.system / 1e6).toFixed(6),
+      used_cpu_user: (cpu.user / 1e6).toFixed(6),
+      server_cpu_seconds: self?.cpuSeconds.toFixed(2) ?? '?', // the whole process: every thread
+      server_rss_mb: self?.rssMb.toFixed(1) ?? '?',
+    } },
+    { name: 'Threads', fields: threads }, // the pool (ours: Redis has no such section)
+  ];
+}
+
+/** INFO's fields as one list (what steps 01-05 give as serverInfo). */
+function serverInfo(): InfoFields {
+  return Object.assign({}, ...infoSections().map((section) => section.fields)) as InfoFields;
 }
 
 // 8. Graceful shutdown, the same for SIGINT, SIGTERM and SHUTDOWN:
@@ -400,6 +443,7 @@ async function shutdown(reason: string): Promise<void> {
   server.close();
   role.close();
   stopActiveExpiry();
+  opsPerSecond.stop();
   await Promise.all([...connections].map((c) => c.drain('your requests received so far were answered; this connection will now close')));
   await persister.close();
   await pool.close();
