@@ -5,8 +5,11 @@ import net from 'node:net';
 //
 //   pass       bytes go through at once (the start)
 //   delay(ms)  every chunk, either way, goes through ms later (order kept)
-//   blackhole  every byte, either way, is dropped; the connections stay open,
-//              so neither side notices (a partition without a reset)
+//   blackhole  nothing is delivered, either way; the connections stay open,
+//              so neither side notices (a partition without a reset). The
+//              bytes are held, as TCP would retransmit them: heal() delivers
+//              them in order, and a stream is never left with a hole. If
+//              either side closes meanwhile, they are lost with the link.
 //   cut        every connection is closed and new ones are closed at once,
 //              until heal(): the replica sees its link go down
 //   heal       back to pass (a cut lets new connections through again)
@@ -22,16 +25,17 @@ class Pipe {
   private readonly queue: Array<{ at: number; chunk: Buffer }> = [];
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly to: net.Socket) {}
+  constructor(private readonly to: net.Socket, private readonly held: () => boolean) {}
 
   push(chunk: Buffer, delayMs: number): void {
     this.queue.push({ at: Date.now() + delayMs, chunk });
     this.drain();
   }
 
-  private drain(): void {
+  /** Delivers what is due (nothing while held), and sets a timer for the rest. */
+  drain(): void {
     if (this.timer !== null) return;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.held()) {
       const wait = this.queue[0]!.at - Date.now();
       if (wait > 0) {
         this.timer = setTimeout(() => { this.timer = null; this.drain(); }, wait);
@@ -56,8 +60,8 @@ export class FaultProxy {
   private readonly pipes = new Set<Pipe>();
   /** Connections accepted since the start (a reconnecting replica adds one). */
   accepted = 0;
-  /** Bytes dropped by a blackhole (or a cut) since the start. */
-  droppedBytes = 0;
+  /** Bytes that arrived while the link was blackholed, since the start. */
+  heldBytes = 0;
 
   private constructor(private readonly server: net.Server, readonly port: number, private readonly target: { host: string; port: number }) {}
 
@@ -99,6 +103,7 @@ export class FaultProxy {
   heal(): void {
     this.mode = 'pass';
     this.delayMs = 0;
+    for (const pipe of this.pipes) pipe.drain(); // what a blackhole held, in order
   }
 
   close(): Promise<void> {
@@ -114,13 +119,11 @@ export class FaultProxy {
     }
     this.accepted++;
     const upstream = net.connect({ host: this.target.host, port: this.target.port });
-    const toUpstream = new Pipe(upstream);
-    const toClient = new Pipe(client);
+    const held = () => this.mode === 'blackhole';
+    const toUpstream = new Pipe(upstream, held);
+    const toClient = new Pipe(client, held);
     const forward = (pipe: Pipe) => (chunk: Buffer) => {
-      if (this.mode === 'blackhole' || this.mode === 'cut') {
-        this.droppedBytes += chunk.length;
-        return;
-      }
+      if (this.mode === 'blackhole') this.heldBytes += chunk.length;
       pipe.push(chunk, this.mode === 'delay' ? this.delayMs : 0);
     };
     client.on('data', forward(toUpstream));
