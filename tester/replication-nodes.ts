@@ -118,13 +118,24 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Waits until `condition` holds (checked every 10 ms), failing after `limitMs` with `what`. */
+/**
+ * Waits until `condition` holds (checked every 10 ms), failing after `limitMs` with `what`;
+ * a check that does not answer (a server that stopped replying) fails the same way.
+ */
 export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, limitMs = 20_000, detail?: () => string): Promise<void> {
   const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}${detail ? `:\n${detail().slice(-2000)}` : ''}`);
+  const failure = () => new Error(`timed out after ${limitMs} ms waiting for ${what}${detail ? `:\n${detail().slice(-2000)}` : ''}`);
+  while (!(await within(Promise.resolve(condition()), Math.max(deadline - Date.now(), 1), what).catch(() => { throw failure(); }))) {
+    if (Date.now() > deadline) throw failure();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** `promise`, or an error saying `what` did not come within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** One field of INFO replication (ours and Redis's have the same names). */

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
 import { findStep } from '../../shared/cli/steps.ts';
 import { TesterClient } from '../client.ts';
@@ -9,7 +10,8 @@ import { FaultProxy } from '../fault-proxy.ts';
 import { describeOperation, describeOutcome, type Operation, type TimedOperation } from '../operations.ts';
 import { keyTimeline } from '../pictures.ts';
 import { AnomalyLog, type ScenarioResult } from '../report.ts';
-import { replicationInfo, startNode, waitFor, type NodeKind, type ReplicationNode } from '../replication-nodes.ts';
+import { replicationInfo, startNode, waitFor, within, type NodeKind, type ReplicationNode } from '../replication-nodes.ts';
+import type { Dialect } from '../dialect.ts';
 import type { ScenarioContext, TesterOptions } from '../options.ts';
 
 // Asynchronous replication, and what it does not promise. A primary and a
@@ -39,6 +41,10 @@ import type { ScenarioContext, TesterOptions } from '../options.ts';
 // The verdict is FAIL by design: this is the lesson.
 
 const CONFIRM_MS = 10_000;
+/** How long an operation may wait for its reply before it is recorded as unanswered (a server that holds it). */
+const REPLY_MS = 10_000;
+/** How long a command of the scenario's own (WAIT past its timeout, REPLICAOF) may take before the run stops, saying so. */
+const COMMAND_MS = 10_000;
 
 /** Which servers to start: --step / --server, or redis-server with --dialect redis. */
 export function replicationNodes(options: TesterOptions): { what: NodeKind; label: string } {
@@ -58,15 +64,25 @@ class Pair {
   readonly faults = new FaultLog(this.origin);
   readonly history: TimedOperation[] = [];
 
+  /** The scenario's own connections (INFO, REPLICAOF), one per server, apart from the clients'. */
+  private readonly admins = new Map<ReplicationNode, Connection>();
+
   private constructor(
     readonly primary: ReplicationNode,
     readonly proxy: FaultProxy,
     readonly replica: ReplicationNode,
-    /** Client 1, on the primary. */
-    readonly writer: TesterClient,
-    /** Client 2, on the replica (the new primary after a failover). */
-    readonly reader: TesterClient,
+    /** Client 1, on the primary; client 2, on the replica (the new primary after a failover). */
+    private readonly clients: { writer: TesterClient; reader: TesterClient },
+    private readonly dialect: Dialect,
   ) {}
+
+  get writer(): TesterClient {
+    return this.clients.writer;
+  }
+
+  get reader(): TesterClient {
+    return this.clients.reader;
+  }
 
   static async start(what: NodeKind, context: ScenarioContext): Promise<Pair> {
     const started: Array<ReplicationNode | FaultProxy> = [];
@@ -79,24 +95,63 @@ class Pair {
       started.push(replica);
       const writer = await TesterClient.open(1, primary.host, primary.port, context.dialect);
       const reader = await TesterClient.open(2, replica.host, replica.port, context.dialect);
-      await waitFor(async () => (await replicationInfo(reader.connection, 'master_link_status')) === 'up',
-        'the replica to sync with its primary', 30_000, replica.log);
-      return new Pair(primary, proxy, replica, writer, reader);
+      const pair = new Pair(primary, proxy, replica, { writer, reader }, context.dialect);
+      await pair.linkIs(replica, 'up', 'the replica to sync with its primary');
+      return pair;
     } catch (caught) {
       for (const thing of started.reverse()) await (thing instanceof FaultProxy ? thing.close() : thing.stop());
       throw caught;
     }
   }
 
-  async run(client: TesterClient, op: Operation): Promise<TimedOperation> {
-    const done = await client.run(op);
+  /**
+   * Runs an operation and records it. A reply that has not come within
+   * REPLY_MS is recorded as none (the write may still take effect, at any
+   * later time: the checker allows for that); it arrives later unread.
+   */
+  async run(who: 'writer' | 'reader', op: Operation): Promise<TimedOperation> {
+    const client = this.clients[who];
+    const invokedAt = performance.now();
+    let timedOut = false;
+    const done = await within(client.run(op), REPLY_MS, 'reply').catch((): TimedOperation => {
+      timedOut = true;
+      return { client: client.id, op, outcome: { kind: 'noreply', text: `no reply within ${REPLY_MS / 1000} s` }, invokedAt, returnedAt: Infinity };
+    });
     this.history.push(done);
+    if (timedOut) {
+      // Its replies are in order: everything sent after it on this connection would wait too. A new one.
+      client.connection.destroy();
+      const node = who === 'writer' ? this.primary : this.replica;
+      this.clients[who] = await TesterClient.open(client.id, node.host, node.port, this.dialect);
+    }
     return done;
+  }
+
+  /** The scenario's own connection to a server. */
+  async admin(node: ReplicationNode): Promise<Connection> {
+    let connection = this.admins.get(node);
+    if (connection === undefined) {
+      connection = await Connection.open(node.host, node.port);
+      this.admins.set(node, connection);
+    }
+    return connection;
+  }
+
+  /** Waits until the server's master_link_status is `state` (INFO replication). */
+  async linkIs(node: ReplicationNode, state: 'up' | 'down', what: string): Promise<void> {
+    const connection = await this.admin(node);
+    await waitFor(async () => (await replicationInfo(connection, 'master_link_status')) === state, what, 30_000, node.log);
+  }
+
+  /** REPLICAOF on a server (NO ONE, or host port), through the scenario's own connection. */
+  async replicaOf(node: ReplicationNode, host: string, port: string): Promise<void> {
+    const reply = await within((await this.admin(node)).send('REPLICAOF', host, port), COMMAND_MS, `reply to REPLICAOF ${host} ${port}`);
+    if (!describeReply(reply).startsWith('OK')) throw new Error(`REPLICAOF ${host} ${port} replied ${describeReply(reply)}`);
   }
 
   /** WAIT 1 timeoutMs on the primary, through client 1: how many replicas acknowledged its writes. */
   async wait(timeoutMs: number, client: TesterClient = this.writer): Promise<number> {
-    const reply = await client.connection.send('WAIT', 1, timeoutMs);
+    const reply = await within(client.connection.send('WAIT', 1, timeoutMs), timeoutMs + COMMAND_MS, `reply to WAIT 1 ${timeoutMs}`);
     if (reply.type !== 'integer') throw new Error(`WAIT replied ${describeReply(reply)}`);
     return reply.value;
   }
@@ -115,8 +170,7 @@ class Pair {
 
   /** REPLICAOF NO ONE on the replica, through client 2. */
   async promote(): Promise<void> {
-    const reply = await this.reader.connection.send('REPLICAOF', 'NO', 'ONE');
-    if (describeReply(reply) !== 'OK') throw new Error(`REPLICAOF NO ONE replied ${describeReply(reply)}`);
+    await this.replicaOf(this.replica, 'NO', 'ONE');
     this.faults.moment('replica promoted (REPLICAOF NO ONE)');
   }
 
@@ -124,6 +178,7 @@ class Pair {
   async stop(): Promise<number[]> {
     this.writer.connection.destroy();
     this.reader.connection.destroy();
+    for (const connection of this.admins.values()) connection.destroy();
     const left = [...await this.replica.stop(), ...await this.primary.stop()];
     await this.proxy.close();
     return left;
@@ -167,26 +222,26 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
   // 1. A stale read from the replica, and the replica catching up.
   await phase('stale read', async (pair) => {
     const k = key('stale');
-    await pair.run(pair.writer, create(k, 'v1'));
+    await pair.run('writer', create(k, 'v1'));
     await pair.confirm('after the first write');
     const blackhole = pair.faults.begin('link primary -> replica blackholed');
     pair.proxy.blackhole();
-    const write = await pair.run(pair.writer, update(k, 'v2'));
-    const stale = await pair.run(pair.reader, read(k));
+    const write = await pair.run('writer', update(k, 'v2'));
+    const stale = await pair.run('reader', read(k));
     pair.proxy.heal();
     blackhole.end();
     await pair.confirm('after the link healed');
-    const caughtUp = await pair.run(pair.reader, read(k));
+    const caughtUp = await pair.run('reader', read(k));
     // With the link delayed, WAIT waits for the write to cross it and the acknowledgement to come back.
     const delay = pair.faults.begin('link delayed 100 ms each way');
     pair.proxy.delay(100);
-    await pair.run(pair.writer, update(k, 'v3'));
+    await pair.run('writer', update(k, 'v3'));
     const waitStarted = performance.now();
     await pair.confirm('through the delayed link');
     figures['WAIT 1 through a link delayed 100 ms each way, ms'] = Math.round(performance.now() - waitStarted);
     pair.proxy.heal();
     delay.end();
-    await pair.run(pair.reader, read(k));
+    await pair.run('reader', read(k));
     const found = check(pair, k, 'stale read',
       'a read from the replica returned an older value than a write the primary had already acknowledged. Replication is ' +
       'asynchronous: the primary answers OK as soon as it has applied the write, and the replica gets it later (here the ' +
@@ -199,16 +254,18 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
   // 2. Failover without WAIT: an acknowledged write is lost.
   await phase('failover without WAIT', async (pair) => {
     const k = key('failover');
-    await pair.run(pair.writer, create(k, 'v1'));
+    await pair.run('writer', create(k, 'v1'));
     await pair.confirm('after the first write');
     pair.faults.begin('link primary -> replica blackholed');
     pair.proxy.blackhole();
-    const write = await pair.run(pair.writer, update(k, 'v2'));
-    const replicas = await pair.wait(300);
+    const write = await pair.run('writer', update(k, 'v2'));
+    // (A primary that holds the OK until the replica has the write, as in exercise 06/sync-replicas,
+    // would hold WAIT's reply behind it too: no WAIT then.)
+    const replicas = write.outcome.kind === 'noreply' ? 'not sent (the write was not answered)' : await pair.wait(300);
     figures['WAIT 1 300 after a write the link held back'] = replicas;
     await pair.kill(pair.primary, 'primary');
     await pair.promote();
-    const after = await pair.run(pair.reader, read(k));
+    const after = await pair.run('reader', read(k));
     const lost = check(pair, k, 'lost write',
       'the primary acknowledged a write and was SIGKILLed before the write reached its replica; the replica, promoted, ' +
       'does not have it. A client was told OK, and the write is gone.',
@@ -220,15 +277,15 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
   // 3. Failover with WAIT: the write WAIT confirmed is kept.
   await phase('failover with WAIT', async (pair) => {
     const k = key('failover-wait');
-    await pair.run(pair.writer, create(k, 'v1'));
+    await pair.run('writer', create(k, 'v1'));
     await pair.confirm('after the first write');
-    const write = await pair.run(pair.writer, update(k, 'v2'));
+    const write = await pair.run('writer', update(k, 'v2'));
     await pair.confirm(`after ${describeOperation(write.op)}`);
     pair.faults.begin('link primary -> replica blackholed');
     pair.proxy.blackhole(); // nothing sent after WAIT's answer can help the replica
     await pair.kill(pair.primary, 'primary');
     await pair.promote();
-    const after = await pair.run(pair.reader, read(k));
+    const after = await pair.run('reader', read(k));
     const lost = check(pair, k, 'lost write despite WAIT',
       'WAIT said the replica had the write, yet the promoted replica does not: this must never happen.',
       `WAIT 1 confirmed client 1's ${said(write)}, then the primary was SIGKILLed and the replica promoted; ` +
@@ -241,38 +298,37 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
   // 4. Split brain: the old primary, stopped and then continued, and the promoted replica both accept writes.
   await phase('split brain', async (pair) => {
     const k = key('split');
-    await pair.run(pair.writer, create(k, 'v1'));
+    await pair.run('writer', create(k, 'v1'));
     await pair.confirm('after the first write');
     const stopped = pair.faults.begin(`primary SIGSTOPped (pid ${pair.primary.pid})`);
     pair.primary.signal('SIGSTOP');
     pair.faults.begin('link primary -> replica cut');
     pair.proxy.cut();
-    await waitFor(async () => (await replicationInfo(pair.reader.connection, 'master_link_status')) === 'down',
-      'the replica to see its link down', 20_000, pair.replica.log);
+    await pair.linkIs(pair.replica, 'down', 'the replica to see its link down');
     // Sent to the stopped primary: it waits in the socket, and is answered after SIGCONT.
-    const oldWrite = pair.run(pair.writer, update(k, 'from-old-primary'));
+    const oldWrite = pair.run('writer', update(k, 'from-old-primary'));
     await pair.promote();
-    const newWrite = await pair.run(pair.reader, update(k, 'from-new-primary'));
+    const newWrite = await pair.run('reader', update(k, 'from-new-primary'));
     pair.primary.signal('SIGCONT');
     stopped.end();
     const oldDone = await oldWrite;
-    const onOld = await pair.run(pair.writer, read(k));
-    const onNew = await pair.run(pair.reader, read(k));
+    const onOld = await pair.run('writer', read(k));
+    const onNew = await pair.run('reader', read(k));
     // The operator's repair: the old primary becomes a replica of the new one.
-    const reply = await pair.writer.connection.send('REPLICAOF', pair.replica.host, pair.replica.port);
-    if (!describeReply(reply).startsWith('OK')) throw new Error(`REPLICAOF on the old primary replied ${describeReply(reply)}`);
+    await pair.replicaOf(pair.primary, pair.replica.host, String(pair.replica.port));
     pair.faults.moment('old primary made a replica of the new one');
-    await waitFor(async () => (await replicationInfo(pair.writer.connection, 'master_link_status')) === 'up',
-      'the old primary to sync with the new one', 30_000, pair.primary.log);
+    await pair.linkIs(pair.primary, 'up', 'the old primary to sync with the new one');
     await pair.confirm('on the new primary, for the old one', pair.reader);
-    const rejoined = await pair.run(pair.writer, read(k));
+    const rejoined = await pair.run('writer', read(k));
     const both = oldDone.outcome.kind === 'ok' && newWrite.outcome.kind === 'ok';
     const lost = both && rejoined.outcome.kind === 'value' && rejoined.outcome.value !== oldDone.op.value;
     const found = check(pair, k, 'split brain',
-      'two servers both acted as the primary and both acknowledged a write of the same key; when the old primary rejoined ' +
-      'as a replica of the new one, the writes it had acknowledged were thrown away.',
+      'two servers both acted as the primary at once and took writes of the same key, so that reads saw two histories; ' +
+      'when the old primary rejoined as a replica of the new one, the writes it had taken (acknowledged ones included) ' +
+      'were thrown away.',
       `The primary was SIGSTOPped and the link cut; the replica was promoted and acknowledged client 2's ${said(newWrite)}; ` +
-      `after SIGCONT the old primary acknowledged client 1's ${said(oldDone)} (sent while it was stopped). Two primaries: ` +
+      `after SIGCONT the old primary ${oldDone.outcome.kind === 'ok' ? 'acknowledged' : 'took, without acknowledging it,'} ` +
+      `client 1's ${said(oldDone)} (sent while it was stopped). Two primaries: ` +
       `GET on the old one returned ${describeOutcome(onOld.outcome)}, on the new one ${describeOutcome(onNew.outcome)}. ` +
       `After the old primary rejoined as a replica of the new one, GET on it returned ${describeOutcome(rejoined.outcome)}` +
       `${lost ? `: the write the old primary acknowledged (${JSON.stringify(oldDone.op.value)}) is lost` : ''}.`);

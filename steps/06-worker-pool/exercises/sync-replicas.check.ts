@@ -5,7 +5,7 @@ import { Connection } from '../../../shared/client/connection.ts';
 import { findStep } from '../../../shared/cli/steps.ts';
 import { describeReply, type Reply } from '../../../shared/protocol/reply.ts';
 import { FaultProxy } from '../../../tester/fault-proxy.ts';
-import { replicationInfo, startNode, waitFor, type ReplicationNode } from '../../../tester/replication-nodes.ts';
+import { replicationInfo, startNode, waitFor, within, type ReplicationNode } from '../../../tester/replication-nodes.ts';
 
 // A primary and a replica of it through the tester's fault proxy (the
 // replication scenario's, tester/fault-proxy.ts). With the link blackholed
@@ -35,13 +35,6 @@ async function withPair(primaryArgs: string[], body: (p: Connection, info: Conne
     await primary.stop();
     await proxy.close();
   }
-}
-
-/** The reply, or an error after `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([promise, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms); })])
-    .finally(() => clearTimeout(timer));
 }
 
 describe('exercise 06/sync-replicas', () => {
