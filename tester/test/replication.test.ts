@@ -2,7 +2,12 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS, type TesterOptions } from '../options.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { renderPage } from '../html/page.ts';
+import { writeReportPage } from '../html/write.ts';
+import { CHROMIUM, chromiumAvailable, dumpDom } from '../html/chromium.ts';
 import { formatReport, type ScenarioResult, type TesterReport } from '../report.ts';
 import { HAVE_REDIS_SERVER } from '../replication-nodes.ts';
 
@@ -12,6 +17,7 @@ import { HAVE_REDIS_SERVER } from '../replication-nodes.ts';
 // seconds: four pairs of servers, started and stopped.
 
 const BOUNDED = { timeout: 180_000 };
+const NO_CHROMIUM = chromiumAvailable() ? false : `${CHROMIUM} is not installed (apt-get install chromium): the page is not opened`;
 
 function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip: string | false): void {
   describe(`the replication scenario against ${name}`, { skip }, () => {
@@ -69,6 +75,18 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
       assert.ok(bands.some((title) => /^primary SIGKILLed \(pid \d+\), from [\d.]+ ms to the end$/.test(title)), bands.join('\n'));
       assert.ok(bands.some((title) => /^replica promoted \(REPLICAOF NO ONE\), from [\d.]+ ms$/.test(title)), bands.join('\n'));
       assert.ok(bands.some((title) => /^primary SIGSTOPped \(pid \d+\), from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
+    });
+
+    it('the page opens in headless Chromium without an error, the bands drawn', { skip: NO_CHROMIUM, timeout: 60_000 }, async () => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'kv-replication-page-')), 'replication.html');
+      writeReportPage(file, [{ heading: name, report }], 'replication', 'replication.test.ts');
+      const page = await dumpDom(file);
+      assert.deepEqual(page.consoleLines, [], 'the page logged to the console');
+      assert.equal(page.errors, '', 'the page met an error');
+      assert.ok(page.drawnMs > 0, 'the page script did not run to its end');
+      const timelines = [...page.dom.matchAll(/<figure id="timeline-\d+">([\s\S]*?)<\/figure>/g)].map((m) => m[1]!);
+      assert.equal(timelines.length, 3, 'a timeline for the stale read, the lost write and the split brain');
+      for (const timeline of timelines) assert.match(timeline, /<g class="fault"><title>[^<]+<\/title><rect /);
     });
   });
 }
