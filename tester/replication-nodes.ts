@@ -56,6 +56,8 @@ async function startRedisServer(replicaOf: { host: string; port: number } | null
     '--repl-diskless-sync-delay', '0',
     ...(replicaOf ? ['--replicaof', replicaOf.host, String(replicaOf.port)] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let failed: Error | null = null;
+  child.once('error', (caught) => { failed = caught; });
   const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-64 * 1024); };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
@@ -66,7 +68,11 @@ async function startRedisServer(replicaOf: { host: string; port: number } | null
     rmSync(dir, { recursive: true, force: true });
     resolve();
   }));
-  await waitFor(() => output.includes('Ready to accept connections') || child.exitCode !== null, 'redis-server to start', 10_000, () => output);
+  await waitFor(() => output.includes('Ready to accept connections') || child.exitCode !== null || failed !== null, 'redis-server to start', 10_000, () => output);
+  if (failed !== null) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`cannot start redis-server (${(failed as Error).message}): on Debian, apt-get install redis-server`);
+  }
   if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}) before it was ready:\n${output}`);
   return wrap(child, '127.0.0.1', port, () => output, async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
