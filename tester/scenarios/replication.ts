@@ -168,7 +168,7 @@ class Pair {
     await node.exited;
   }
 
-  /** REPLICAOF NO ONE on the replica, through client 2. */
+  /** REPLICAOF NO ONE on the replica (through the scenario's own connection), marked on the timeline. */
   async promote(): Promise<void> {
     await this.replicaOf(this.replica, 'NO', 'ONE');
     this.faults.moment('replica promoted (REPLICAOF NO ONE)');
