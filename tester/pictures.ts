@@ -5,6 +5,7 @@ import type { Violation } from './checker/linearizability.ts';
 // timeline of a key that is not linearizable, the latency histogram and the
 // throughput of the load scenario, and the CPU and memory of the server's
 // processes over time. The scenarios fill these in; html/page.ts draws them.
+//
 // A timeline may carry the faults made while its operations ran (a link
 // blackholed, a primary SIGKILLed: the replication scenario), drawn as bands
 // behind the boxes.
