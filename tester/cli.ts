@@ -43,7 +43,8 @@ if (!interrupted) {
   } else {
     console.log(reportFooter(report));
   }
-  const label = options.step !== '' ? `step-${options.step}` : options.server !== '' ? String(options.server).replace(/^.*\//, '').replace(/\.ts$/, '') : `${options.host}-${options.port}`;
+  const label = options.step !== '' ? `step-${options.step}` : options.server !== '' ? String(options.server).replace(/^.*\//, '').replace(/\.ts$/, '')
+    : report.target.startsWith('redis-server:') ? 'redis-server' : `${options.host}-${options.port}`; // (redis-server: the replication scenario's)
   const page = reportPagePath(options.html, label);
   if (page !== null) {
     const heading = report.target.replace(/ at \S+ \(started by the tester\)$/, '');

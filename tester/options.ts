@@ -13,7 +13,13 @@ export const SCENARIOS = ['seed', 'contention', 'linearizability', 'load'] as co
  * server by design, it is the lesson.
  */
 export const RMW_SCENARIOS = ['get-then-set', 'watch', 'client-lock', 'server-incr'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number] | (typeof RMW_SCENARIOS)[number];
+/**
+ * Replication with faults (scenarios/replication.ts): it starts its own
+ * primary and replica (--step 06, or redis-server with --dialect redis),
+ * kills and stops them. Asked for by name only; it FAILS by design.
+ */
+export const FAULT_SCENARIOS = ['replication'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number] | (typeof RMW_SCENARIOS)[number] | (typeof FAULT_SCENARIOS)[number];
 
 export const TESTER_OPTIONS = {
   host: { type: 'string', default: '127.0.0.1', help: 'server to test (with --port)' },
@@ -21,7 +27,7 @@ export const TESTER_OPTIONS = {
   step: { type: 'string', default: '', help: 'start this step (01..06) on a free port instead, and stop it afterwards' },
   server: { type: 'string', default: '', help: 'start this server file instead (a fixture, say)' },
   serverArgs: { type: 'string', default: '', help: 'extra arguments for the started server, space-separated' },
-  scenario: { type: 'string', default: 'all', help: `what to run: all (${SCENARIOS.join(', ')}), or a comma-separated list of those and ${RMW_SCENARIOS.join(', ')}` },
+  scenario: { type: 'string', default: 'all', help: `what to run: all (${SCENARIOS.join(', ')}), or a comma-separated list of those and ${[...RMW_SCENARIOS, ...FAULT_SCENARIOS].join(', ')}` },
   dialect: { type: 'string', default: 'native', choices: ['native', 'redis'], help: 'command names: ours, or standard Redis' },
   json: { type: 'boolean', default: false, help: 'print the report as JSON' },
   html: { type: 'string', default: 'reports/', help: 'the report page: FILE.html, a folder (a new page per run), or off' },

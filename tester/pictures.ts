@@ -6,10 +6,9 @@ import type { Violation } from './checker/linearizability.ts';
 // throughput of the load scenario, and the CPU and memory of the server's
 // processes over time. The scenarios fill these in; html/page.ts draws them.
 //
-// Fault bands (a replica cut off, a leader killed) do not exist yet: when
-// replication arrives, a `faults: Array<{ from: number; to: number; label:
-// string }>` on KeyTimeline (times as for the operations) is all the page
-// needs to draw them as bands behind the boxes.
+// A timeline may carry the faults made while its operations ran (a link
+// blackholed, a primary SIGKILLed: the replication scenario), drawn as bands
+// behind the boxes.
 
 /** One operation of a timeline: a box from its call to its reply. */
 export interface TimelineOperation {
@@ -43,6 +42,16 @@ export interface KeyTimeline {
   stateAfter: string | null;
   /** Operations on the key in all, drawn or not. */
   total: number;
+  /** Faults made while they ran, drawn as bands behind the boxes. */
+  faults?: FaultBand[];
+}
+
+/** A fault, from when it was made to when it ended (ms, as the operations; null: still on at the end; equal: one moment). */
+export interface FaultBand {
+  from: number;
+  to: number | null;
+  /** `link blackholed`, `primary SIGKILLed`. */
+  label: string;
 }
 
 /** Counts per latency bucket: `counts[i]` latencies below `limitsMs[i]` (and not below the one before); the last limit is Infinity (null in --json). */

@@ -4,12 +4,13 @@ import { dialectNamed } from './dialect.ts';
 import { isAlive, processTree } from './proc-stats.ts';
 import { Random } from './random.ts';
 import { combine, exitCodeOf, type ScenarioResult, type TesterReport } from './report.ts';
-import { RMW_SCENARIOS, SCENARIOS, type ScenarioContext, type ScenarioName, type TesterOptions } from './options.ts';
+import { FAULT_SCENARIOS, RMW_SCENARIOS, SCENARIOS, type ScenarioContext, type ScenarioName, type TesterOptions } from './options.ts';
 import { seedScenario } from './scenarios/seed.ts';
 import { contentionScenario } from './scenarios/contention.ts';
 import { linearizabilityScenario } from './scenarios/linearizability.ts';
 import { loadScenario } from './scenarios/load.ts';
 import { readModifyWriteScenario } from './scenarios/read-modify-write.ts';
+import { replicationNodes, replicationScenario } from './scenarios/replication.ts';
 
 // Runs the chosen scenarios against one server and returns the report. When
 // asked to start the server (--step, --server), it also stops it, and makes
@@ -24,6 +25,7 @@ const RUN: Record<ScenarioName, (context: ScenarioContext) => Promise<ScenarioRe
   watch: readModifyWriteScenario('watch'),
   'client-lock': readModifyWriteScenario('client-lock'),
   'server-incr': readModifyWriteScenario('server-incr'),
+  replication: replicationScenario,
 };
 
 export interface RunHooks {
@@ -45,7 +47,10 @@ export async function runTester(options: TesterOptions, hooks: RunHooks = {}): P
     const names = parseScenarios(options.scenario);
     const dialect = dialectNamed(options.dialect);
     const serverArgs = options.serverArgs.split(' ').filter((arg) => arg !== '');
-    if (options.step !== '') {
+    if (names.every((name) => (FAULT_SCENARIOS as readonly string[]).includes(name))) {
+      // The replication scenario starts (and kills) servers of its own.
+      report.target = `${replicationNodes(options).label}: a primary and a replica, started by the scenario`;
+    } else if (options.step !== '') {
       const step = findStep(options.step);
       server = await launchStep(options.step, { args: serverArgs });
       report.target = `step ${step.name} at ${server.host}:${server.port} (started by the tester)`;
@@ -108,8 +113,9 @@ export function parseScenarios(text: string): ScenarioName[] {
   if (text === 'all') return [...SCENARIOS];
   const names = text.split(',').map((name) => name.trim());
   for (const name of names) {
-    if (!(SCENARIOS as readonly string[]).includes(name) && !(RMW_SCENARIOS as readonly string[]).includes(name)) {
-      throw new Error(`unknown scenario '${name}'; the scenarios are: all, ${[...SCENARIOS, ...RMW_SCENARIOS].join(', ')}`);
+    const known: readonly string[] = [...SCENARIOS, ...RMW_SCENARIOS, ...FAULT_SCENARIOS];
+    if (!known.includes(name)) {
+      throw new Error(`unknown scenario '${name}'; the scenarios are: all, ${known.join(', ')}`);
     }
   }
   return names as ScenarioName[];

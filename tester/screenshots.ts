@@ -4,6 +4,8 @@
 //   docs/images/step02-double-create.png  step 02, contention: the first double create's timeline
 //   docs/images/step02-lost-update.png    step 02, contention: the first lost update's timeline
 //   docs/images/compare-02-03.png         npm run compare -- 02 03: the top of the page
+//   docs/images/replication-lost-write.png   step 06, replication: the failover without WAIT, its faults as bands
+//   docs/images/replication-split-brain.png  step 06, replication: the split brain
 //
 // Each run is a new interleaving, so the pictures differ from run to run in
 // their details (which client wins, how many were lost), never in what they
@@ -61,4 +63,12 @@ const compared = path.join(folder, 'compare-02-03.html');
 writeReportPage(compared, [{ heading: 'step 02-threads', report: step02 }, { heading: 'step 03-lock', report: step03 }],
   'compare: contention on steps 02, 03', 'npm run compare -- 02 03 --random-seed 1 --html');
 await shoot(compared, 'compare-02-03.png', 1200, '', 900);
+console.error('running replication against step 06...');
+const replication = await runTester({ ...TESTER_DEFAULTS, scenario: 'replication', step: '06', randomSeed: 1 }, { progress });
+const replicated = path.join(folder, 'replication-06.html');
+writeReportPage(replicated, [{ heading: 'step 06-worker-pool', report: replication }], 'tester report: replication, step 06',
+  'npm run tester -- --step 06 --scenario replication --random-seed 1');
+const replicatedHtml = readFileSync(replicated, 'utf8');
+await shoot(replicated, 'replication-lost-write.png', 1000, `#only=${firstTimeline(replicatedHtml, 'lost write')}`);
+await shoot(replicated, 'replication-split-brain.png', 1000, `#only=${firstTimeline(replicatedHtml, 'split brain')}`);
 console.log(`pages in ${folder}`);

@@ -14,7 +14,8 @@ import type { KeyTimeline, LatencyHistogram, ProcessSeries, Throughput, Timeline
 // for each scenario its verdict, figures and anomalies; for each anomaly with
 // a timeline, the key's operations as boxes (a lane per client) with the
 // longest linearization drawn through them and the operation that cannot be
-// placed outlined, above the checker's sentence; for the load scenario the
+// placed outlined, above the checker's sentence, and the faults made meanwhile
+// (the replication scenario) as bands behind them; for the load scenario the
 // latency histogram, the throughput over time and the CPU and memory of each
 // server process.
 
@@ -136,6 +137,10 @@ const BOX_HEIGHT = 24;
 const LANE_LABELS_WIDTH = 70;
 /** A generous width of one character of the callout (11px, bold), to make room for it. */
 const CALLOUT_CHAR_WIDTH = 7.5;
+/** The height of one fault's label line under the lanes. */
+const FAULT_LINE = 15;
+/** A generous width of one character of a fault's label (11px). */
+const FAULT_CHAR_WIDTH = 6.5;
 
 /**
  * The key's operations on an axis of event order: every send and every reply
@@ -165,7 +170,10 @@ function timelineFigure(timeline: KeyTimeline): string {
   const top = 28; // room for the axis note, and under it the callout of a marked box in the first lane
   const laneY = (client: number) => top + lane.get(client)! * LANE_HEIGHT;
   const eventsWidth = 40 + events.length * step;
-  const height = top + clients.length * LANE_HEIGHT + 10;
+  const faults = timeline.faults ?? [];
+  const lanesBottom = top + clients.length * LANE_HEIGHT;
+  // Under the lanes, one line per fault for its label.
+  const height = lanesBottom + 10 + faults.length * FAULT_LINE;
   const shortCommand = (command: string) => command.replace(` ${timeline.key}`, '');
   const stuckOp = ops[timeline.stuck]!;
   const stuckX = callX[timeline.stuck]!;
@@ -173,7 +181,10 @@ function timelineFigure(timeline: KeyTimeline): string {
   // whatever is beside it; with the box's whole label (command and reply),
   // which a narrow box cuts. The timeline widens if the callout needs room.
   const callout = `cannot be placed: ${shortCommand(stuckOp.command)} → ${stuckOp.reply}`;
-  const width = Math.max(eventsWidth, Math.ceil(stuckX + callout.length * CALLOUT_CHAR_WIDTH + 10));
+  // A fault's x: just before the first event at or after its time.
+  const xAt = (time: number) => 10 + events.filter((event) => event.time < time).length * step - 2;
+  const width = Math.max(eventsWidth, Math.ceil(stuckX + callout.length * CALLOUT_CHAR_WIDTH + 10),
+    ...faults.map((fault) => Math.ceil(xAt(fault.from) + fault.label.length * FAULT_CHAR_WIDTH + 10)));
 
   const lanes = clients.map((client) => {
     const y = laneY(client);
@@ -220,13 +231,26 @@ function timelineFigure(timeline: KeyTimeline): string {
   const marker = `<text class="stuck-label" x="${stuckX.toFixed(1)}" y="${laneY(stuckOp.client) + (LANE_HEIGHT - BOX_HEIGHT) / 2 - 1}">${esc(callout)}</text>`;
   const axis = `<text class="axis-note" x="10" y="14">order of events (each send and each reply is one step) &rarr;</text>`;
 
+  // A fault is a band behind the boxes, from the event it came before to the one it ended before (null: to the
+  // end), its label on a line of its own under the lanes; a fault of one moment is a line.
+  const bands = faults.map((fault, i) => {
+    const x = xAt(fault.from);
+    const w = fault.to === null ? width - x : Math.max(xAt(fault.to) - x, 0);
+    const labelY = lanesBottom + 8 + (i + 1) * FAULT_LINE - 3;
+    const when = `from ${ms(fault.from)}${fault.to === null ? ' to the end' : fault.to === fault.from ? '' : ` to ${ms(fault.to)}`}`;
+    return `<g class="fault${w === 0 ? ' fault-moment' : ''}"><title>${esc(`${fault.label}, ${when}`)}</title>` +
+      (w === 0 ? `<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${labelY - 9}"/>`
+        : `<rect x="${x.toFixed(1)}" y="${top}" width="${w.toFixed(1)}" height="${labelY - 9 - top}"/>`) +
+      `<text x="${(x + 3).toFixed(1)}" y="${labelY}">${esc(fault.label)}</text></g>`;
+  }).join('');
+
   const svg = `<svg class="timeline" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-    `aria-label="${esc(`timeline of key ${timeline.key}`)}">${axis}${lanes}${boxes}${path}${dots}${marker}</svg>`;
+    `aria-label="${esc(`timeline of key ${timeline.key}`)}">${axis}${lanes}${bands}${boxes}${path}${dots}${marker}</svg>`;
   const state = timeline.stateAfter === null ? 'absent' : JSON.stringify(timeline.stateAfter);
   const shown = timeline.operations.length < timeline.total ? ` (${timeline.operations.length} of the ${timeline.total} on the key drawn: those sent closest to the marked one)` : '';
   const labelColumn = `<svg class="lane-labels" width="${LANE_LABELS_WIDTH}" height="${height}" viewBox="0 0 ${LANE_LABELS_WIDTH} ${height}">${labels}</svg>`;
   return `<div class="timeline-box">${labelColumn}<div class="timeline-scroll" tabindex="0" aria-label="${esc(`timeline of key ${timeline.key}, scrolls sideways`)}" data-focus="${Math.round(stuckX)}">${svg}</div></div>` +
-    `<p class="legend">${legend()}</p>` +
+    `<p class="legend">${legend()}${faults.length > 0 ? ' <span class="swatch fault"><svg width="14" height="12"><rect width="14" height="12"/></svg> a fault, while it lasted</span>' : ''}</p>` +
     `<p class="legend">The line joins the longest order of these operations that agrees with every reply ` +
     `(${timeline.linearizedBefore + timeline.linearization.length} of ${timeline.total} operations${shown}); after it the key is ${esc(state)}.</p>` +
     `<p class="sentence"><strong>Cannot be placed:</strong> ${esc(timeline.sentence)}</p>`;
@@ -450,6 +474,8 @@ svg.timeline { display: block; font-size: 11px; }
 .op.stuck rect, .swatch.stuck rect { stroke: #d50000; stroke-width: 3; stroke-dasharray: 5 3; }
 .swatch.stuck rect { fill: #fff; stroke-width: 2; }
 .stuck-label { fill: #d50000; font-weight: 600; font-size: 11px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+.fault rect { fill: #ff7043; opacity: 0.16; } .fault line { stroke: #e64a19; stroke-width: 2; stroke-dasharray: 4 2; }
+.fault text { fill: #bf360c; font-size: 11px; } .swatch.fault rect { fill: #ff7043; opacity: 0.35; }
 .linearization { fill: none; stroke: #263238; stroke-width: 1.6; opacity: 0.8; }
 .lin-point circle { fill: #263238; } .lin-point text { fill: #263238; font-size: 10px; font-weight: 600; }
 .legend { font-size: 12px; color: #444; margin: 4px 0; }
