@@ -83,6 +83,8 @@ export interface PersisterOptions {
    * (see shared/threads/bundle.ts). Step 06 does.
    */
   bundled?: boolean;
+  /** Node.js options for each worker process (step 06: a small young generation). */
+  execArgv?: string[];
   /** A supervised worker was replaced: its new pid, and how many tasks were sent again. */
   onWorkerRestart?: (index: number, pid: number, resent: number) => void;
   /** When each worker rewrites its log by itself (needs a log per worker); none by default. */
@@ -204,7 +206,7 @@ function forkLogWorker(file: string, options: PersisterOptions): Promise<Started
   const bundled = options.bundled ? bundle(WORKER_FILE) : undefined;
   const policy = JSON.stringify(options.rewrite ?? { percentage: 0, minSize: 0 });
   const child = fork(bundled ?? WORKER_FILE, [file, String(options.taskCpuMs), String(process.pid), policy], {
-    execArgv: bundled ? [] : ['--import', TSX_LOADER],
+    execArgv: [...(options.execArgv ?? []), ...(bundled ? [] : ['--import', TSX_LOADER])],
     // 'advanced' serialization sends Buffers as bytes (JSON would turn
     // each byte into a number in a text array).
     serialization: 'advanced',
