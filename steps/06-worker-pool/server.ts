@@ -111,8 +111,9 @@ const registryPorts = BufferRegistry.mesh(1 + options.threads);
 const store = GrowableStore.create({}, new BufferRegistry(registryPorts[0]));
 const lock = new RwLock(store.lockWords);
 // Lists' elements live here, on the event loop, beside the store (whose
-// records say which keys are lists): shared/store/lists.ts.
-const lists = new Lists();
+// records say which keys are lists): shared/store/lists.ts. What they take
+// counts in the store's used memory (INFO, --max-memory).
+const lists = new Lists((deltaBytes) => store.countBeside(deltaBytes));
 
 // 2. Own the data directory (ownership.ts: wait for worker processes of an
 //    ended server that still write into it), then replay the logs, one per
