@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '../shared/client/connection.ts';
-import { launchServer } from '../shared/server/launch.ts';
+import { launchServer } from './harness/launch.ts';
 import { isAlive, processTree } from './proc-stats.ts';
 
 // The servers of the replication scenario: a step's server (step 06, each

@@ -105,6 +105,8 @@ export interface ForkOptions {
   bundled?: boolean;
   /** When it rewrites its log by itself; never by default. */
   rewrite?: RewritePolicy;
+  /** Node.js options for the worker process (step 06: a small young generation). */
+  execArgv?: string[];
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./log-worker.ts', import.meta.url));
@@ -117,7 +119,7 @@ export function forkLogWorker(file: string, options: ForkOptions): Promise<Start
   const bundled = options.bundled ? bundle(WORKER_FILE) : undefined;
   const policy = JSON.stringify(options.rewrite ?? { percentage: 0, minSize: 0 });
   const child = fork(bundled ?? WORKER_FILE, [file, String(options.taskCpuMs), String(process.pid), policy], {
-    execArgv: bundled ? [] : ['--import', TSX_LOADER],
+    execArgv: [...(options.execArgv ?? []), ...(bundled ? [] : ['--import', TSX_LOADER])],
     // 'advanced' serialization sends Buffers as bytes (JSON would turn
     // each byte into a number in a text array).
     serialization: 'advanced',

@@ -142,6 +142,7 @@ const F_CHUNK_BYTES = F_AT + 0; // bytes of the chunks in use
 const F_OUT_OF_LINE_BYTES = F_AT + 1; // bytes of the out-of-line buffers
 const F_PEAK = F_AT + 2; // the largest used memory seen
 const F_MAX_MEMORY = F_AT + 3; // 0 = no limit
+const F_BESIDE_BYTES = F_AT + 4; // bytes held beside the store for its keys: lists' elements (lists.ts)
 export const CONTROL_BYTES = 4096;
 
 // find() returns this when it probed every slot without meeting the key or an
@@ -372,9 +373,25 @@ export class GrowableStore implements Store {
 
   // --------------------------------------------------------------- memory
 
-  /** Bytes the data takes (INFO's used_memory): live chunks, out-of-line buffers, index, control block. */
+  /**
+   * Bytes the data takes (INFO's used_memory): live chunks, out-of-line
+   * buffers, index, control block, and what is held beside the store
+   * (countBeside()).
+   */
   usedMemory(): number {
-    return this.figures[F_CHUNK_BYTES]! + this.figures[F_OUT_OF_LINE_BYTES]! + 8 * this.slots + CONTROL_BYTES;
+    return this.figures[F_CHUNK_BYTES]! + this.figures[F_OUT_OF_LINE_BYTES]! + 8 * this.slots + CONTROL_BYTES +
+      this.figures[F_BESIDE_BYTES]!;
+  }
+
+  /**
+   * Counts `deltaBytes` more (or fewer) of data its keys hold outside the
+   * store: a list's elements live on the event loop (lists.ts), its record
+   * here. Counted in usedMemory(), so INFO and --max-memory see them. One
+   * thread calls it (the one that owns the lists), under the write lock.
+   */
+  countBeside(deltaBytes: number): void {
+    this.figures[F_BESIDE_BYTES]! += deltaBytes;
+    this.notePeak();
   }
 
   /** The largest usedMemory() seen (INFO's used_memory_peak). */
@@ -384,7 +401,8 @@ export class GrowableStore implements Store {
 
   /** Bytes set aside: every carved page, out-of-line buffers, index, control block. */
   reservedMemory(): number {
-    return this.pages() * PAGE_BYTES + this.figures[F_OUT_OF_LINE_BYTES]! + 8 * this.slots + CONTROL_BYTES;
+    return this.pages() * PAGE_BYTES + this.figures[F_OUT_OF_LINE_BYTES]! + 8 * this.slots + CONTROL_BYTES +
+      this.figures[F_BESIDE_BYTES]!;
   }
 
   /** The limit on usedMemory() for writes; 0 = none. Shared by every thread. */

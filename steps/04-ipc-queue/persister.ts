@@ -112,6 +112,8 @@ export interface PersisterOptions {
    * (see shared/threads/bundle.ts). Step 06 does.
    */
   bundled?: boolean;
+  /** Node.js options for each worker process (step 06: a small young generation). */
+  execArgv?: string[];
   /** When each worker rewrites its log by itself (needs a log per worker); none by default. */
   rewrite?: RewritePolicy;
 }

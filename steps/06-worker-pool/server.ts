@@ -117,8 +117,9 @@ const lock = new RwLock(store.lockWords);
 // Step 03's read-or-write choice for one command (steps/03-lock/command-lock.ts).
 const commandLock = readWriteCommandLock(lock);
 // Lists' elements live here, on the event loop, beside the store (whose
-// records say which keys are lists): shared/store/lists.ts.
-const lists = new Lists();
+// records say which keys are lists): shared/store/lists.ts. What they take
+// counts in the store's used memory (INFO, --max-memory).
+const lists = new Lists((deltaBytes) => store.countBeside(deltaBytes));
 
 // 2. Own the data directory (ownership.ts: wait for worker processes of an
 //    ended server that still write into it), then replay the logs, one per
@@ -148,6 +149,10 @@ const persister = await Persister.start({
     onRestart: (index, pid, resent) => log(`worker process ${index} restarted as pid ${pid}; ${resent} unfinished tasks sent to it again`),
   }),
   bundled: true, // plain JavaScript, no tsx loader: 35 MB less per process
+  // A young generation of at most 2 x 1 MB (Node's default grows to 2 x 16
+  // MB under a write flood, and stays): a worker process allocates little
+  // per batch, and its log rewrites' states are long-lived anyway.
+  execArgv: ['--max-semi-space-size=1'],
   // Without --durable no reply waits for the workers: gather 10 ms of writes
   // per message (thousands fewer messages per second, measured in the README).
   batchDelayMs: options.durable ? 0 : 10,

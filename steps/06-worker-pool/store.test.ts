@@ -142,4 +142,48 @@ describe('step 06: the store', () => {
       await server.stop();
     }
   });
+
+  it("a list's elements count in used_memory (INFO, --max-memory): pushes add, pops and DEL take away, a restart counts them again", async () => {
+    const dir = tempDataDir();
+    let server = await start('06', dir, ['--max-memory', '4mb']);
+    try {
+      let connection = await Connection.open(server.host, server.port);
+      const used = async () => Number((await infoFields(connection)).used_memory);
+      const empty = await used();
+      const element = Buffer.alloc(1000, 5);
+      for (let i = 0; i < 10; i++) {
+        const elements = Array.from({ length: 100 }, () => element);
+        assert.equal(describeReply(await connection.send('RPUSH', 'queue', ...elements)), `(integer) ${100 * (i + 1)}`);
+      }
+      const full = await used();
+      assert.ok(full - empty >= 1000 * 1000, `1,000 elements of 1,000 bytes: used_memory grew by ${full - empty}`);
+      assert.ok(full - empty < 1000 * 1200, `and not by much more than their bytes: ${full - empty}`);
+      // The limit sees them: 3 MB of strings fit under 4 MB alone, not beside the list.
+      const value = Buffer.alloc(1000, 7);
+      let refused = -1;
+      for (let k = 0; k < 3000 && refused < 0; k++) {
+        if (describeReply(await connection.send('SET', `s${k}`, value)) !== 'OK') refused = k;
+      }
+      assert.ok(refused > 0 && refused < 2900, `the strings were refused (OOM) after ${refused}, the list counted`);
+      for (let k = 0; k < refused; k += 500) {
+        await connection.send('DEL', ...Array.from({ length: Math.min(500, refused - k) }, (_, j) => `s${k + j}`));
+      }
+      const popped = await connection.send('LPOP', 'queue', '500');
+      assert.ok(popped.type === 'array' && popped.value?.length === 500, 'LPOP queue 500 gave 500 elements');
+      const half = await used();
+      assert.ok(full - half >= 500 * 1000 && full - half < 500 * 1200, `500 pops gave back ${full - half} bytes`);
+      await connection.close();
+      await server.stop();
+      server = await start('06', dir, []);
+      connection = await Connection.open(server.host, server.port);
+      const replayed = await used();
+      assert.ok(Math.abs(replayed - half) < 100 * 1000, `after a restart the 500 elements count again: ${replayed} against ${half}`);
+      assert.equal(describeReply(await connection.send('DEL', 'queue')), '(integer) 1');
+      const gone = await used();
+      assert.ok(replayed - gone >= 500 * 1000, `DEL gave back ${replayed - gone} bytes`);
+      await connection.close();
+    } finally {
+      await server.stop();
+    }
+  });
 });
