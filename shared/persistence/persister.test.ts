@@ -10,7 +10,7 @@ import { Persister, logFileNames, type Dispatch, type PersisterOptions } from '.
 import { RecordingStore, newSequence } from './recording-store.ts';
 import { replayLogs } from './replay.ts';
 import { processGone } from './process-gone.ts';
-import { until } from '../../tester/harness/threads.ts';
+import { until } from '../../tester/harness/until.ts';
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'persister-'));
 

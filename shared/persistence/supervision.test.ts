@@ -8,7 +8,7 @@ import { Persister, logFileNames, type PersisterOptions } from './persister.ts';
 import { RecordingStore, newSequence } from './recording-store.ts';
 import { replayLogs } from './replay.ts';
 import { processGone } from './process-gone.ts';
-import { until } from '../../tester/harness/threads.ts';
+import { until } from '../../tester/harness/until.ts';
 
 // Supervision (step 06): a worker process that dies is restarted on its own
 // log, and every task it had not acknowledged is written exactly once.

@@ -6,6 +6,8 @@ import { describeReply } from '../../shared/protocol/reply.ts';
 import type { RunningServer } from './launch.ts';
 import { BOUNDED, ask, withServer } from './server-suites.ts';
 import { BOUNDED_WITH_RESTARTS, start, tempDataDir } from './persistence-suites.ts';
+import { infoField, untilInfo } from './info.ts';
+import { until } from './until.ts';
 
 // Expiry and lists (issue 13), for the steps that have them (01 and 06):
 // Redis's replies and errors, lazy and active expiry, lists and blocking pops
@@ -14,21 +16,9 @@ import { BOUNDED_WITH_RESTARTS, start, tempDataDir } from './persistence-suites.
 
 /** Asks `request` until the reply is `expected`; fails with the last reply after `limitMs`. */
 export async function eventually(c: Connection, request: string[], expected: string, limitMs = 5000): Promise<void> {
-  const deadline = Date.now() + limitMs;
   let last = '';
-  while (Date.now() < deadline) {
-    last = await ask(c, ...request);
-    if (last === expected) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  assert.fail(`${request.join(' ')} still answered ${last} after ${limitMs} ms (expected ${expected})`);
-}
-
-/** What INFO says after `name:`. */
-async function infoField(c: Connection, name: string): Promise<string | undefined> {
-  const reply = await c.send('INFO');
-  const text = reply.type === 'bulk' && reply.value !== null ? reply.value.toString() : '';
-  return new RegExp(`^${name}:(.*)$`, 'm').exec(text.replace(/\r/g, ''))?.[1];
+  await until(async () => (last = await ask(c, ...request)) === expected, `${request.join(' ')} answers ${expected}`,
+    limitMs, { detail: () => `it still answered ${last}` });
 }
 
 export function expiryAndListSuite(step: string, args: string[] = []): void {
@@ -188,12 +178,7 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       const second = await Connection.open(server().host, server().port);
       try {
         const firstReply = first.send('BLPOP', 'q:1', 'q:2', '0');
-        const blocked = async (n: number) => {
-          const deadline = Date.now() + 5000;
-          while (Number(await infoField(c, 'blocked_clients')) !== n) {
-            if (Date.now() > deadline) assert.fail(`blocked_clients never reached ${n}`);
-          }
-        };
+        const blocked = (n: number) => untilInfo(c, 'blocked_clients', String(n));
         await blocked(1);
         const secondReply = second.send('BRPOP', 'q:2', '0');
         await blocked(2);
@@ -222,10 +207,9 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       assert.ok(Date.now() - started >= 90, 'it waited its timeout');
       const gone = await Connection.open(server().host, server().port);
       void gone.send('BLPOP', 'q:gone', '0').catch(() => {});
-      const deadline = Date.now() + 5000;
-      while (Number(await infoField(c, 'blocked_clients')) !== 1) if (Date.now() > deadline) assert.fail('never blocked');
+      await untilInfo(c, 'blocked_clients', '1');
       await gone.close();
-      while (Number(await infoField(c, 'blocked_clients')) !== 0) if (Date.now() > deadline) assert.fail('the waiter of a closed connection stayed');
+      await untilInfo(c, 'blocked_clients', '0'); // the waiter of a closed connection is forgotten
       // Its element is not lost to the vanished client.
       assert.equal(await ask(other, 'RPUSH', 'q:gone', 'kept'), '(integer) 1');
       assert.equal(await ask(other, 'LRANGE', 'q:gone', '0', '-1'), '["kept"]');
