@@ -65,6 +65,25 @@ test('architecture page: each thread and worker process it draws is started from
   }
 });
 
+test('architecture page: each folder imports only what its row in the table says', () => {
+  const rows = [...page.matchAll(/^\| `((?:steps|shared|tester|docs)\/[^`]*)` \| [^\n]* \| ([^|\n]+) \|$/gm)];
+  assert.ok(rows.length >= 20, `${rows.length} rows`);
+  for (const [, folder, imports] of rows) {
+    const allowed = [...imports!.matchAll(/`([^`]+\/)`/g)].map((match) => match[1]!);
+    const inFolder = folder === 'tester/'
+      ? (file: string) => /^tester\/[^/]+$/.test(file) // the tester's own files; its folders have rows of their own
+      : folder === 'steps/NN-name/' ? (file: string) => file.startsWith('steps/') : (file: string) => file.startsWith(folder!);
+    const own = (file: string) => (folder === 'steps/NN-name/' ? file.split('/').slice(0, 2).join('/') + '/' : folder!);
+    for (const file of code.filter(inFolder)) {
+      const mayUse = folder === 'steps/NN-name/' || !isTestFile(file) ? allowed : [...allowed, 'shared/', 'tester/harness/'];
+      for (const dependency of dependencies(file)) {
+        assert.ok(dependency.startsWith(own(file)) || mayUse.some((prefix) => dependency.startsWith(prefix)),
+          `${file} imports ${dependency}; the row of ${folder} in ${PAGE} allows ${allowed.join(', ') || 'nothing of the others'}`);
+      }
+    }
+  }
+});
+
 test('a step\'s server runs only files of shared/ and of its own folder', () => {
   for (const [step, files] of serverFiles) {
     const outside = [...files].filter((file) => !file.startsWith('shared/') && !file.startsWith(`steps/${step}/`));

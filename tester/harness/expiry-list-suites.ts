@@ -15,7 +15,7 @@ import { until } from './until.ts';
 // deadline (the server is asked again until it holds), never a sleep.
 
 /** Asks `request` until the reply is `expected`; fails with the last reply after `limitMs`. */
-export async function eventually(c: Connection, request: string[], expected: string, limitMs = 5000): Promise<void> {
+export async function untilReply(c: Connection, request: string[], expected: string, limitMs = 5000): Promise<void> {
   let last = '';
   await until(async () => (last = await ask(c, ...request)) === expected, `${request.join(' ')} answers ${expected}`,
     limitMs, { detail: () => `it still answered ${last}` });
@@ -91,7 +91,7 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       // A long-lived key beside it, so the keyspace is not empty.
       assert.equal(await ask(c, 'SET', 'lazy:stay', 'x'), 'OK');
       assert.equal(await ask(c, 'SET', 'lazy:k', 'v', 'PX', '30'), 'OK');
-      await eventually(c, ['GET', 'lazy:k'], '(nil)');
+      await untilReply(c, ['GET', 'lazy:k'], '(nil)');
       // From the first nil on, no read path may show it again.
       assert.equal(await ask(c, 'EXISTS', 'lazy:k'), '(integer) 0');
       assert.equal(await ask(c, 'TYPE', 'lazy:k'), 'none');
@@ -102,7 +102,7 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       assert.doesNotMatch(await ask(c, 'DUMP'), /lazy:k/);
       // A write to it starts afresh (INCR from 0, no old time).
       assert.equal(await ask(c, 'SET', 'lazy:n', '41', 'PX', '30'), 'OK');
-      await eventually(c, ['EXISTS', 'lazy:n'], '(integer) 0');
+      await untilReply(c, ['EXISTS', 'lazy:n'], '(integer) 0');
       assert.equal(await ask(c, 'INCR', 'lazy:n'), '(integer) 1');
       assert.equal(await ask(c, 'TTL', 'lazy:n'), '(integer) -1');
     });
@@ -116,7 +116,7 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       assert.equal(await ask(c, 'SET', 'act:stay', 'x', 'EX', '1000'), 'OK');
       // DBSIZE counts what is stored, expired or not (as Redis): it falls only
       // when the active cycle has reclaimed the keys.
-      await eventually(c, ['DBSIZE'], '(integer) 1', 10_000);
+      await untilReply(c, ['DBSIZE'], '(integer) 1', 10_000);
       assert.equal(await infoField(c, 'db0'), 'keys=1,expires=1,avg_ttl=' + (await infoField(c, 'db0'))!.split('avg_ttl=')[1]);
       assert.ok(Number(await infoField(c, 'expired_keys')) >= 200);
     });
@@ -167,7 +167,7 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       assert.equal(await ask(c, 'TYPE', 'l:l'), 'string');
       assert.equal(await ask(c, 'LPUSH', 'l:e', 'x'), '(integer) 1');
       assert.equal(await ask(c, 'PEXPIRE', 'l:e', '20'), '(integer) 1');
-      await eventually(c, ['LLEN', 'l:e'], '(integer) 0');
+      await untilReply(c, ['LLEN', 'l:e'], '(integer) 0');
       assert.equal(await ask(c, 'RPUSH', 'l:e', 'fresh'), '(integer) 1', 'an expired list starts again empty');
       assert.equal(await ask(c, 'BLPOP', 'l:e', 'x'), 'ERR timeout is not a float or out of range');
       assert.equal(await ask(c, 'BLPOP', 'l:e', '-1'), 'ERR timeout is negative');
@@ -247,7 +247,7 @@ export function expiryAndListReplayTest(step: string, args: string[] = []): void
       assert.equal(await again('LRANGE', 'r:list', '0', '-1'), '["z", "b", "c"]');
       assert.equal(await again('TYPE', 'r:list'), 'list');
       assert.equal(await again('EXISTS', 'r:gone'), '(integer) 0');
-      await eventually(d, ['EXISTS', 'r:short'], '(integer) 0');
+      await untilReply(d, ['EXISTS', 'r:short'], '(integer) 0');
       await d.close();
       assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null });
     } finally {
