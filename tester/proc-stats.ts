@@ -1,9 +1,12 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { HAVE_PROC, TICKS_PER_SECOND, allPids, cpuTicks, memoryBytes, statFields } from '../shared/os/proc.ts';
 import { performance } from 'node:perf_hooks';
 import type { ProcessSeries } from './pictures.ts';
 
 // CPU time and memory of a server and every process it started (the worker
-// processes of steps 04-06), read from Linux's /proc while a scenario runs.
+// processes of steps 04-06), read from Linux's /proc (shared/os/proc.ts)
+// while a scenario runs. Without /proc (macOS, Windows) there is no monitor
+// (available() is false: the figures say n/a) and processTree() knows only
+// the root.
 //
 // - CPU: /proc/PID/stat fields utime + stime (all threads of the process, in
 //   clock ticks of 1/100 s). A process that ends between two samples loses its
@@ -13,8 +16,6 @@ import type { ProcessSeries } from './pictures.ts';
 //   server's own peak (VmHWM, which the kernel keeps exactly).
 // - Over time (for the report page): every sample's CPU ticks and VmRSS of
 //   each process, turned by series() into % of one core and MB per process.
-
-const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux Node supports
 
 export interface ProcessFigures {
   /** CPU seconds used since the monitor started, all processes together. */
@@ -36,12 +37,7 @@ export class ProcessTreeMonitor {
   constructor(private readonly rootPid: number) {}
 
   static available(): boolean {
-    try {
-      readFileSync('/proc/self/stat');
-      return true;
-    } catch {
-      return false;
-    }
+    return HAVE_PROC;
   }
 
   start(intervalMs = 200): void {
@@ -60,7 +56,7 @@ export class ProcessTreeMonitor {
     if (this.timer) clearInterval(this.timer);
     let ticks = 0;
     for (const [pid, latest] of this.cpuLatest) ticks += latest - (this.cpuAtStart.get(pid) ?? 0);
-    const rootPeak = statusField(this.rootPid, 'VmHWM') ?? 0;
+    const rootPeak = memoryBytes(this.rootPid, 'VmHWM') ?? 0;
     return { cpuSeconds: ticks / TICKS_PER_SECOND, peakRssBytes: Math.max(this.peakRss, rootPeak), processes: this.cpuLatest.size };
   }
 
@@ -93,7 +89,7 @@ export class ProcessTreeMonitor {
     for (const pid of processTree(this.rootPid)) {
       const cpu = cpuTicks(pid);
       if (cpu !== null) this.cpuLatest.set(pid, cpu);
-      const resident = statusField(pid, 'VmRSS') ?? 0;
+      const resident = memoryBytes(pid, 'VmRSS') ?? 0;
       rss += resident;
       if (cpu !== null) byPid.set(pid, { ticks: cpu, rss: resident });
     }
@@ -102,15 +98,15 @@ export class ProcessTreeMonitor {
   }
 }
 
-/** `root` and all its descendants that are alive now. */
+/** `root` and all its descendants that are alive now (without /proc: `root` alone). */
 export function processTree(root: number): number[] {
+  if (!HAVE_PROC) return [root];
   const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const parent = statFields(Number(name))?.[1];
+  for (const pid of allPids()) {
+    const parent = statFields(pid)?.[1];
     if (parent === undefined) continue;
     const list = children.get(Number(parent)) ?? [];
-    list.push(Number(name));
+    list.push(pid);
     children.set(Number(parent), list);
   }
   const tree: number[] = [];
@@ -122,36 +118,4 @@ export function processTree(root: number): number[] {
     queue.push(...(children.get(pid) ?? []));
   }
   return tree;
-}
-
-/** Whether a process is alive (and not a zombie waiting to be reaped). */
-export function isAlive(pid: number): boolean {
-  const fields = statFields(pid);
-  return fields !== null && fields[0] !== 'Z';
-}
-
-// The fields of /proc/PID/stat after the command name (which is in
-// parentheses and may contain spaces): [state, ppid, pgrp, ...].
-function statFields(pid: number): string[] | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
-function cpuTicks(pid: number): number | null {
-  const fields = statFields(pid);
-  // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
-  return fields === null ? null : Number(fields[11]) + Number(fields[12]);
-}
-
-function statusField(pid: number, name: string): number | null {
-  try {
-    const match = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
 }

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '../shared/client/connection.ts';
 import { launchServer } from './harness/launch.ts';
-import { isAlive, processTree } from './proc-stats.ts';
+import { processTree } from './proc-stats.ts';
+import { processGone } from '../shared/persistence/process-gone.ts';
+
+const isAlive = (pid: number): boolean => !processGone(pid);
 
 // The servers of the replication scenario: a step's server (step 06, each
 // with a scratch data folder, on port 0) or a real redis-server (no

@@ -1,7 +1,8 @@
 import { launchServer, launchStep, type RunningServer } from './harness/launch.ts';
 import { findStep } from '../shared/cli/steps.ts';
 import { dialectNamed } from './dialect.ts';
-import { isAlive, processTree } from './proc-stats.ts';
+import { processTree } from './proc-stats.ts';
+import { processGone } from '../shared/persistence/process-gone.ts';
 import { Random } from './random.ts';
 import { combine, exitCodeOf, type ScenarioResult, type TesterReport } from './report.ts';
 import { FAULT_SCENARIOS, RMW_SCENARIOS, SCENARIOS, type ScenarioContext, type ScenarioName, type TesterOptions } from './options.ts';
@@ -98,7 +99,7 @@ export async function runTester(options: TesterOptions, hooks: RunHooks = {}): P
 async function stopAll(server: RunningServer): Promise<number[]> {
   const tree = server.child.pid === undefined ? [] : processTree(server.child.pid);
   await server.stop();
-  const leftovers = tree.filter((pid) => pid !== server.child.pid && isAlive(pid));
+  const leftovers = tree.filter((pid) => pid !== server.child.pid && !processGone(pid));
   for (const pid of leftovers) {
     try {
       process.kill(pid, 'SIGKILL');

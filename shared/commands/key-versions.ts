@@ -1,5 +1,5 @@
 import { isMainThread } from 'node:worker_threads';
-import { hashKey } from '../persistence/task.ts';
+import { hashKey } from '../store/key-hash.ts';
 import { passThrough, type Store, type StoreExtras } from '../store/store.ts';
 
 // What WATCH needs: "has this key been written since I looked?"

@@ -1,4 +1,4 @@
-import { hashKey } from '../persistence/task.ts';
+import { hashKey } from '../store/key-hash.ts';
 import type { Store } from '../store/store.ts';
 
 // SCAN's cursor, over the Store interface as it is (a snapshot of entries;

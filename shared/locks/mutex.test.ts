@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Mutex } from './mutex.ts';
 import { W, type Job } from './lock-test-worker.ts';
-import { runWorker, until } from '../../tester/harness/threads.ts';
+import { runWorker } from '../../tester/harness/threads.ts';
+import { until } from '../../tester/harness/until.ts';
 
 const workerFile = new URL('./lock-test-worker.ts', import.meta.url);
 const run = (job: Job) => runWorker<{ done: true }>(workerFile, job);

@@ -4,8 +4,8 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MapStore } from '../store/map-store.ts';
-import { until } from '../../tester/harness/threads.ts';
-import { RewritableLog, lastSeqWritten, type LogFigures } from './log-rewrite.ts';
+import { until } from '../../tester/harness/until.ts';
+import { RewritableLog, lastSeqWritten, type LogFigures, type RewritePolicy } from './log-rewrite.ts';
 import { readManifest } from './log-parts.ts';
 import { replayLogs } from './replay.ts';
 import { commandRecord, delRecord, setRecord } from './task.ts';
@@ -45,6 +45,14 @@ class Writer {
   }
 }
 
+/** A log in a folder of its own, its writer, and the figures it last reported (null before the first). */
+function newLog(policy: RewritePolicy) {
+  const dir = dataDir();
+  let figures: LogFigures | null = null;
+  const log = new RewritableLog(dir, 'log.aof', policy, (f) => (figures = f));
+  return { dir, log, writer: new Writer(log), figures: () => figures };
+}
+
 function replayed(dir: string): Map<string, string> {
   const store = new MapStore();
   replayLogs(dir, ['log.aof'], store);
@@ -53,19 +61,16 @@ function replayed(dir: string): Map<string, string> {
 
 describe('shared: log rewrite', () => {
   it('records appended during a rewrite are kept, in order, and the log replays to the model', async () => {
-    const dir = dataDir();
-    let figures: LogFigures | null = null;
-    const log = new RewritableLog(dir, 'log.aof', { percentage: 0, minSize: 0 }, (f) => (figures = f));
-    const writer = new Writer(log);
+    const { dir, log, writer, figures } = newLog({ percentage: 0, minSize: 0 });
     writer.random(5000, 50);
     for (let round = 0; round < 5; round++) {
       assert.equal(log.rewrite(), true);
       // The rewrite runs a chunk at a time: write between its steps.
-      while (figures!.aof_rewrite_in_progress) {
+      while (figures()!.aof_rewrite_in_progress) {
         writer.random(50, 50);
         await new Promise((resolve) => setImmediate(resolve));
       }
-      assert.equal(figures!.aof_last_bgrewrite_status, 'ok');
+      assert.equal(figures()!.aof_last_bgrewrite_status, 'ok');
     }
     writer.random(100, 50);
     await log.close();
@@ -77,15 +82,12 @@ describe('shared: log rewrite', () => {
   });
 
   it('grows past the policy: rewrites by itself, and the log stays near its live size', async () => {
-    const dir = dataDir();
-    let figures: LogFigures | null = null;
-    const log = new RewritableLog(dir, 'log.aof', { percentage: 100, minSize: 4096 }, (f) => (figures = f));
-    const writer = new Writer(log);
+    const { dir, log, writer, figures } = newLog({ percentage: 100, minSize: 4096 });
     let largest = 0;
     for (let i = 0; i < 60; i++) {
       writer.random(100, 20); // about 4 KB
       log.rewriteIfGrown();
-      await until(() => figures === null || figures.aof_rewrite_in_progress === 0, 'the rewrite has ended');
+      await until(() => (figures()?.aof_rewrite_in_progress ?? 0) === 0, 'the rewrite has ended');
       largest = Math.max(largest, log.current().aof_current_size);
     }
     await log.close();
@@ -96,13 +98,10 @@ describe('shared: log rewrite', () => {
   });
 
   it('replay of a rewritten log ignores and removes what an interrupted rewrite left', async () => {
-    const dir = dataDir();
-    let figures: LogFigures | null = null;
-    const log = new RewritableLog(dir, 'log.aof', { percentage: 0, minSize: 0 }, (f) => (figures = f));
-    const writer = new Writer(log);
+    const { dir, log, writer, figures } = newLog({ percentage: 0, minSize: 0 });
     writer.random(500, 10);
     log.rewrite();
-    await until(() => figures!.aof_rewrite_in_progress === 0, 'the rewrite has ended');
+    await until(() => figures()!.aof_rewrite_in_progress === 0, 'the rewrite has ended');
     writer.random(50, 10);
     await log.close();
     // A base half written by a rewrite killed before it published it.

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { until } from '../../tester/harness/threads.ts';
+import { until } from '../../tester/harness/until.ts';
 import { DataDirInUseError, ownDataDir, type Holder } from './ownership.ts';
 
 // The claims protocol of ownership.ts with stand-in holders: small processes

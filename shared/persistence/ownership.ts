@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import path from 'node:path';
 import type { OptionSpec } from '../cli/options.ts';
 import { processGone } from './process-gone.ts';
+import { bootId, cpuTicks, startTicks } from '../os/proc.ts';
 
 // OWNERSHIP of a data directory, across processes: at most one server, with
 // its own worker processes, writes into a data directory at any time.
@@ -83,7 +84,7 @@ const OWNERS = '.owners';
 export function writeClaim(dataDir: string, role: Role, serverPid: number): Claim {
   const dir = path.join(dataDir, OWNERS);
   mkdirSync(dir, { recursive: true });
-  const me: Holder = { pid: process.pid, role, serverPid, startTime: startTime(process.pid), bootId: bootId() };
+  const me: Holder = { pid: process.pid, role, serverPid, startTime: startTicks(process.pid), bootId: bootId() };
   const file = path.join(dir, `${process.pid}.claim`);
   // A file left by a dead process with our pid is stale by definition: overwrite it.
   writeFileSync(file, JSON.stringify(me) + '\n');
@@ -128,7 +129,7 @@ export function otherLiveHolders(dataDir: string): Holder[] {
 /** True while the process of `holder` runs (not a later process with its pid). */
 export function isLive(holder: Holder): boolean {
   if (processGone(holder.pid)) return false;
-  const now = startTime(holder.pid);
+  const now = startTicks(holder.pid);
   if (holder.startTime !== null && now !== null && now !== holder.startTime) return false; // pid reused
   if (holder.bootId !== null && bootId() !== null && bootId() !== holder.bootId) return false;
   return true;
@@ -227,33 +228,4 @@ function describe(holder: Holder): string {
   if (holder.role === 'server') return `the server with pid ${holder.pid}`;
   const server = processGone(holder.serverPid) ? `of server ${holder.serverPid}, which has ended` : `of the server with pid ${holder.serverPid}`;
   return `the log worker process with pid ${holder.pid} (${server})`;
-}
-
-/** When process `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat), or null. */
-function startTime(pid: number): string | null {
-  return statFields(pid)?.[19] ?? null;
-}
-
-/** CPU time process `pid` has used (fields 14 and 15 of /proc/PID/stat), or null. */
-function cpuTicks(pid: number): string | null {
-  const fields = statFields(pid);
-  return fields ? `${fields[11]}+${fields[12]}` : null;
-}
-
-/** The fields of /proc/PID/stat from the third (the state) on, or null without /proc. */
-function statFields(pid: number): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
-function bootId(): string | null {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
-  } catch {
-    return null;
-  }
 }

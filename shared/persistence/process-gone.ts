@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { HAVE_PROC, processState } from '../os/proc.ts';
 
 /**
  * True when no process `pid` is running. A zombie (exited, not yet reaped by
@@ -11,13 +11,9 @@ export function processGone(pid: number): boolean {
     // EPERM: it exists, but belongs to another user.
     return (caught as NodeJS.ErrnoException).code !== 'EPERM';
   }
-  try {
-    // Field 3 of /proc/PID/stat is the state; Z is a zombie.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    // Without /proc (not Linux) the signal's answer stands: it runs. With
-    // /proc, the process ended between the two questions.
-    return existsSync('/proc/self/stat');
-  }
+  const state = processState(pid);
+  // Without /proc (not Linux) the signal's answer stands: it runs. With
+  // /proc and no state, the process ended between the two questions.
+  if (state === null) return HAVE_PROC;
+  return state === 'Z';
 }

@@ -1,5 +1,6 @@
 import { passThrough, type Store, type StoreExtras } from '../store/store.ts';
-import { commandRecord, delRecord, hashKey, setRecord, type PersistTask } from './task.ts';
+import { commandRecord, delRecord, setRecord, type PersistTask } from './task.ts';
+import { hashKey } from '../store/key-hash.ts';
 
 // A Store that passes every call to the real store and, for each write that
 // changed something, records a persistence task. The commands do not know it

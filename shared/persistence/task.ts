@@ -73,13 +73,3 @@ export function delRecord(seq: number, key: Buffer): Buffer {
 export function ownRecords(tasks: readonly PersistTask[]): PersistTask[] {
   return tasks.map((task) => ({ seq: task.seq, keyHash: task.keyHash, record: new Uint8Array(task.record) }));
 }
-
-/** FNV-1a, 32 bits: a cheap, well-spread hash of the key's bytes. */
-export function hashKey(key: Uint8Array): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key[i]!;
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}

@@ -81,6 +81,15 @@ const CONNECTION_COMMANDS: Record<string, { min: number; max: number; summary: s
 export const CONNECTION_HELP: ReadonlyArray<[string, string]> =
   Object.values(CONNECTION_COMMANDS).map(({ usage, summary }) => [usage, summary]);
 
+/**
+ * Whether a request is QUIT (any case, no arguments). QUIT belongs to the
+ * connection, not to the store: the code that reads a connection's requests
+ * replies +OK, sends what it holds, closes, and runs nothing after it.
+ */
+export function isQuit(args: readonly Buffer[]): boolean {
+  return args.length === 1 && args[0]!.length === 4 && args[0]!.toString('latin1').toUpperCase() === 'QUIT';
+}
+
 // Executed at once even inside MULTI (as Redis does).
 const NOT_QUEUED = new Set(['EXEC', 'DISCARD', 'MULTI', 'WATCH']);
 

@@ -3,7 +3,7 @@ import { BLOCKED } from '../commands/list-commands.ts';
 import type { BlockedPop } from '../store/lists.ts';
 import { ReplyWriter } from '../protocol/encode.ts';
 import { ErrorCode, OK, error, type Reply } from '../protocol/reply.ts';
-import type { ClientState } from './client-state.ts';
+import { isQuit, type ClientState } from './client-state.ts';
 
 // One client's conversation: bytes in, reply bytes out. It owns the parser (so
 // framing is per connection) and hands each complete request to `execute`.
@@ -75,8 +75,7 @@ export class Session {
         if (event.fatal) this.closed = true;
         continue;
       }
-      // QUIT belongs to the connection, not to the store.
-      if (event.args.length === 1 && event.args[0]!.length === 4 && event.args[0]!.toString('latin1').toUpperCase() === 'QUIT') {
+      if (isQuit(event.args)) {
         this.replies.reply(OK);
         this.closed = true;
         break; // whatever follows QUIT is not executed

@@ -6,7 +6,7 @@ import { GrowableStore, OUT_OF_LINE_BYTES, PAGE_BYTES, CONTROL_BYTES, MAX_ITEM_B
 import { MapStore } from './map-store.ts';
 import { StoreError } from './store.ts';
 import { settle } from '../../tester/harness/threads.ts';
-import { startWorker } from '../threads/start-worker.ts';
+import { startWorker } from '../../tester/harness/start-worker.ts';
 import type { GrowableJob } from './growable-test-worker.ts';
 
 const sorted = (entries: Array<[Buffer, Buffer]>) =>

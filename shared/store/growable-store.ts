@@ -1,5 +1,6 @@
 import { BufferRegistry } from './buffer-registry.ts';
-import { copyInto, fnv1a, removeIndexSlot } from './shared-store.ts';
+import { copyInto, removeIndexSlot } from './shared-store.ts';
+import { fnv1a } from './key-hash.ts';
 import { StoreError, type Store } from './store.ts';
 
 // Step 06's store: a hash table in shared memory that grows and shrinks with

@@ -1,4 +1,5 @@
 import { StoreError, type Store } from './store.ts';
+import { fnv1a } from './key-hash.ts';
 
 // A hash table in a SharedArrayBuffer: the store that worker threads share.
 //
@@ -9,7 +10,7 @@ import { StoreError, type Store } from './store.ts';
 // in its own SharedStore object:
 //
 //   main thread:  const store = SharedStore.create({ capacity: 1000 });
-//                 startWorker(url, { buffer: store.buffer });
+//                 new Worker(url, { workerData: { buffer: store.buffer } });
 //   each worker:  const store = new SharedStore(workerData.buffer);
 //
 // THE LAYOUT (integers are Int32 in the machine's byte order; offsets in bytes)
@@ -431,16 +432,6 @@ export function removeIndexSlot(words: Int32Array, at: number, slots: number, ho
   const wh = at + 2 * hole;
   words[wh] = 0;
   words[wh + 1] = 0;
-}
-
-/** FNV-1a, 32 bits, over the key bytes: short, fast, good enough spread. */
-export function fnv1a(key: Uint8Array): number {
-  let h = 0x811c9dc5 | 0;
-  for (let k = 0; k < key.length; k++) {
-    h ^= key[k];
-    h = Math.imul(h, 0x01000193);
-  }
-  return h;
 }
 
 // Copies `source` into `target` at byte `at`. Short ones with a plain loop,

@@ -5,7 +5,7 @@ import { newSequence } from '../persistence/recording-store.ts';
 import type { PersistTask } from '../persistence/task.ts';
 import { SharedStore } from '../store/shared-store.ts';
 import { MAX_IN_FLIGHT_BYTES, serveOnThread, threadFile, type ConnectionThreadData, type ThreadConnection } from './connection-thread.ts';
-import { until } from '../../tester/harness/threads.ts';
+import { until } from '../../tester/harness/until.ts';
 
 // The connection-thread mechanism of steps 02 to 05, in-process: a server in
 // this test whose connections are served by serveOnThread, so that the test

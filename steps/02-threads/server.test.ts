@@ -1,11 +1,10 @@
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Connection } from '../../shared/client/connection.ts';
 import { ask, commandSuite, hostileInputSuite, withServer } from '../../tester/harness/server-suites.ts';
-import {
-  closeClients, deleteRound, dumpAndSize, incrRound, info, openClients, postRound,
-} from '../../tester/harness/contention.ts';
+import { closeClients, deleteRound, dumpAndSize, incrRound, openClients, postRound, withClients } from '../../tester/harness/contention.ts';
+import { info, untilInfo } from '../../tester/harness/info.ts';
 
 // Step 02's tests. Run them alone with: npm run test:step -- 02
 //
@@ -25,11 +24,7 @@ function race(name: string, test: (clients: Connection[], t: TestContext) => Pro
   const [title, what] = name.split(': ') as [string, string];
   describe(`step 02 race (no lock, 1 ms window): ${title}`, () => {
     const server = withServer('02', []);
-    let clients: Connection[];
-    before(async () => {
-      clients = await openClients(server().host, server().port, 8);
-    });
-    after(() => closeClients(clients));
+    const clients = withClients(server, 8);
     it(what, (t) => test(clients, t));
   });
 }
@@ -97,7 +92,7 @@ describe('step 02: what threads buy, and what they cost', () => {
   const server = withServer('02', ['--max-connections', '3']);
 
   it('a heavy command (WORK 1500) on one connection does not stall a PING on another', async () => {
-    const [busy, other] = await openClients(server().host, server().port, 2);
+    const [busy, other] = await openClients(2, server().host, server().port);
     const order: string[] = [];
     const work = busy!.send('WORK', '1500').then(() => order.push('WORK'));
     const ping = other!.send('PING').then(() => order.push('PING'));
@@ -108,7 +103,7 @@ describe('step 02: what threads buy, and what they cost', () => {
   });
 
   it('past --max-connections, a new client gets -BUSY and is closed; a freed place is reused', async () => {
-    const three = await openClients(server().host, server().port, 3);
+    const three = await openClients(3, server().host, server().port);
     const fourth = await Connection.open(server().host, server().port);
     const turnedAway = new Promise<string>((resolve) => {
       fourth.onUnsolicited = (reply) => resolve(reply.type === 'error' ? `${reply.code} ${reply.message}` : reply.type);
@@ -116,10 +111,7 @@ describe('step 02: what threads buy, and what they cost', () => {
     assert.equal(await turnedAway, 'BUSY too many connections (the limit is 3)');
     await three[0]!.close();
     // Its place frees up once its thread has exited: watch INFO until then.
-    const deadline = Date.now() + 10_000;
-    while ((await info(three[1]!)).get('connected_clients') !== '2') {
-      assert.ok(Date.now() < deadline, 'the closed connection still counts after 10 s');
-    }
+    await untilInfo(three[1]!, 'connected_clients', '2');
     const again = await Connection.open(server().host, server().port);
     assert.equal(await ask(again, 'PING'), 'PONG');
     assert.equal((await info(again)).get('connected_clients'), '3');

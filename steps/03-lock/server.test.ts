@@ -1,10 +1,8 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Connection } from '../../shared/client/connection.ts';
 import { ask, commandSuite, hostileInputSuite, withServer } from '../../tester/harness/server-suites.ts';
-import {
-  closeClients, deleteRound, dumpAndSize, incrRound, info, openClients, postRound,
-} from '../../tester/harness/contention.ts';
+import { deleteRound, dumpAndSize, incrRound, postRound, withClients } from '../../tester/harness/contention.ts';
+import { info } from '../../tester/harness/info.ts';
 
 // Step 03's tests. Run them alone with: npm run test:step -- 03
 //
@@ -19,11 +17,7 @@ hostileInputSuite('03');
 for (const lock of ['mutex', 'rw'] as const) {
   describe(`step 03 --lock ${lock}: the races of step 02 are gone`, () => {
     const server = withServer('03', ['--lock', lock]);
-    let clients: Connection[];
-    before(async () => {
-      clients = await openClients(server().host, server().port, 8);
-    });
-    after(() => closeClients(clients));
+    const clients = withClients(server, 8);
 
     it('exactly one of 8 clients creates a fresh key, in each of 50 rounds', async () => {
       for (let r = 0; r < 50; r++) assert.equal(await postRound(clients, `dc:${r}`), 1, `round ${r + 1}`);

@@ -10,7 +10,7 @@ import { ONE_WORKER, Persister, type PersisterOptions } from './persister.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayLogs } from '../../shared/persistence/replay.ts';
 import { processGone } from '../../shared/persistence/process-gone.ts';
-import { until } from '../../tester/harness/threads.ts';
+import { until } from '../../tester/harness/until.ts';
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'persister-'));
 

@@ -4,6 +4,7 @@ import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
 import { commandSuite, hostileInputSuite } from '../../tester/harness/server-suites.ts';
 import { ownershipSuite, persistenceSuite, start, tempDataDir } from '../../tester/harness/persistence-suites.ts';
+import { stopAfter } from '../../tester/harness/launch.ts';
 
 commandSuite('04', ['--data-dir', tempDataDir()]);
 hostileInputSuite('04', ['--data-dir', tempDataDir()]);
@@ -13,8 +14,7 @@ ownershipSuite('04');
 describe('step 04: the bounded queue', () => {
   it('a flood of writes against a slow worker: the queue never holds more than its capacity, writers slow down', async () => {
     // 10 clients x 10 SETs; the worker spends 10 ms per task; the queue holds 5.
-    const server = await start('04', tempDataDir(), ['--queue-capacity', '5', '--task-cpu-ms', '10']);
-    try {
+    await stopAfter(await start('04', tempDataDir(), ['--queue-capacity', '5', '--task-cpu-ms', '10']), async (server) => {
       const started = Date.now();
       await Promise.all(Array.from({ length: 10 }, async (_, c) => {
         const connection = await Connection.open(server.host, server.port);
@@ -31,8 +31,6 @@ describe('step 04: the bounded queue', () => {
       const depthMax = Number(/queue_depth_max:(\d+)/.exec(text)?.[1]);
       assert.ok(depthMax >= 1 && depthMax <= 5, `queue_depth_max ${depthMax}, capacity 5`);
       await info.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { ReplyWriter, encodeReply } from '../../shared/protocol/encode.ts';
 import { DEFAULT_LIMITS, RequestParser, type ParseEvent, type ParserLimits } from '../../shared/protocol/request-parser.ts';
 import { ErrorCode, OK, error, type Reply } from '../../shared/protocol/reply.ts';
-import type { ClientState } from '../../shared/server/client-state.ts';
+import { isQuit, type ClientState } from '../../shared/server/client-state.ts';
 import type { Protocol } from '../../shared/protocol/encode.ts';
 import type { JobResult } from './pool-thread.ts';
 import type { ReplicationAnswer } from './replication/primary.ts';
@@ -106,7 +106,7 @@ export class ClientConnection {
         continue;
       }
       const args = event.args;
-      if (args.length === 1 && args[0]!.length === 4 && args[0]!.toString('latin1').toUpperCase() === 'QUIT') {
+      if (isQuit(args)) {
         this.replies.reply(OK);
         count++;
         this.closing = true;

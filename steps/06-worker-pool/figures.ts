@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { TICKS_PER_SECOND, cpuTicks, memoryBytes } from '../../shared/os/proc.ts';
 
 // The live figures INFO shows: operations per command, latency percentiles,
 // and what /proc says about the worker processes. Counting must cost next to
@@ -96,18 +96,11 @@ export class RateMeter {
   }
 }
 
-/** CPU seconds and resident memory of a process, from /proc (Linux); null if it is gone. */
+/** CPU seconds and resident memory of a process, from /proc; null if it is gone, or without /proc (not Linux). */
 export function processFigures(pid: number): { cpuSeconds: number; rssMb: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime: fields 14 and 15 of the line, in 1/100 s.
-    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return { cpuSeconds, rssMb: rss ? Number(rss[1]) / 1024 : 0 };
-  } catch {
-    return null;
-  }
+  const ticks = cpuTicks(pid);
+  if (ticks === null) return null;
+  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssMb: (memoryBytes(pid, 'VmRSS') ?? 0) / 1048576 };
 }
 
 /** The store's memory figures that INFO shows. */
@@ -145,9 +138,10 @@ export function memoryFigures(store: MemoryReport, rssBytes: number | undefined)
     used_memory_peak_human: humanBytes(peak),
     maxmemory: store.maxMemory,
     maxmemory_human: humanBytes(store.maxMemory),
-    mem_fragmentation_ratio: rssBytes === undefined ? '?' : (rssBytes / allocated).toFixed(2),
-    used_memory_rss: rssBytes ?? '?',
-    used_memory_rss_human: rssBytes === undefined ? '?' : humanBytes(rssBytes),
+    // Without /proc (macOS, Windows) the resident memory is unknown: n/a.
+    mem_fragmentation_ratio: rssBytes === undefined ? 'n/a' : (rssBytes / allocated).toFixed(2),
+    used_memory_rss: rssBytes ?? 'n/a',
+    used_memory_rss_human: rssBytes === undefined ? 'n/a' : humanBytes(rssBytes),
     store_reserved_memory: reserved,
     store_fragmentation_ratio: (reserved / used).toFixed(2),
     ...heap,

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Connection } from '../../shared/client/connection.ts';
 import type { RunningServer } from '../../tester/harness/launch.ts';
 import { start, tempDataDir } from '../../tester/harness/persistence-suites.ts';
-import { until } from './replication/fixtures.ts';
+import { until } from '../../tester/harness/until.ts';
 
 // INFO as Redis 7 writes it, read by redis-cli: its sections and their
 // headers, `INFO <section> ...` (case-insensitive, several at once, an empty

@@ -4,10 +4,12 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply, type Reply } from '../../shared/protocol/reply.ts';
-import { launchStep, type RunningServer } from '../../tester/harness/launch.ts';
+import { launchStep, stopAfter, type RunningServer } from '../../tester/harness/launch.ts';
 import { REWRITE_PHASES } from '../../shared/persistence/log-rewrite.ts';
 import { processGone } from '../../shared/persistence/process-gone.ts';
-import { dump, infoField, killAndWaitForWorkers, tempDataDir, workerPids } from '../../tester/harness/persistence-suites.ts';
+import { dump, killAndWaitForWorkers, tempDataDir, workerPids } from '../../tester/harness/persistence-suites.ts';
+import { infoField } from '../../tester/harness/info.ts';
+import { until } from '../../tester/harness/until.ts';
 
 // Step 06 rewrites its logs while it serves (shared/persistence/log-rewrite.ts).
 // Writes go on during rewrites and none is lost, duplicated or reordered; a
@@ -22,17 +24,11 @@ function dataDir(): string {
   return dir;
 }
 
+/** How long a rewrite, or a worker process's restart, may take on a loaded machine. */
+const LIMIT_MS = 30_000;
+
 function start(dir: string, args: string[] = [], env: Record<string, string> = {}): Promise<RunningServer> {
   return launchStep('06', { args: ['--quiet', '--data-dir', dir, ...args], env });
-}
-
-/** Resolves once `condition()` holds, asking again every 20 ms; fails after `limitMs`. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** `clients` writers on keys of their own (SET, DEL, INCR): what each key holds, as acknowledged. */
@@ -75,8 +71,7 @@ describe('step 06: log rewrite while serving', () => {
   it('rewrites under concurrent writers (by themselves and on BGREWRITEAOF) lose nothing: the state, and its replay, equal a model', { timeout: 120_000 }, async () => {
     const dir = dataDir();
     const model = new Map<string, string>();
-    const server = await start(dir, ['--aof-rewrite-min-size', '2048']);
-    try {
+    await stopAfter(await start(dir, ['--aof-rewrite-min-size', '2048']), async (server) => {
       const admin = await Connection.open(server.host, server.port);
       let writing = true;
       const writers = write(server, 6, 600, model, 'w').finally(() => (writing = false));
@@ -87,15 +82,13 @@ describe('step 06: log rewrite while serving', () => {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       await writers;
-      await until(async () => (await infoField(admin, 'aof_rewrite_in_progress')) === '0', 'the rewrites have ended');
+      await until(async () => (await infoField(admin, 'aof_rewrite_in_progress')) === '0', 'the rewrites have ended', LIMIT_MS);
       const rewrites = Number(await infoField(admin, 'aof_rewrites'));
       assert.ok(rewrites >= 2, `${rewrites} rewrites (BGREWRITEAOF asked ${asked} times)`);
       assert.equal(await infoField(admin, 'aof_last_bgrewrite_status'), 'ok');
       admin.destroy();
       await assertHolds(server, model, 'while serving');
-    } finally {
-      await server.stop();
-    }
+    });
     assert.ok(readdirSync(dir).some((name) => /\.base\.\d+\.aof$/.test(name)), 'the logs were rewritten into a base');
     const again = await start(dir);
     try {
@@ -116,7 +109,7 @@ describe('step 06: log rewrite while serving', () => {
           await write(server, 3, 100, model, 'before');
           const admin = await Connection.open(server.host, server.port);
           await admin.send('BGREWRITEAOF');
-          await until(() => server.log().includes(`paused at ${phase}`), `the rewrite is stopped at ${phase}`);
+          await until(() => server.log().includes(`paused at ${phase}`), `the rewrite is stopped at ${phase}`, LIMIT_MS);
           await write(server, 3, 100, model, 'during'); // appends go on while the rewrite is stopped
           if (victim === 'server') {
             admin.destroy();
@@ -124,8 +117,8 @@ describe('step 06: log rewrite while serving', () => {
           } else {
             const [worker] = workerPids(server);
             process.kill(worker!, 'SIGKILL');
-            await until(() => processGone(worker!), 'the worker process is gone');
-            await until(async () => /restarts=1/.test((await infoField(admin, 'worker_0')) ?? ''), 'the worker process is restarted');
+            await until(() => processGone(worker!), 'the worker process is gone', LIMIT_MS);
+            await until(async () => /restarts=1/.test((await infoField(admin, 'worker_0')) ?? ''), 'the worker process is restarted', LIMIT_MS);
             await write(server, 3, 50, model, 'after'); // into the log the rewrite left
             await assertHolds(server, model, 'after the worker process restarted');
             admin.destroy();
@@ -140,7 +133,7 @@ describe('step 06: log rewrite while serving', () => {
           // And the logs still rewrite, and replay once more.
           const admin = await Connection.open(again.host, again.port);
           await admin.send('BGREWRITEAOF');
-          await until(async () => (await infoField(admin, 'aof_rewrites')) === '1', 'a rewrite after the restart');
+          await until(async () => (await infoField(admin, 'aof_rewrites')) === '1', 'a rewrite after the restart', LIMIT_MS);
           admin.destroy();
         } finally {
           await again.stop();
@@ -274,7 +267,7 @@ describe('step 06: log rewrite with expiry and lists', () => {
 
       await connection.send('BGREWRITEAOF');
       await until(async () => Number(await infoField(connection, 'aof_rewrites')) >= 2 && (await infoField(connection, 'aof_rewrite_in_progress')) === '0',
-        'both worker processes have rewritten their logs');
+        'both worker processes have rewritten their logs', LIMIT_MS);
       assert.equal(await infoField(connection, 'aof_last_bgrewrite_status'), 'ok');
       const bases = readdirSync(dir).filter((name) => /\.base\.\d+\.aof$/.test(name));
       assert.ok(bases.length >= 1, `a base was written: ${readdirSync(dir).join(', ')}`);
@@ -312,7 +305,7 @@ describe('step 06: log rewrite with expiry and lists', () => {
         if (round === 'after a restart') {
           await connection.send('BGREWRITEAOF');
           await until(async () => Number(await infoField(connection, 'aof_rewrites')) >= 2 && (await infoField(connection, 'aof_rewrite_in_progress')) === '0',
-            'the logs are rewritten again');
+            'the logs are rewritten again', LIMIT_MS);
         }
         connection.destroy();
       } finally {

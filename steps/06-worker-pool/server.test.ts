@@ -2,11 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply, type Reply } from '../../shared/protocol/reply.ts';
-import { launchStep } from '../../tester/harness/launch.ts';
+import { launchStep, stopAfter } from '../../tester/harness/launch.ts';
 import { commandSuite, hostileInputSuite } from '../../tester/harness/server-suites.ts';
 import { dump, ownershipSuite, redisWritesReplayTest, start, tempDataDir, workerPids } from '../../tester/harness/persistence-suites.ts';
 import { processGone } from '../../shared/persistence/process-gone.ts';
-import { until } from '../../tester/harness/threads.ts';
+import { until } from '../../tester/harness/until.ts';
+import { infoField, untilInfo } from '../../tester/harness/info.ts';
 import { expiryAndListReplayTest, expiryAndListSuite } from '../../tester/harness/expiry-list-suites.ts';
 
 commandSuite('06', ['--data-dir', tempDataDir()]);
@@ -23,17 +24,6 @@ async function infoText(connection: Connection): Promise<string> {
   return reply.value.toString().replace(/\r\n/g, '\n');
 }
 
-const info = async (connection: Connection, field: string): Promise<string | undefined> =>
-  new RegExp(`^${field}:(.*)$`, 'm').exec(await infoText(connection))?.[1];
-
-/** Asks INFO until `field` has `value` (no sleeping: each question is a round trip). */
-async function untilInfo(connection: Connection, field: string, value: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while ((await info(connection, field)) !== value) {
-    if (Date.now() > deadline) throw new Error(`INFO never showed ${field}:${value}`);
-  }
-}
-
 /** The next reply nobody asked for (the shutdown notice). */
 const notice = (connection: Connection) => new Promise<Reply>((resolve) => {
   connection.onUnsolicited = resolve;
@@ -41,8 +31,7 @@ const notice = (connection: Connection) => new Promise<Reply>((resolve) => {
 
 describe('step 06: the thread pool', () => {
   it('a heavy command runs on the pool: other clients are answered meanwhile', async () => {
-    const server = await start('06', tempDataDir());
-    try {
+    await stopAfter(await start('06', tempDataDir()), async (server) => {
       const slow = await Connection.open(server.host, server.port);
       const fast = await Connection.open(server.host, server.port);
       let workDone = false;
@@ -51,31 +40,25 @@ describe('step 06: the thread pool', () => {
       for (let i = 0; i < 20; i++) assert.equal(describeReply(await fast.send('SET', `k${i}`, 'v')), 'OK');
       assert.equal(workDone, false, '20 writes were answered while WORK 1500 was still running');
       assert.equal(describeReply(await work), 'OK');
-      assert.equal(await info(fast, 'pool_jobs_done'), '1');
+      assert.equal(await infoField(fast, 'pool_jobs_done'), '1');
       await Promise.all([slow.close(), fast.close()]);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('configuration comes from flags or KV_* variables and is printed at start', async () => {
-    const server = await launchStep('06', { args: ['--quiet', '--data-dir', tempDataDir(), '--workers', '1'], env: { KV_THREADS: '3' } });
-    try {
+    await stopAfter(await launchStep('06', { args: ['--quiet', '--data-dir', tempDataDir(), '--workers', '1'], env: { KV_THREADS: '3' } }), async (server) => {
       assert.match(server.log(), /step 06-worker-pool: .*threads=3 .*workers=1 /);
       const connection = await Connection.open(server.host, server.port);
-      assert.equal(await info(connection, 'pool_threads'), '3');
+      assert.equal(await infoField(connection, 'pool_threads'), '3');
       assert.equal(workerPids(server).length, 1);
       await connection.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
 
 describe('step 06: INFO', () => {
   it('shows connections, calls per command, latency percentiles, queue depth, each worker\'s CPU, memory and restarts', async () => {
-    const server = await start('06', tempDataDir());
-    try {
+    await stopAfter(await start('06', tempDataDir()), async (server) => {
       const connection = await Connection.open(server.host, server.port);
       const other = await Connection.open(server.host, server.port);
       for (let i = 0; i < 10; i++) await connection.send('SET', `k${i}`, 'v');
@@ -90,9 +73,7 @@ describe('step 06: INFO', () => {
       assert.match(text, /worker_0:pid=\d+,alive=1,restarts=0,cpu_seconds=\d+\.\d\d,rss_mb=\d+\.\d\n/);
       assert.match(text, /worker_1:pid=\d+/);
       await Promise.all([connection.close(), other.close()]);
-    } finally {
-      await server.stop();
-    }
+    });
   });
 });
 
@@ -168,11 +149,8 @@ describe('step 06: supervision', () => {
       await until(() => processGone(victim!), 'the worker is gone', 20_000);
       // Keep writing through the restart.
       // The new process is up once INFO says so; writes went on meanwhile.
-      const deadline = Date.now() + 20_000;
-      while (!/alive=1,restarts=1/.test((await info(watcher, 'worker_0')) ?? '')) {
-        assert.ok(Date.now() < deadline, 'worker 0 was not restarted within 20 s');
-      }
-      assert.equal(await info(watcher, 'worker_restarts'), '1');
+      await untilInfo(watcher, 'worker_0', (shown) => /alive=1,restarts=1/.test(shown ?? ''));
+      assert.equal(await infoField(watcher, 'worker_restarts'), '1');
       const written = acked.size + incrs;
       await until(() => acked.size + incrs > written + 50 || stopped, 'more writes after the restart', 20_000);
       assert.match(server.log(), /worker process 0 restarted as pid \d+/);

@@ -6,19 +6,11 @@ import net from 'node:net';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
 import { start, tempDataDir } from '../../tester/harness/persistence-suites.ts';
+import { info } from '../../tester/harness/info.ts';
+import { stopAfter } from '../../tester/harness/launch.ts';
 
 // Step 06's store through the server: values far past steps 02-05's 1 KB, a
 // big value arriving slowly, the bulk limit, the memory limit and INFO.
-
-/** INFO's `field:value` lines as an object. */
-async function infoFields(connection: Connection): Promise<Record<string, string>> {
-  const reply = await connection.send('INFO');
-  assert.ok(reply.type === 'bulk' && reply.value !== null);
-  return Object.fromEntries(reply.value.toString().split('\r\n').filter((l) => l.includes(':')).map((l) => {
-    const at = l.indexOf(':');
-    return [l.slice(0, at), l.slice(at + 1)];
-  }));
-}
 
 /** Resolves with the first `bytes` bytes `socket` receives (or rejects when it closes first). */
 function receive(socket: net.Socket, bytes: number): Promise<string> {
@@ -38,8 +30,7 @@ function receive(socket: net.Socket, bytes: number): Promise<string> {
 
 describe('step 06: the store', () => {
   it('a 5 MB binary value and a 200 KB key round-trip byte for byte through redis-cli', async () => {
-    const server = await start('06', tempDataDir());
-    try {
+    await stopAfter(await start('06', tempDataDir()), async (server) => {
       const value = randomBytes(5 * 1024 * 1024);
       const cli = (args: string[], input?: Buffer) =>
         execFileSync('redis-cli', ['-p', String(server.port), ...args], { input, maxBuffer: 64 * 1024 * 1024 });
@@ -53,14 +44,11 @@ describe('step 06: the store', () => {
       assert.equal(describeReply(await connection.send('GET', key)), '"v"');
       assert.equal(describeReply(await connection.send('DBSIZE')), '(integer) 2');
       await connection.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('a big SET arriving slowly does not hold up other clients, and arrives whole', async () => {
-    const server = await start('06', tempDataDir());
-    try {
+    await stopAfter(await start('06', tempDataDir()), async (server) => {
       const value = randomBytes(8 * 1024 * 1024);
       const request = Buffer.concat([Buffer.from(`*3\r\n$3\r\nSET\r\n$4\r\nslow\r\n$${value.length}\r\n`), value, Buffer.from('\r\n')]);
       const slow = net.connect(server.port, server.host);
@@ -83,14 +71,11 @@ describe('step 06: the store', () => {
       assert.ok(back.type === 'bulk' && back.value !== null && back.value.equals(value), 'the 8 MB value, whole');
       slow.destroy();
       await other.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('an argument over --proto-max-bulk-len gets a clear error and only that connection closes', async () => {
-    const server = await start('06', tempDataDir(), ['--proto-max-bulk-len', '1mb']);
-    try {
+    await stopAfter(await start('06', tempDataDir(), ['--proto-max-bulk-len', '1mb']), async (server) => {
       const bad = net.connect(server.port, server.host);
       const reply = receive(bad, 10);
       bad.write(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${2 * 1024 * 1024}\r\n`);
@@ -99,14 +84,11 @@ describe('step 06: the store', () => {
       const good = await Connection.open(server.host, server.port);
       assert.equal(describeReply(await good.send('SET', 'k', Buffer.alloc(1024 * 1024, 1))), 'OK', 'exactly the limit is fine');
       await good.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it('past --max-memory writes get OOM while reads and deletes go on; once memory is freed writes work again; INFO shows it', async () => {
-    const server = await start('06', tempDataDir(), ['--max-memory', '2mb']);
-    try {
+    await stopAfter(await start('06', tempDataDir(), ['--max-memory', '2mb']), async (server) => {
       const connection = await Connection.open(server.host, server.port);
       const value = Buffer.alloc(1000, 7);
       let written = 0;
@@ -123,7 +105,7 @@ describe('step 06: the store', () => {
       assert.equal(describeReply(await connection.send('INCR', 'counter')), refusal, 'every write is refused');
       const read = await connection.send('GET', 'k1');
       assert.ok(read.type === 'bulk' && read.value?.equals(value), 'reads go on');
-      const fields = await infoFields(connection);
+      const fields = Object.fromEntries(await info(connection));
       assert.equal(fields.maxmemory, String(2 * 1024 * 1024));
       assert.equal(fields.maxmemory_human, '2.00M');
       assert.ok(Number(fields.used_memory) > 2 * 1024 * 1024, `used_memory ${fields.used_memory}`);
@@ -134,13 +116,11 @@ describe('step 06: the store', () => {
       const keys = Array.from({ length: 300 }, (_, k) => `k${k}`);
       assert.equal(describeReply(await connection.send('DEL', ...keys)), '(integer) 300', 'deletes go on');
       assert.equal(describeReply(await connection.send('SET', 'again', value)), 'OK', 'writes work again');
-      const after = await infoFields(connection);
+      const after = Object.fromEntries(await info(connection));
       assert.ok(Number(after.used_memory) < Number(fields.used_memory), 'used_memory went down');
       assert.equal(after.used_memory_peak, fields.used_memory_peak, 'the peak stays');
       await connection.close();
-    } finally {
-      await server.stop();
-    }
+    });
   });
 
   it("a list's elements count in used_memory (INFO, --max-memory): pushes add, pops and DEL take away, a restart counts them again", async () => {
@@ -148,7 +128,7 @@ describe('step 06: the store', () => {
     let server = await start('06', dir, ['--max-memory', '4mb']);
     try {
       let connection = await Connection.open(server.host, server.port);
-      const used = async () => Number((await infoFields(connection)).used_memory);
+      const used = async () => Number((await info(connection)).get('used_memory'));
       const empty = await used();
       const element = Buffer.alloc(1000, 5);
       for (let i = 0; i < 10; i++) {

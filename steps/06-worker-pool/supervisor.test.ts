@@ -7,7 +7,7 @@ import { MapStore } from '../../shared/store/map-store.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayLogs } from '../../shared/persistence/replay.ts';
 import { processGone } from '../../shared/persistence/process-gone.ts';
-import { until } from '../../tester/harness/threads.ts';
+import { until } from '../../tester/harness/until.ts';
 import { Persister, type PersisterOptions } from '../04-ipc-queue/persister.ts';
 import { BY_KEY } from '../05-workers/dispatch/by-key.ts';
 import { FREE } from '../05-workers/dispatch/free.ts';

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseOptions } from '../../shared/cli/options.ts';
 import { Connection } from '../../shared/client/connection.ts';
 import { launchStep } from '../harness/launch.ts';
 import { exitWhenOutputCloses } from '../../shared/cli/pipe.ts';
 import { stepLine } from '../progress.ts';
+import { HAVE_PROC, memoryBytes } from '../../shared/os/proc.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
@@ -29,6 +29,10 @@ const { values: options } = parseOptions({
 } as const, 'npx tsx tester/bench/connection-threads.ts [options]');
 
 // Step 01 has no connection limit (it is one of its exercises).
+if (!HAVE_PROC) {
+  console.error('this benchmark reads memory from /proc: it runs on Linux only');
+  process.exit(2);
+}
 const line = stepLine(); // the progress line, on stderr (tester/progress.ts)
 line.step(`starting step ${options.step}`);
 const limit = /^0?1(-|$)/.test(options.step) ? [] : ['--max-connections', '1000'];
@@ -86,6 +90,5 @@ async function stall(workMs: number): Promise<void> {
 }
 
 function rssMb(): number {
-  const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+  return memoryBytes(server.child.pid!, 'VmRSS')! / 1048576; // Linux: checked at the start
 }

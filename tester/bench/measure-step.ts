@@ -7,7 +7,7 @@
 //   npx tsx tester/bench/measure-step.ts 04 "--task-cpu-ms 1" "-t set -n 20000 -c 50 -d 1000"
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,10 +15,15 @@ import { stepLine } from '../progress.ts';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
 import { launchStep } from '../harness/launch.ts';
+import { HAVE_PROC, memoryBytes } from '../../shared/os/proc.ts';
 
 const [step, serverArgs = '', benchArgs = '-t set -n 20000 -c 50'] = process.argv.slice(2);
 if (step === undefined) {
   console.error('usage: npx tsx tester/bench/measure-step.ts STEP "SERVER OPTIONS" "REDIS-BENCHMARK OPTIONS"');
+  process.exit(2);
+}
+if (!HAVE_PROC) {
+  console.error('this benchmark reads memory from /proc: it runs on Linux only');
   process.exit(2);
 }
 const line = stepLine(); // the progress line, on stderr (tester/progress.ts)
@@ -26,7 +31,7 @@ line.step(`starting step ${step}`);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'measure-'));
 const args = ['--quiet', '--data-dir', dataDir, ...serverArgs.split(' ').filter(Boolean)];
 const server = await launchStep(step, { args });
-const peakMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))![1]) / 1024;
+const peakMb = (pid: number) => memoryBytes(pid, 'VmHWM')! / 1048576; // Linux: checked at the start
 const workers = (/worker processes: ([\d, ]+)/.exec(server.log())?.[1] ?? '').split(',').map(Number).filter(Boolean);
 
 line.step(`redis-benchmark against step ${step}`);

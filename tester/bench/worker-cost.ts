@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { parseOptions } from '../../shared/cli/options.ts';
 import { stepLine } from '../progress.ts';
+import { HAVE_PROC, memoryBytes } from '../../shared/os/proc.ts';
 
 // What a bare worker_threads Worker costs, before any code of ours runs in it:
 //
@@ -19,12 +19,16 @@ const { values: options } = parseOptions({
   threads: { type: 'number', default: 20, min: 1, max: 200, help: 'threads to start, one after another' },
 } as const, 'npx tsx tester/bench/worker-cost.ts [options]');
 
-const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+const rssMb = () => memoryBytes('self', 'VmRSS')! / 1048576; // Linux: checked at the start
 
 // Each thread says it runs, then waits until we end it (a listener on its port keeps
 // its event loop alive; without one it would exit at once, and free its memory).
 const program = "const { parentPort } = require('node:worker_threads');" +
   " parentPort.on('message', () => {}); parentPort.postMessage('running');";
+if (!HAVE_PROC) {
+  console.error('this benchmark reads memory from /proc: it runs on Linux only');
+  process.exit(2);
+}
 const line = stepLine(); // the progress line, on stderr (tester/progress.ts)
 const before = rssMb();
 const threads: Worker[] = [];

@@ -1,6 +1,8 @@
+import { after, before } from 'node:test';
 import { Connection } from '../../shared/client/connection.ts';
 import type { Reply } from '../../shared/protocol/reply.ts';
-import { dumpToMap } from './server-suites.ts';
+import type { RunningServer } from './launch.ts';
+import { BOUNDED, dumpToMap } from './server-suites.ts';
 
 // Contention rounds for the tests of steps 02 and 03: several clients hit the
 // same fresh key at the same moment, and we count what came back.
@@ -11,8 +13,12 @@ import { dumpToMap } from './server-suites.ts';
 // microseconds of each other. Without that, clients drift apart by more than
 // the race window and races become rare (see docs/race-conditions.md).
 
-/** Opens `count` connections and makes sure each one's thread is up (one PING each). */
-export async function openClients(host: string, port: number, count: number): Promise<Connection[]> {
+/**
+ * Opens `count` connections and makes sure each one's thread is up (one PING
+ * each). The same arguments, in the same order, as the tester's openClients
+ * (tester/client.ts), which opens the tester's own clients.
+ */
+export async function openClients(count: number, host: string, port: number): Promise<Connection[]> {
   const clients = await Promise.all(Array.from({ length: count }, () => Connection.open(host, port)));
   await Promise.all(clients.map((c) => c.send('PING')));
   return clients;
@@ -20,6 +26,20 @@ export async function openClients(host: string, port: number, count: number): Pr
 
 export async function closeClients(clients: Connection[]): Promise<void> {
   await Promise.all(clients.map((c) => c.close()));
+}
+
+/**
+ * For a describe block: `count` clients of `server()`, opened (as openClients
+ * does) before its tests and closed after them. The array returned is filled
+ * in place, so the tests use it as it is.
+ */
+export function withClients(server: () => RunningServer, count: number): Connection[] {
+  const clients: Connection[] = [];
+  before(async () => {
+    clients.push(...(await openClients(count, server().host, server().port)));
+  }, BOUNDED);
+  after(() => closeClients(clients.splice(0)), BOUNDED);
+  return clients;
 }
 
 /** Every client POSTs `key` at once. Resolves with how many got OK. */
@@ -53,16 +73,6 @@ export async function incrRound(
     acknowledged: counts.reduce((a, b) => a + b, 0),
     final: final.type === 'bulk' && final.value !== null ? Number(final.value.toString()) : 0,
   };
-}
-
-/** INFO's fields as a Map (`store_problems` -> '0'). */
-export async function info(client: Connection): Promise<Map<string, string>> {
-  const reply = await client.send('INFO');
-  const text = reply.type === 'bulk' && reply.value !== null ? reply.value.toString() : '';
-  return new Map(text.split('\r\n').filter((line) => line.includes(':')).map((line) => {
-    const at = line.indexOf(':');
-    return [line.slice(0, at), line.slice(at + 1)] as [string, string];
-  }));
 }
 
 /** DUMP as a Map of key -> value, and DBSIZE: they must agree in a sound store. */

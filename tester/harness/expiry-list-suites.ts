@@ -6,6 +6,8 @@ import { describeReply } from '../../shared/protocol/reply.ts';
 import type { RunningServer } from './launch.ts';
 import { BOUNDED, ask, withServer } from './server-suites.ts';
 import { BOUNDED_WITH_RESTARTS, start, tempDataDir } from './persistence-suites.ts';
+import { infoField, untilInfo } from './info.ts';
+import { until } from './until.ts';
 
 // Expiry and lists (issue 13), for the steps that have them (01 and 06):
 // Redis's replies and errors, lazy and active expiry, lists and blocking pops
@@ -13,22 +15,10 @@ import { BOUNDED_WITH_RESTARTS, start, tempDataDir } from './persistence-suites.
 // deadline (the server is asked again until it holds), never a sleep.
 
 /** Asks `request` until the reply is `expected`; fails with the last reply after `limitMs`. */
-export async function eventually(c: Connection, request: string[], expected: string, limitMs = 5000): Promise<void> {
-  const deadline = Date.now() + limitMs;
+export async function untilReply(c: Connection, request: string[], expected: string, limitMs = 5000): Promise<void> {
   let last = '';
-  while (Date.now() < deadline) {
-    last = await ask(c, ...request);
-    if (last === expected) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  assert.fail(`${request.join(' ')} still answered ${last} after ${limitMs} ms (expected ${expected})`);
-}
-
-/** What INFO says after `name:`. */
-async function infoField(c: Connection, name: string): Promise<string | undefined> {
-  const reply = await c.send('INFO');
-  const text = reply.type === 'bulk' && reply.value !== null ? reply.value.toString() : '';
-  return new RegExp(`^${name}:(.*)$`, 'm').exec(text.replace(/\r/g, ''))?.[1];
+  await until(async () => (last = await ask(c, ...request)) === expected, `${request.join(' ')} answers ${expected}`,
+    limitMs, { detail: () => `it still answered ${last}` });
 }
 
 export function expiryAndListSuite(step: string, args: string[] = []): void {
@@ -101,7 +91,7 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       // A long-lived key beside it, so the keyspace is not empty.
       assert.equal(await ask(c, 'SET', 'lazy:stay', 'x'), 'OK');
       assert.equal(await ask(c, 'SET', 'lazy:k', 'v', 'PX', '30'), 'OK');
-      await eventually(c, ['GET', 'lazy:k'], '(nil)');
+      await untilReply(c, ['GET', 'lazy:k'], '(nil)');
       // From the first nil on, no read path may show it again.
       assert.equal(await ask(c, 'EXISTS', 'lazy:k'), '(integer) 0');
       assert.equal(await ask(c, 'TYPE', 'lazy:k'), 'none');
@@ -112,7 +102,7 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       assert.doesNotMatch(await ask(c, 'DUMP'), /lazy:k/);
       // A write to it starts afresh (INCR from 0, no old time).
       assert.equal(await ask(c, 'SET', 'lazy:n', '41', 'PX', '30'), 'OK');
-      await eventually(c, ['EXISTS', 'lazy:n'], '(integer) 0');
+      await untilReply(c, ['EXISTS', 'lazy:n'], '(integer) 0');
       assert.equal(await ask(c, 'INCR', 'lazy:n'), '(integer) 1');
       assert.equal(await ask(c, 'TTL', 'lazy:n'), '(integer) -1');
     });
@@ -126,7 +116,7 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       assert.equal(await ask(c, 'SET', 'act:stay', 'x', 'EX', '1000'), 'OK');
       // DBSIZE counts what is stored, expired or not (as Redis): it falls only
       // when the active cycle has reclaimed the keys.
-      await eventually(c, ['DBSIZE'], '(integer) 1', 10_000);
+      await untilReply(c, ['DBSIZE'], '(integer) 1', 10_000);
       assert.equal(await infoField(c, 'db0'), 'keys=1,expires=1,avg_ttl=' + (await infoField(c, 'db0'))!.split('avg_ttl=')[1]);
       assert.ok(Number(await infoField(c, 'expired_keys')) >= 200);
     });
@@ -177,7 +167,7 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       assert.equal(await ask(c, 'TYPE', 'l:l'), 'string');
       assert.equal(await ask(c, 'LPUSH', 'l:e', 'x'), '(integer) 1');
       assert.equal(await ask(c, 'PEXPIRE', 'l:e', '20'), '(integer) 1');
-      await eventually(c, ['LLEN', 'l:e'], '(integer) 0');
+      await untilReply(c, ['LLEN', 'l:e'], '(integer) 0');
       assert.equal(await ask(c, 'RPUSH', 'l:e', 'fresh'), '(integer) 1', 'an expired list starts again empty');
       assert.equal(await ask(c, 'BLPOP', 'l:e', 'x'), 'ERR timeout is not a float or out of range');
       assert.equal(await ask(c, 'BLPOP', 'l:e', '-1'), 'ERR timeout is negative');
@@ -188,12 +178,7 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       const second = await Connection.open(server().host, server().port);
       try {
         const firstReply = first.send('BLPOP', 'q:1', 'q:2', '0');
-        const blocked = async (n: number) => {
-          const deadline = Date.now() + 5000;
-          while (Number(await infoField(c, 'blocked_clients')) !== n) {
-            if (Date.now() > deadline) assert.fail(`blocked_clients never reached ${n}`);
-          }
-        };
+        const blocked = (n: number) => untilInfo(c, 'blocked_clients', String(n));
         await blocked(1);
         const secondReply = second.send('BRPOP', 'q:2', '0');
         await blocked(2);
@@ -222,10 +207,9 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       assert.ok(Date.now() - started >= 90, 'it waited its timeout');
       const gone = await Connection.open(server().host, server().port);
       void gone.send('BLPOP', 'q:gone', '0').catch(() => {});
-      const deadline = Date.now() + 5000;
-      while (Number(await infoField(c, 'blocked_clients')) !== 1) if (Date.now() > deadline) assert.fail('never blocked');
+      await untilInfo(c, 'blocked_clients', '1');
       await gone.close();
-      while (Number(await infoField(c, 'blocked_clients')) !== 0) if (Date.now() > deadline) assert.fail('the waiter of a closed connection stayed');
+      await untilInfo(c, 'blocked_clients', '0'); // the waiter of a closed connection is forgotten
       // Its element is not lost to the vanished client.
       assert.equal(await ask(other, 'RPUSH', 'q:gone', 'kept'), '(integer) 1');
       assert.equal(await ask(other, 'LRANGE', 'q:gone', '0', '-1'), '["kept"]');
@@ -263,7 +247,7 @@ export function expiryAndListReplayTest(step: string, args: string[] = []): void
       assert.equal(await again('LRANGE', 'r:list', '0', '-1'), '["z", "b", "c"]');
       assert.equal(await again('TYPE', 'r:list'), 'list');
       assert.equal(await again('EXISTS', 'r:gone'), '(integer) 0');
-      await eventually(d, ['EXISTS', 'r:short'], '(integer) 0');
+      await untilReply(d, ['EXISTS', 'r:short'], '(integer) 0');
       await d.close();
       assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null });
     } finally {

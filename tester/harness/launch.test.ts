@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { isAlive, processTree } from '../proc-stats.ts';
-import { until } from './threads.ts';
+import { processTree } from '../proc-stats.ts';
+import { processGone } from '../../shared/persistence/process-gone.ts';
+import { until } from './until.ts';
 
 // A SIGKILLed launcher (a test run killed by a timeout, say) must leave no
 // server behind, nor the server's own processes: see stop-with-launcher.mjs.
@@ -22,8 +23,8 @@ for (const step of ['01', '06']) {
     const serverPid = Number(line.split(' ')[1]);
     const processes = processTree(serverPid);
     if (step === '06') assert.ok(processes.length >= 3, `step 06 runs worker processes (${processes.length} processes found)`);
-    assert.ok(processes.every(isAlive));
+    assert.ok(!processes.some(processGone));
     launcher.kill('SIGKILL');
-    await until(() => !processes.some(isAlive), `the server and its processes end (${processes.filter(isAlive).join(', ')})`, 30_000);
+    await until(() => processes.every(processGone), `the server and its processes end (${processes.filter((pid) => !processGone(pid)).join(', ')})`, 30_000);
   });
 }

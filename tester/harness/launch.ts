@@ -52,6 +52,15 @@ function holdOpen(child: ChildProcess, hold: boolean): void {
   }
 }
 
+/** Runs `body` with `server` (just started), and stops the server afterwards, pass or fail. */
+export async function stopAfter<T>(server: RunningServer, body: (server: RunningServer) => Promise<T>): Promise<T> {
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
 export function launchStep(step: string, options: LaunchOptions = {}): Promise<RunningServer> {
   return launchServer(findStep(step).server, options);
 }

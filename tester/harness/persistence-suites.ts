@@ -8,6 +8,7 @@ import { processGone } from '../../shared/persistence/process-gone.ts';
 import { scratchDir } from './scratch-dir.ts';
 import { TEST_TIMEOUT_MS } from './test-runner.ts';
 import { ask } from './server-suites.ts';
+import { until } from './until.ts';
 
 // Tests that every step with persistence (04, 05, 06) must pass: what was
 // acknowledged survives a restart, and no worker process outlives the server.
@@ -95,14 +96,6 @@ function writers(server: RunningServer, clients: number) {
     stop: async () => { stopped = true; await Promise.all(running); },
     done: () => Promise.all(running),
   };
-}
-
-async function until(condition: () => boolean, what: string, limitMs = 20_000, everyMs = 0): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => (everyMs > 0 ? setTimeout(resolve, everyMs) : setImmediate(resolve)));
-  }
 }
 
 async function assertRestored(
@@ -242,7 +235,7 @@ export function ownershipSuite(step: string, args: string[] = []): void {
         const second = await launchStep(step, { args: ['--quiet', '--data-dir', dataDir, ...args], startTimeoutMs: 120_000 });
         servers.push(second);
         assert.equal(await ask(await open(second), 'SET', 'key:000000000000', 'NEW-ACKED'), 'OK');
-        await until(() => oldWorkers.every(processGone), `the old worker processes ${oldWorkers.join(', ')} have exited`, 90_000, 20);
+        await until(() => oldWorkers.every(processGone), `the old worker processes ${oldWorkers.join(', ')} have exited`, 90_000);
         await second.stop();
 
         const third = await start(step, dataDir, args);
@@ -256,11 +249,4 @@ export function ownershipSuite(step: string, args: string[] = []): void {
       }
     });
   });
-}
-
-/** One field of INFO (`aof_rewrites`, say), or undefined when INFO has none. */
-export async function infoField(connection: Connection, field: string): Promise<string | undefined> {
-  const reply = await connection.send('INFO');
-  assert.ok(reply.type === 'bulk' && reply.value !== null, 'INFO replies with a bulk string');
-  return new RegExp(`^${field}:(.*?)\\r?$`, 'm').exec(reply.value.toString())?.[1];
 }

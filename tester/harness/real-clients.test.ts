@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { launchStep, type RunningServer } from './launch.ts';
+import { until } from './until.ts';
 
 // Clients nobody here wrote, each with its DEFAULT settings, against steps 01
 // (one thread), 03 (a thread per connection, a lock) and 06 (the complete
@@ -24,14 +25,29 @@ const PYTHON = '/usr/bin/python3';
 const havePyRedis = spawnSync(PYTHON, ['-c', 'import redis'], { timeout: 10_000 }).status === 0;
 const PY_CHECK = fileURLToPath(new URL('./redis_py_check.py', import.meta.url));
 
-/** Resolves once `condition` is true, asked again between turns of the event loop; fails after 5 s. */
-async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
+/**
+ * Two node-redis clients of `server`, each with its defaults, for `body`; an
+ * error either reports fails the test, and both quit afterwards.
+ */
+async function withNodeRedis(
+  server: RunningServer,
+  body: (client: NodeRedis, other: NodeRedis) => Promise<void>,
+): Promise<void> {
+  const url = `redis://${server.host}:${server.port}`;
+  const clients = [nodeRedis(url), nodeRedis(url)] as const;
+  const errors: string[] = [];
+  // node-redis retries forever on an error at connect: count them, fail on any.
+  for (const client of clients) client.on('error', (e: Error) => errors.push(e.message));
+  for (const client of clients) await client.connect();
+  try {
+    await body(...clients);
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const client of clients) await client.quit();
   }
 }
+const nodeRedis = (url: string) => createClient({ url });
+type NodeRedis = ReturnType<typeof nodeRedis>;
 
 /** How many clients the server says are blocked (INFO's blocked_clients). */
 const blockedClients = (info: string) => Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? -1);
@@ -46,16 +62,7 @@ for (const step of ['01', '03', '06']) {
     after(() => server?.stop());
 
     it('node-redis: HELLO 3 at connect, then strings, counters, 1,000 pipelined, WATCH', async () => {
-      const url = `redis://${server.host}:${server.port}`;
-      const client = createClient({ url });
-      const other = createClient({ url });
-      const errors: string[] = [];
-      // node-redis retries forever on an error at connect: count them, fail on any.
-      client.on('error', (e: Error) => errors.push(e.message));
-      other.on('error', (e: Error) => errors.push(e.message));
-      await client.connect();
-      await other.connect();
-      try {
+      await withNodeRedis(server, async (client, other) => {
         assert.equal((await client.hello()).proto, 3, 'the connection speaks RESP3');
         assert.equal(await client.set('nr:s', 'hello world'), 'OK');
         assert.equal(await client.get('nr:s'), 'hello world');
@@ -88,41 +95,25 @@ for (const step of ['01', '03', '06']) {
         const again = Number(await client.get('nr:w'));
         assert.deepEqual(await client.multi().set('nr:w', String(again + 1)).exec(), ['OK']);
         assert.equal(await client.get('nr:w'), '101');
-        assert.deepEqual(errors, []);
-      } finally {
-        await client.quit();
-        await other.quit();
-      }
+      });
     });
 
     it('node-redis: SET EX, TTL, PEXPIRE until gone, PERSIST; BLPOP served by another client', { skip: !hasLists }, async () => {
-      const url = `redis://${server.host}:${server.port}`;
-      const client = createClient({ url });
-      const waiter = createClient({ url });
-      const errors: string[] = [];
-      client.on('error', (e: Error) => errors.push(e.message));
-      waiter.on('error', (e: Error) => errors.push(e.message));
-      await client.connect();
-      await waiter.connect();
-      try {
+      await withNodeRedis(server, async (client, waiter) => {
         assert.equal(await client.set('nr:e', 'v', { expiration: { type: 'EX', value: 100 } }), 'OK');
         assert.equal(await client.ttl('nr:e'), 100);
         assert.equal(await client.persist('nr:e'), 1);
         assert.equal(await client.ttl('nr:e'), -1);
         assert.equal(await client.pExpire('nr:e', 30), 1);
-        await eventually(async () => (await client.get('nr:e')) === null, 'nr:e expired');
+        await until(async () => (await client.get('nr:e')) === null, 'nr:e expired');
         assert.equal(await client.ttl('nr:e'), -2);
 
         const popped = waiter.blPop('nr:q', 0);
-        await eventually(async () => blockedClients(await client.info()) === 1, 'the waiter is blocked');
+        await until(async () => blockedClients(await client.info()) === 1, 'the waiter is blocked');
         assert.equal(await client.rPush('nr:q', 'job'), 1);
         assert.deepEqual(await popped, { key: 'nr:q', element: 'job' });
         assert.equal(await client.lLen('nr:q'), 0);
-        assert.deepEqual(errors, []);
-      } finally {
-        await client.quit();
-        await waiter.quit();
-      }
+      });
     });
 
     it('ioredis: SET PX, PTTL, EXPIRE until gone; BRPOP served by another client', { skip: !hasLists }, async () => {
@@ -133,10 +124,10 @@ for (const step of ['01', '03', '06']) {
         const pttl = await client.pttl('io:e');
         assert.ok(pttl > 90_000 && pttl <= 100_000, `PTTL ${pttl}`);
         assert.equal(await client.pexpire('io:e', 30), 1);
-        await eventually(async () => (await client.exists('io:e')) === 0, 'io:e expired');
+        await until(async () => (await client.exists('io:e')) === 0, 'io:e expired');
 
         const popped = waiter.brpop('io:q', 0);
-        await eventually(async () => blockedClients(await client.info()) === 1, 'the waiter is blocked');
+        await until(async () => blockedClients(await client.info()) === 1, 'the waiter is blocked');
         assert.equal(await client.lpush('io:q', 'first', 'last'), 2);
         assert.deepEqual(await popped, ['io:q', 'first']);
         assert.deepEqual(await client.lrange('io:q', 0, -1), ['last']);

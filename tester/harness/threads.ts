@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../../shared/threads/start-worker.ts';
+import { startWorker } from './start-worker.ts';
 
 // Helpers for tests that use real Worker threads.
 
@@ -15,19 +15,6 @@ export function settle<T>(worker: Worker): Promise<T> {
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`worker exited (code ${code}) without a result`)));
   });
-}
-
-/**
- * Resolves once `condition()` is true, checking between turns of the event
- * loop (no timers, no sleeps). Rejects after `limitMs` so a broken lock fails
- * the test instead of hanging it.
- */
-export async function until(condition: () => boolean, what: string, limitMs = 5000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mock, test } from 'node:test';
+import { mock, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { stepLine } from '../progress.ts';
@@ -41,11 +41,15 @@ test('runWithProgress: a child that runs past timeoutMs is killed and says so', 
 });
 
 // stepLine, on mocked clocks (Date and setInterval), so that 7 s take no time.
-test('stepLine on a terminal: quiet for 2 s, then the step and its seconds; the next step at once; clear() erases it and stops the timer', (t) => {
+function mockedStepLine(t: TestContext, terminal: boolean) {
   mock.timers.enable({ apis: ['Date', 'setInterval'] });
   t.after(() => mock.timers.reset());
-  const stream = collector(true);
-  const line = stepLine(stream as unknown as NodeJS.WriteStream);
+  const stream = collector(terminal);
+  return { stream, line: stepLine(stream as unknown as NodeJS.WriteStream) };
+}
+
+test('stepLine on a terminal: quiet for 2 s, then the step and its seconds; the next step at once; clear() erases it and stops the timer', (t) => {
+  const { stream, line } = mockedStepLine(t, true);
   line.step('run 1/2');
   mock.timers.tick(1000);
   assert.equal(stream.text, '', 'nothing in the first two seconds');
@@ -65,10 +69,7 @@ test('stepLine on a terminal: quiet for 2 s, then the step and its seconds; the 
 });
 
 test('stepLine in a log: nothing for 5 s, then a plain line at most every 5 s, and clear() writes nothing', (t) => {
-  mock.timers.enable({ apis: ['Date', 'setInterval'] });
-  t.after(() => mock.timers.reset());
-  const stream = collector(false);
-  const line = stepLine(stream as unknown as NodeJS.WriteStream);
+  const { stream, line } = mockedStepLine(t, false);
   line.step('writes 100/300');
   mock.timers.tick(5000);
   line.step('writes 200/300'); // within 5 s of the last line: left out

@@ -1,19 +1,13 @@
 // --lock store: a mutex around each store call keeps the table sound, yet POST still double-creates.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Connection } from '../../../shared/client/connection.ts';
 import { BOUNDED, withServer } from '../../../tester/harness/server-suites.ts';
-import {
-  closeClients, dumpAndSize, info, openClients, postRound,
-} from '../../../tester/harness/contention.ts';
+import { dumpAndSize, postRound, withClients } from '../../../tester/harness/contention.ts';
+import { info } from '../../../tester/harness/info.ts';
 
 describe('exercise 02/store-lock', () => {
   const server = withServer('02', ['--lock', 'store']);
-  let clients: Connection[];
-  before(async () => {
-    clients = await openClients(server().host, server().port, 8);
-  }, BOUNDED);
-  after(() => closeClients(clients), BOUNDED);
+  const clients = withClients(server, 8);
 
   it('the table stays sound: 8 clients x 200 keys of their own, all there, store_problems 0', BOUNDED, async () => {
     for (let round = 0; round < 3; round++) {

@@ -8,7 +8,7 @@ describe('exercise 03/lock-less', () => {
   const server = withServer('03', []);
 
   it('PING and GET on another connection keep answering while WORK 1500 runs (mutex)', BOUNDED, async () => {
-    const [busy, other] = await openClients(server().host, server().port, 2);
+    const [busy, other] = await openClients(2, server().host, server().port);
     let workDone = false;
     const work = busy!.send('WORK', '1500').then(() => (workDone = true));
     let answered = 0;
@@ -24,7 +24,7 @@ describe('exercise 03/lock-less', () => {
   });
 
   it('and the store commands still hold the lock: exactly one of 8 clients creates a fresh key', BOUNDED, async () => {
-    const clients = await openClients(server().host, server().port, 8);
+    const clients = await openClients(8, server().host, server().port);
     for (let r = 0; r < 20; r++) assert.equal(await postRound(clients, `dc:${r}`), 1);
     await closeClients(clients);
   });

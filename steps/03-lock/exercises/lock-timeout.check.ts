@@ -9,7 +9,7 @@ describe('exercise 03/lock-timeout', () => {
   const server = withServer('03', ['--lock-timeout-ms', '200', '--race-window-ms', '1500']);
 
   it('while a slow POST holds the mutex, a GET elsewhere gets BUSY; afterwards GET works', BOUNDED, async () => {
-    const [busy, other] = await openClients(server().host, server().port, 2);
+    const [busy, other] = await openClients(2, server().host, server().port);
     let workDone = false;
     const work = busy!.send('POST', 'slow', 'x').then(() => (workDone = true));
     const replies: string[] = [];

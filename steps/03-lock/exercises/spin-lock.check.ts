@@ -1,19 +1,13 @@
 // --lock spin: a spin lock (compareExchange in a loop, no Atomics.wait) that is just as correct.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Connection } from '../../../shared/client/connection.ts';
 import { BOUNDED, withServer } from '../../../tester/harness/server-suites.ts';
-import {
-  closeClients, incrRound, info, openClients, postRound,
-} from '../../../tester/harness/contention.ts';
+import { incrRound, postRound, withClients } from '../../../tester/harness/contention.ts';
+import { info } from '../../../tester/harness/info.ts';
 
 describe('exercise 03/spin-lock', () => {
   const server = withServer('03', ['--lock', 'spin']);
-  let clients: Connection[];
-  before(async () => {
-    clients = await openClients(server().host, server().port, 8);
-  }, BOUNDED);
-  after(() => closeClients(clients), BOUNDED);
+  const clients = withClients(server, 8);
 
   it('INFO says lock:spin', BOUNDED, async () => {
     assert.equal((await info(clients[0]!)).get('lock'), 'spin');

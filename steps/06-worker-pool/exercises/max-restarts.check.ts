@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BOUNDED_WITH_RESTARTS, start, tempDataDir, workerPids } from '../../../tester/harness/persistence-suites.ts';
 import { processGone } from '../../../shared/persistence/process-gone.ts';
-import { until } from '../../../tester/harness/threads.ts';
+import { until } from '../../../tester/harness/until.ts';
 
 describe('exercise 06/max-restarts', () => {
   it('restarts a dead worker once, then stops with exit code 1 and says why', BOUNDED_WITH_RESTARTS, async (t) => {

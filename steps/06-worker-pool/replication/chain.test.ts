@@ -4,7 +4,8 @@ import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply } from '../../../shared/protocol/reply.ts';
 import { launchStep, type RunningServer } from '../../../tester/harness/launch.ts';
 import { tempDataDir } from '../../../tester/harness/persistence-suites.ts';
-import { infoField, until } from './fixtures.ts';
+import { infoField } from '../../../tester/harness/info.ts';
+import { until } from '../../../tester/harness/until.ts';
 
 // A chained replica (a replica of a replica): A <- B <- C, all step 06.
 // Writes made on A reach C through B. What differs from Redis, and is said in
@@ -32,12 +33,12 @@ describe('step 06: a replica of a replica', () => {
       servers.push(c);
       const [ca, cb, cc] = await Promise.all([a, b, c].map((s) => Connection.open(s.host, s.port)));
       connections.push(ca!, cb!, cc!);
-      await until(async () => (await infoField(cb!, 'master_link_status')) === 'up', 'B to sync from A', 30_000, b.log);
-      await until(async () => (await infoField(cc!, 'master_link_status')) === 'up', 'C to sync from B', 30_000, c.log);
+      await until(async () => (await infoField(cb!, 'master_link_status')) === 'up', 'B to sync from A', 30_000, { detail: b.log });
+      await until(async () => (await infoField(cc!, 'master_link_status')) === 'up', 'C to sync from B', 30_000, { detail: c.log });
 
       for (let i = 0; i < 50; i++) await ca!.send('SET', `chain:${i}`, `v${i}`);
       await ca!.send('INCRBY', 'chain:counter', '7');
-      await until(async () => describeReply(await cc!.send('GET', 'chain:counter')) === '"7"', 'the writes to reach C', 30_000, c.log);
+      await until(async () => describeReply(await cc!.send('GET', 'chain:counter')) === '"7"', 'the writes to reach C', 30_000, { detail: c.log });
       assert.equal(describeReply(await cc!.send('GET', 'chain:49')), '"v49"');
       assert.equal(describeReply(await cc!.send('DBSIZE')), '(integer) 51');
 

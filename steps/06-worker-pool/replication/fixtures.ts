@@ -3,9 +3,10 @@ import net from 'node:net';
 import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply, type Reply } from '../../../shared/protocol/reply.ts';
 import { scratchDir } from '../../../tester/harness/scratch-dir.ts';
+import { until } from '../../../tester/harness/until.ts';
 
 // Helpers for the replication tests: a real redis-server, a hand-made replica
-// on a raw socket, and waiting for a condition with a deadline.
+// on a raw socket, the figures and the data to compare.
 
 export const HAVE_REDIS = spawnSync('redis-server', ['--version']).status === 0;
 export const NO_REDIS = 'redis-server is not installed (apt-get install redis-server): skipped';
@@ -38,7 +39,7 @@ export async function startRedis(args: string[] = []): Promise<RedisProcess> {
   child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   process.once('exit', () => child.kill('SIGKILL'));
-  await until(() => output.includes('Ready to accept connections'), 'redis-server to start', 10_000, () => output);
+  await until(() => output.includes('Ready to accept connections'), 'redis-server to start', 10_000, { detail: () => output });
   return {
     port, child, output: () => output,
     stop: () => new Promise((resolve) => {
@@ -47,22 +48,6 @@ export async function startRedis(args: string[] = []): Promise<RedisProcess> {
       child.kill('SIGKILL');
     }),
   };
-}
-
-/** Waits until `condition` holds (checked every 20 ms), failing after `limitMs` with `what`. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, limitMs = 20_000, detail?: () => string): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${detail ? `:\n${detail()}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** One INFO field. */
-export async function infoField(connection: Connection, field: string): Promise<string | undefined> {
-  const reply = await connection.send('INFO', 'replication');
-  if (reply.type !== 'bulk' || reply.value === null) return undefined;
-  return new RegExp(`^${field}:(.*?)\\r?$`, 'm').exec(reply.value.toString())?.[1];
 }
 
 /** Every key and value, through SCAN and GET (works on Redis and on ours). */
@@ -112,7 +97,7 @@ export class RawReplica {
   async fullResync(): Promise<{ replid: string; offset: number; rdb: Buffer; stream: () => string }> {
     let match: RegExpExecArray | null = null;
     await until(() => (match = /^\+OK\r\n\+FULLRESYNC ([0-9a-f]{40}) (\d+)\r\n\$(\d+)\r\n/.exec(this.text)) !== null
-      && this.bytes.length >= match[0].length + Number(match[3]), 'a +FULLRESYNC and its RDB', 20_000, () => this.text.slice(0, 300));
+      && this.bytes.length >= match[0].length + Number(match[3]), 'a +FULLRESYNC and its RDB', 20_000, { detail: () => this.text.slice(0, 300) });
     const m = match!;
     const start = m[0].length;
     const end = start + Number(m[3]);

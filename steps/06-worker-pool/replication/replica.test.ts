@@ -6,8 +6,10 @@ import { describeReply } from '../../../shared/protocol/reply.ts';
 import { launchStep, type RunningServer } from '../../../tester/harness/launch.ts';
 import { dump, tempDataDir } from '../../../tester/harness/persistence-suites.ts';
 import {
-  HAVE_REDIS, NO_REDIS, expiryAndListExpected, expiryAndListView, expiryAndListWrites, infoField, scanAll, startRedis, until,
+  HAVE_REDIS, NO_REDIS, expiryAndListExpected, expiryAndListView, expiryAndListWrites, scanAll, startRedis,
 } from './fixtures.ts';
+import { infoField } from '../../../tester/harness/info.ts';
+import { until } from '../../../tester/harness/until.ts';
 
 // Step 06 as a replica: of another step 06, of a real redis-server, through
 // a link that is cut, and of a primary that sends garbage.
@@ -229,7 +231,7 @@ describe('step 06 as a replica of a real redis-server', { skip: HAVE_REDIS ? fal
         await master.send('RPUSH', 'list', 'a');
         await r.send('REPLICAOF', 'NO', 'ONE');
         await r.send('REPLICAOF', '127.0.0.1', String(redis.port)); // a new full resync (our replid moved on)
-        await until(() => /loads strings and plain lists/.test(replica.log()), 'the refusal in the log', 20_000, replica.log);
+        await until(() => /loads strings and plain lists/.test(replica.log()), 'the refusal in the log', 20_000, { detail: replica.log });
         assert.match(replica.log(), /the RDB holds a list \(quicklist 2\) .*: this server loads strings and plain lists \(type 1\) only/);
         assert.equal(await infoField(r, 'master_link_status'), 'down');
         assert.equal(describeReply(await r.send('GET', 'after')), '"sync"', 'still serving what it had');

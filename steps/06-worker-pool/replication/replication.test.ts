@@ -7,8 +7,10 @@ import { launchStep, type RunningServer } from '../../../tester/harness/launch.t
 import { tempDataDir } from '../../../tester/harness/persistence-suites.ts';
 import { decodeRdb } from './rdb.ts';
 import {
-  HAVE_REDIS, NO_REDIS, RawReplica, expiryAndListExpected, expiryAndListView, expiryAndListWrites, infoField, scanAll, startRedis, until,
+  HAVE_REDIS, NO_REDIS, RawReplica, expiryAndListExpected, expiryAndListView, expiryAndListWrites, scanAll, startRedis,
 } from './fixtures.ts';
+import { infoField } from '../../../tester/harness/info.ts';
+import { until } from '../../../tester/harness/until.ts';
 
 // Replication of step 06, on Redis's protocol: a real redis-server as our
 // replica, redis-cli --replica, and a hand-made replica on a raw socket.
@@ -32,6 +34,18 @@ async function testerLikeWrites(c: Connection, prefix: string): Promise<void> {
   assert.equal(describeReply(await c.send('EXEC')), '[OK, (integer) 150, (integer) 1]');
 }
 
+/** A primary of ours (with `args`) and a client of it, for `body`; both stopped afterwards, pass or fail. */
+async function withPrimary(args: string[], body: (c: Connection, primary: RunningServer) => Promise<void>): Promise<void> {
+  const primary = await startPrimary(args);
+  const c = await Connection.open(primary.host, primary.port);
+  try {
+    await body(c, primary);
+  } finally {
+    await c.close();
+    await primary.stop();
+  }
+}
+
 /**
  * A primary of ours and a real redis-server replica of it: `before` writes to
  * the primary first (what the replica gets in the RDB), then the replica is
@@ -42,23 +56,18 @@ async function withRedisReplica(
   before: (primary: Connection) => Promise<void>,
   online: (primary: Connection, replica: Connection, redis: Awaited<ReturnType<typeof startRedis>>, server: RunningServer) => Promise<void>,
 ): Promise<void> {
-  const server = await startPrimary();
-  const c = await Connection.open(server.host, server.port);
-  try {
+  await withPrimary([], async (c, server) => {
     await before(c);
     const redis = await startRedis(['--replicaof', '127.0.0.1', String(server.port)]);
     const r = await Connection.open('127.0.0.1', redis.port);
     try {
-      await until(async () => (await infoField(r, 'master_link_status')) === 'up', 'the replica to sync', 20_000, redis.output);
+      await until(async () => (await infoField(r, 'master_link_status')) === 'up', 'the replica to sync', 20_000, { detail: redis.output });
       await online(c, r, redis, server);
     } finally {
       await r.close();
       await redis.stop();
     }
-  } finally {
-    await c.close();
-    await server.stop();
-  }
+  });
 }
 
 describe('step 06: replication to a real redis-server', { skip: HAVE_REDIS ? false : NO_REDIS }, () => {
@@ -106,13 +115,13 @@ describe('step 06: replication to a real redis-server', { skip: HAVE_REDIS ? fal
     cli.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     cli.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     try {
-      await until(() => output.includes('SYNC done'), 'redis-cli to sync', 20_000, () => output);
+      await until(() => output.includes('SYNC done'), 'redis-cli to sync', 20_000, { detail: () => output });
       await c.send('SET', 'hello', 'world');
       await c.send('DEL', 'hello');
       await c.send('MULTI');
       await c.send('INCR', 'n');
       await c.send('EXEC');
-      await until(() => output.includes('"EXEC"'), 'the stream in redis-cli', 20_000, () => output);
+      await until(() => output.includes('"EXEC"'), 'the stream in redis-cli', 20_000, { detail: () => output });
       const lines = output.split('\n').filter((line) => line.startsWith('"') && line !== '"PING"');
       assert.deepEqual(lines, ['"SET","hello","world"', '"DEL","hello"', '"MULTI"', '"SET","n","1"', '"EXEC"']);
     } finally {
@@ -125,133 +134,103 @@ describe('step 06: replication to a real redis-server', { skip: HAVE_REDIS ? fal
 
 describe('step 06: replication protocol (a hand-made replica)', () => {
   it('full resync: +FULLRESYNC with a 40-character id, an RDB of the store, then the stream with its offset', BOUNDED, async () => {
-    const primary = await startPrimary();
-    const c = await Connection.open(primary.host, primary.port);
-    try {
-      await c.send('SET', 'a', '1');
-      const replica = await RawReplica.connect(primary.port);
-      const sync = await replica.fullResync();
-      assert.deepEqual(decodeRdb(sync.rdb).entries.map(({ key, value }) => `${key}=${String(value)}`), ['a=1']);
-      assert.equal(sync.offset, Number(await infoField(c, 'master_repl_offset')));
-      await c.send('SET', 'b', '2');
-      await until(() => sync.stream().includes('b\r\n$1\r\n2'), 'SET b 2 in the stream');
-      assert.equal(sync.stream(), '*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n');
-      assert.equal(Number(await infoField(c, 'master_repl_offset')), sync.offset + sync.stream().length);
-      replica.socket.destroy();
-    } finally {
-      await c.close();
-      await primary.stop();
-    }
+    await withPrimary([], async (c, primary) => {
+    await c.send('SET', 'a', '1');
+    const replica = await RawReplica.connect(primary.port);
+    const sync = await replica.fullResync();
+    assert.deepEqual(decodeRdb(sync.rdb).entries.map(({ key, value }) => `${key}=${String(value)}`), ['a=1']);
+    assert.equal(sync.offset, Number(await infoField(c, 'master_repl_offset')));
+    await c.send('SET', 'b', '2');
+    await until(() => sync.stream().includes('b\r\n$1\r\n2'), 'SET b 2 in the stream');
+    assert.equal(sync.stream(), '*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n');
+    assert.equal(Number(await infoField(c, 'master_repl_offset')), sync.offset + sync.stream().length);
+    replica.socket.destroy();
+    });
   });
 
   it('partial resync: PSYNC with the id and the next offset gets +CONTINUE and exactly the missed writes', BOUNDED, async () => {
-    const primary = await startPrimary();
-    const c = await Connection.open(primary.host, primary.port);
-    try {
-      const first = await RawReplica.connect(primary.port);
-      const sync = await first.fullResync();
-      await c.send('SET', 'x', '1');
-      await until(() => sync.stream().length > 0, 'the first write');
-      const offset = sync.offset + sync.stream().length;
-      first.socket.destroy(); // the link is cut
-      await until(async () => (await infoField(c, 'connected_slaves')) === '0', 'the primary to notice');
-      await c.send('SET', 'y', '2'); // missed while disconnected
-      const again = await RawReplica.connect(primary.port, [sync.replid, String(offset + 1)]);
-      await until(() => again.text.includes('y\r\n$1\r\n2\r\n'), 'the missed write', 20_000, () => again.text);
-      assert.equal(again.text, `+OK\r\n+CONTINUE ${sync.replid}\r\n*3\r\n$3\r\nSET\r\n$1\r\ny\r\n$1\r\n2\r\n`);
-      again.socket.destroy();
-      // An unknown id, or an offset the backlog no longer holds: a full resync.
-      const other = await RawReplica.connect(primary.port, ['f'.repeat(40), '1']);
-      await other.fullResync();
-      other.socket.destroy();
-    } finally {
-      await c.close();
-      await primary.stop();
-    }
+    await withPrimary([], async (c, primary) => {
+    const first = await RawReplica.connect(primary.port);
+    const sync = await first.fullResync();
+    await c.send('SET', 'x', '1');
+    await until(() => sync.stream().length > 0, 'the first write');
+    const offset = sync.offset + sync.stream().length;
+    first.socket.destroy(); // the link is cut
+    await until(async () => (await infoField(c, 'connected_slaves')) === '0', 'the primary to notice');
+    await c.send('SET', 'y', '2'); // missed while disconnected
+    const again = await RawReplica.connect(primary.port, [sync.replid, String(offset + 1)]);
+    await until(() => again.text.includes('y\r\n$1\r\n2\r\n'), 'the missed write', 20_000, { detail: () => again.text });
+    assert.equal(again.text, `+OK\r\n+CONTINUE ${sync.replid}\r\n*3\r\n$3\r\nSET\r\n$1\r\ny\r\n$1\r\n2\r\n`);
+    again.socket.destroy();
+    // An unknown id, or an offset the backlog no longer holds: a full resync.
+    const other = await RawReplica.connect(primary.port, ['f'.repeat(40), '1']);
+    await other.fullResync();
+    other.socket.destroy();
+    });
   });
 
   it('WAIT counts the replicas that acknowledged, and times out with a shortfall (not a rollback)', BOUNDED, async () => {
-    const primary = await startPrimary();
-    const c = await Connection.open(primary.host, primary.port);
-    try {
-      assert.equal(describeReply(await c.send('WAIT', '0', '0')), '(integer) 0');
-      assert.equal(describeReply(await c.send('WAIT', '1', '100')), '(integer) 0', 'no replica at all: 0 at once');
-      const replica = await RawReplica.connect(primary.port);
-      const sync = await replica.fullResync();
-      await c.send('SET', 'k', 'v');
-      const started = Date.now();
-      assert.equal(describeReply(await c.send('WAIT', '1', '300')), '(integer) 0', 'a replica that does not ACK');
-      assert.ok(Date.now() - started >= 290, 'WAIT waited its timeout');
-      assert.equal(describeReply(await c.send('GET', 'k')), '"v"', 'the write stays');
-      assert.match(sync.stream(), /REPLCONF\r\n\$6\r\nGETACK/, 'WAIT asked the replica for its offset');
-      // Now the replica acknowledges everything it received: WAIT counts it.
-      const waiting = c.send('WAIT', '1', '0');
-      await until(() => sync.stream().split('GETACK').length >= 3, 'a second GETACK');
-      const received = sync.offset + sync.stream().length;
-      replica.socket.write(`*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$${String(received).length}\r\n${received}\r\n`);
-      assert.equal(describeReply(await waiting), '(integer) 1');
-      replica.socket.destroy();
-    } finally {
-      await c.close();
-      await primary.stop();
-    }
+    await withPrimary([], async (c, primary) => {
+    assert.equal(describeReply(await c.send('WAIT', '0', '0')), '(integer) 0');
+    assert.equal(describeReply(await c.send('WAIT', '1', '100')), '(integer) 0', 'no replica at all: 0 at once');
+    const replica = await RawReplica.connect(primary.port);
+    const sync = await replica.fullResync();
+    await c.send('SET', 'k', 'v');
+    const started = Date.now();
+    assert.equal(describeReply(await c.send('WAIT', '1', '300')), '(integer) 0', 'a replica that does not ACK');
+    assert.ok(Date.now() - started >= 290, 'WAIT waited its timeout');
+    assert.equal(describeReply(await c.send('GET', 'k')), '"v"', 'the write stays');
+    assert.match(sync.stream(), /REPLCONF\r\n\$6\r\nGETACK/, 'WAIT asked the replica for its offset');
+    // Now the replica acknowledges everything it received: WAIT counts it.
+    const waiting = c.send('WAIT', '1', '0');
+    await until(() => sync.stream().split('GETACK').length >= 3, 'a second GETACK');
+    const received = sync.offset + sync.stream().length;
+    replica.socket.write(`*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$${String(received).length}\r\n${received}\r\n`);
+    assert.equal(describeReply(await waiting), '(integer) 1');
+    replica.socket.destroy();
+    });
   });
 
   it('a replica that never reads is cut off at the output limit; the primary goes on serving', BOUNDED, async () => {
-    const primary = await startPrimary(['--replica-output-limit', '1mb']);
-    const c = await Connection.open(primary.host, primary.port);
-    try {
-      const replica = await RawReplica.connect(primary.port);
-      await replica.fullResync();
-      replica.socket.pause(); // reads nothing more: the kernel's buffers fill, then ours
-      const value = Buffer.alloc(256 * 1024, 120);
-      for (let i = 0; i < 200 && (await infoField(c, 'repl_replicas_cut_off')) === '0'; i++) {
-        await c.send('SET', `big${i % 4}`, value);
-      }
-      assert.equal(await infoField(c, 'repl_replicas_cut_off'), '1');
-      await until(async () => (await infoField(c, 'connected_slaves')) === '0', 'the link to close');
-      assert.match(primary.log(), /past the output limit/);
-      assert.equal(describeReply(await c.send('PING')), 'PONG');
-    } finally {
-      await c.close();
-      await primary.stop();
+    await withPrimary(['--replica-output-limit', '1mb'], async (c, primary) => {
+    const replica = await RawReplica.connect(primary.port);
+    await replica.fullResync();
+    replica.socket.pause(); // reads nothing more: the kernel's buffers fill, then ours
+    const value = Buffer.alloc(256 * 1024, 120);
+    for (let i = 0; i < 200 && (await infoField(c, 'repl_replicas_cut_off')) === '0'; i++) {
+      await c.send('SET', `big${i % 4}`, value);
     }
+    assert.equal(await infoField(c, 'repl_replicas_cut_off'), '1');
+    await until(async () => (await infoField(c, 'connected_slaves')) === '0', 'the link to close');
+    assert.match(primary.log(), /past the output limit/);
+    assert.equal(describeReply(await c.send('PING')), 'PONG');
+    });
   });
 
   it('min-replicas-to-write: writes get -NOREPLICAS without a replica that acknowledged within min-replicas-max-lag', BOUNDED, async () => {
-    const primary = await startPrimary(['--min-replicas-to-write', '1', '--min-replicas-max-lag', '1']);
-    const c = await Connection.open(primary.host, primary.port);
-    try {
-      assert.equal(describeReply(await c.send('SET', 'k', 'v')), 'NOREPLICAS Not enough good replicas to write.');
-      assert.equal(describeReply(await c.send('GET', 'k')), '(nil)', 'reads are served');
-      const replica = await RawReplica.connect(primary.port);
-      await replica.fullResync();
-      replica.socket.write('*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n');
-      await until(async () => describeReply(await c.send('SET', 'k', 'v')) === 'OK', 'a write accepted with a good replica');
-      // It stops acknowledging: after a second it no longer counts.
-      let reply = '';
-      await until(async () => (reply = describeReply(await c.send('SET', 'k', 'w'))) !== 'OK', 'writes refused again', 10_000);
-      assert.equal(reply, 'NOREPLICAS Not enough good replicas to write.');
-      replica.socket.destroy();
-    } finally {
-      await c.close();
-      await primary.stop();
-    }
+    await withPrimary(['--min-replicas-to-write', '1', '--min-replicas-max-lag', '1'], async (c, primary) => {
+    assert.equal(describeReply(await c.send('SET', 'k', 'v')), 'NOREPLICAS Not enough good replicas to write.');
+    assert.equal(describeReply(await c.send('GET', 'k')), '(nil)', 'reads are served');
+    const replica = await RawReplica.connect(primary.port);
+    await replica.fullResync();
+    replica.socket.write('*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n');
+    await until(async () => describeReply(await c.send('SET', 'k', 'v')) === 'OK', 'a write accepted with a good replica');
+    // It stops acknowledging: after a second it no longer counts.
+    let reply = '';
+    await until(async () => (reply = describeReply(await c.send('SET', 'k', 'w'))) !== 'OK', 'writes refused again', 10_000);
+    assert.equal(reply, 'NOREPLICAS Not enough good replicas to write.');
+    replica.socket.destroy();
+    });
   });
 
   it('bad bytes on the replication link close that link only', BOUNDED, async () => {
-    const primary = await startPrimary();
-    const c = await Connection.open(primary.host, primary.port);
-    try {
-      const replica = await RawReplica.connect(primary.port);
-      await replica.fullResync();
-      replica.socket.write('*2\r\n$x\r\n');
-      await until(() => replica.closed, 'the primary to close the link');
-      assert.match(primary.log(), /sent bad bytes/);
-      assert.equal(describeReply(await c.send('SET', 'still', 'fine')), 'OK');
-    } finally {
-      await c.close();
-      await primary.stop();
-    }
+    await withPrimary([], async (c, primary) => {
+    const replica = await RawReplica.connect(primary.port);
+    await replica.fullResync();
+    replica.socket.write('*2\r\n$x\r\n');
+    await until(() => replica.closed, 'the primary to close the link');
+    assert.match(primary.log(), /sent bad bytes/);
+    assert.equal(describeReply(await c.send('SET', 'still', 'fine')), 'OK');
+    });
   });
 });

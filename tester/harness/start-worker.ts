@@ -1,6 +1,8 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
-// Starts a Worker thread that runs a TypeScript file.
+// Starts a Worker thread that runs a TypeScript file, for the tests and the
+// benchmarks. (The servers start theirs from plain-JavaScript bundles instead:
+// shared/threads/bundle.ts.)
 //
 // Why a helper: tsx 4 does not register itself inside worker threads on
 // Node 20, so `new Worker('x.ts')` fails there ("Unknown file extension").
