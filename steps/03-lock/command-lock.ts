@@ -1,3 +1,4 @@
+import type { OptionSpec } from '../../shared/cli/options.ts';
 import { isWrite } from '../../shared/commands/commands.ts';
 import type { Reply } from '../../shared/protocol/reply.ts';
 import { Mutex } from '../../shared/locks/mutex.ts';
@@ -17,6 +18,14 @@ import { RwLock } from '../../shared/locks/rwlock.ts';
 
 export const LOCK_KINDS = ['mutex', 'rw'] as const;
 export type LockKind = (typeof LOCK_KINDS)[number];
+
+/** The option that chooses the lock (steps 03 to 05). */
+export const LOCK_OPTIONS = {
+  lock: {
+    type: 'string', default: 'mutex', choices: LOCK_KINDS,
+    help: 'the lock every command runs under: a mutex, or a read-write lock',
+  },
+} as const satisfies Record<string, OptionSpec>;
 
 export interface CommandLock {
   /**

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { OptionSpec } from '../../shared/cli/options.ts';
 import { BoundedQueue } from '../../shared/persistence/bounded-queue.ts';
+import { OWNERSHIP_OPTIONS } from '../../shared/persistence/ownership.ts';
 import type { LogFigures, RewritePolicy } from '../../shared/persistence/log-rewrite.ts';
 import type { ToWorker, WorkerMessage } from '../../shared/persistence/log-worker.ts';
 import { Sequencer } from '../../shared/persistence/sequencer.ts';
@@ -32,6 +34,14 @@ import {
 // Dispatch that chooses which one takes each batch
 // (steps/05-workers/dispatch/); step 06 a Supervisor that restarts a worker
 // process that died (steps/06-worker-pool/supervisor.ts).
+
+/** The options of a server that persists through this (steps 04 and 05; each adds its --data-dir). */
+export const PERSISTENCE_OPTIONS = {
+  durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },
+  queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
+  taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs the worker, in ms' },
+  ...OWNERSHIP_OPTIONS,
+} as const satisfies Record<string, OptionSpec>;
 
 /** What a Dispatch may use to send what is ready. */
 export interface DispatchContext {
