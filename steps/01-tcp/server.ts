@@ -20,6 +20,7 @@ import { ClientState, peerOf, type StoreAccess } from '../../shared/server/clien
 import { Session } from '../../shared/server/session.ts';
 import { serveConnection } from '../../shared/server/connection.ts';
 import { listen } from '../../shared/server/listen.ts';
+import { dropAll, exitOnSignal } from '../../shared/server/shutdown.ts';
 import { log, peerName } from '../../shared/server/log.ts';
 
 const { values: options } = parseOptions(SERVER_OPTIONS, stepUsage('01-tcp'));
@@ -81,10 +82,7 @@ const server = net.createServer((socket) => {
 await listen(server, options.host, options.port);
 
 // Ctrl+C or SIGTERM: stop accepting, close the remaining connections, exit.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: shutting down`);
-    server.close(() => process.exit(0));
-    for (const socket of sockets) socket.destroy();
-  });
-}
+exitOnSignal((signal) => {
+  log(`${signal}: shutting down`);
+  return dropAll(server, sockets);
+});

@@ -1,3 +1,4 @@
+import type { OptionSpec } from '../../shared/cli/options.ts';
 import { isWrite } from '../../shared/commands/commands.ts';
 import type { Reply } from '../../shared/protocol/reply.ts';
 import { Mutex } from '../../shared/locks/mutex.ts';
@@ -17,6 +18,14 @@ import { RwLock } from '../../shared/locks/rwlock.ts';
 
 export const LOCK_KINDS = ['mutex', 'rw'] as const;
 export type LockKind = (typeof LOCK_KINDS)[number];
+
+/** The option that chooses the lock (steps 03 to 05). */
+export const LOCK_OPTIONS = {
+  lock: {
+    type: 'string', default: 'mutex', choices: LOCK_KINDS,
+    help: 'the lock every command runs under: a mutex, or a read-write lock',
+  },
+} as const satisfies Record<string, OptionSpec>;
 
 export interface CommandLock {
   /**
@@ -41,23 +50,21 @@ export function commandLock(kind: LockKind, lockWords: Int32Array): CommandLock 
   if (kind === 'rw') return readWriteCommandLock(new RwLock(lockWords));
   // One command at a time, whatever it is.
   const mutex = new Mutex(lockWords);
-  return withCommand({
+  return {
+    command: (args, run) => mutex.withLock(() => run(args)),
     hold: (_writes, body) => mutex.withLock(body),
     exclusive: (body) => mutex.withLock(body),
-  });
+  };
 }
 
 /** Readers together, a writer alone: GET, DUMP, DBSIZE... share the read side; POST, PUT, INCR... take the write side. */
 export function readWriteCommandLock(lock: RwLock): CommandLock {
-  return withCommand({
-    hold: (writes, body) => (writes ? lock.withWrite(body) : lock.withRead(body)),
+  const hold = <T>(writes: boolean, body: () => T): T => (writes ? lock.withWrite(body) : lock.withRead(body));
+  return {
+    command: (args, run) => hold(isWrite(args), () => run(args)),
+    hold,
     exclusive: (body) => lock.withWrite(body),
-  });
-}
-
-/** Each command holds the lock for a write if it writes, and for a read if not. */
-function withCommand(lock: Omit<CommandLock, 'command'>): CommandLock {
-  return { ...lock, command: (args, run) => lock.hold(isWrite(args), () => run(args)) };
+  };
 }
 
 /** `kind` as a LockKind; throws on anything else (a thread's workerData is not type-checked). */

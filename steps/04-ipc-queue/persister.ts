@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { OptionSpec } from '../../shared/cli/options.ts';
 import { BoundedQueue } from '../../shared/persistence/bounded-queue.ts';
+import { OWNERSHIP_OPTIONS } from '../../shared/persistence/ownership.ts';
 import type { LogFigures, RewritePolicy } from '../../shared/persistence/log-rewrite.ts';
 import type { ToWorker, WorkerMessage } from '../../shared/persistence/log-worker.ts';
 import { Sequencer } from '../../shared/persistence/sequencer.ts';
@@ -33,49 +35,13 @@ import {
 // (steps/05-workers/dispatch/); step 06 a Supervisor that restarts a worker
 // process that died (steps/06-worker-pool/supervisor.ts).
 
-/** What a Dispatch may use to send what is ready. */
-export interface DispatchContext {
-  /** The tasks in order; `queue.ready` of them not sent yet. */
-  readonly queue: BoundedQueue<Entry>;
-  readonly workers: readonly WorkerProcess[];
-  /** Most tasks in one batch. */
-  readonly maxBatch: number;
-  /** Sends `batch` to `worker` as one IPC message. */
-  send(worker: WorkerProcess, batch: Entry[]): void;
-}
-
-/** How batches reach the worker processes: which takes which tasks, and into which log. */
-export interface Dispatch {
-  readonly name: string;
-  /** The log files of `workers` worker processes, worker i writing to files[i % files.length]. */
-  logFiles(workers: number): string[];
-  /** Sends what is ready (called after each offer and each ack); a worker with MAX_IN_FLIGHT batches takes no more. */
-  flush(context: DispatchContext): void;
-}
-
-/**
- * Step 04: one worker process, one log. What it left unfinished before it
- * was restarted (its outbox, step 06) goes first; while it restarts, tasks
- * wait in the queue.
- */
-export const ONE_WORKER: Dispatch = {
-  name: 'one',
-  logFiles: () => ['log.aof'],
-  flush({ queue, workers, maxBatch, send }) {
-    const only = workers[0]!;
-    if (!only.alive) return;
-    while (only.canSendNow()) send(only, only.outbox.splice(0, maxBatch));
-    while (queue.ready > 0 && only.inFlight < MAX_IN_FLIGHT) send(only, queue.take(maxBatch));
-  },
-};
-
-/** What step 06 plugs in to replace a worker process that died. */
-export interface Supervisor {
-  /** Throws if it cannot supervise this layout (it needs a log per worker process). */
-  check(workers: number, logFiles: readonly string[]): void;
-  /** Worker process `index` died while the server runs; `persister` gives what a restart needs. */
-  workerDied(persister: Persister, index: number): void;
-}
+/** The options of a server that persists through this (steps 04 and 05; each adds its --data-dir). */
+export const PERSISTENCE_OPTIONS = {
+  durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },
+  queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
+  taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs the worker, in ms' },
+  ...OWNERSHIP_OPTIONS,
+} as const satisfies Record<string, OptionSpec>;
 
 export interface PersisterOptions {
   /** Folder of the log files (created if missing). */
@@ -413,6 +379,52 @@ export class Persister {
     if (this.options.durable) for (const entry of batch) countDown(entry.ticket);
     this.queue.done(batch.length); // frees room: waiting producers go in
   }
+}
+
+/**
+ * Step 04: one worker process, one log. What it left unfinished before it
+ * was restarted (its outbox, step 06) goes first; while it restarts, tasks
+ * wait in the queue.
+ */
+export const ONE_WORKER: Dispatch = {
+  name: 'one',
+  logFiles: () => ['log.aof'],
+  flush({ queue, workers, maxBatch, send }) {
+    const only = workers[0]!;
+    if (!only.alive) return;
+    while (only.canSendNow()) send(only, only.outbox.splice(0, maxBatch));
+    while (queue.ready > 0 && only.inFlight < MAX_IN_FLIGHT) send(only, queue.take(maxBatch));
+  },
+};
+
+// ------------------------------------------------ what steps 05 and 06 plug in
+
+/** What a Dispatch may use to send what is ready. */
+export interface DispatchContext {
+  /** The tasks in order; `queue.ready` of them not sent yet. */
+  readonly queue: BoundedQueue<Entry>;
+  readonly workers: readonly WorkerProcess[];
+  /** Most tasks in one batch. */
+  readonly maxBatch: number;
+  /** Sends `batch` to `worker` as one IPC message. */
+  send(worker: WorkerProcess, batch: Entry[]): void;
+}
+
+/** How batches reach the worker processes: which takes which tasks, and into which log. */
+export interface Dispatch {
+  readonly name: string;
+  /** The log files of `workers` worker processes, worker i writing to files[i % files.length]. */
+  logFiles(workers: number): string[];
+  /** Sends what is ready (called after each offer and each ack); a worker with MAX_IN_FLIGHT batches takes no more. */
+  flush(context: DispatchContext): void;
+}
+
+/** What step 06 plugs in to replace a worker process that died. */
+export interface Supervisor {
+  /** Throws if it cannot supervise this layout (it needs a log per worker process). */
+  check(workers: number, logFiles: readonly string[]): void;
+  /** Worker process `index` died while the server runs; `persister` gives what a restart needs. */
+  workerDied(persister: Persister, index: number): void;
 }
 
 /** The figures of several logs as one (Redis has one log; we have one per worker). */

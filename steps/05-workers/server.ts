@@ -20,44 +20,35 @@
 //
 // Run it: npm run step -- 05 --workers 2 --dispatch free --task-cpu-ms 5
 
-import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { SERVER_OPTIONS, describeOptions, parseOptions, stepUsage } from '../../shared/cli/options.ts';
 import { ROOT } from '../../shared/cli/steps.ts';
-import { encodeReply } from '../../shared/protocol/encode.ts';
-import { ErrorCode, error } from '../../shared/protocol/reply.ts';
 import { SharedStore } from '../../shared/store/shared-store.ts';
-import { serveOnThread, threadFile, type ThreadConnection } from '../../shared/threads/connection-thread.ts';
+import { threadFile } from '../../shared/threads/connection-thread.ts';
 import { listen } from '../../shared/server/listen.ts';
-import { log, peerName } from '../../shared/server/log.ts';
+import { log } from '../../shared/server/log.ts';
+import { exitOnSignal } from '../../shared/server/shutdown.ts';
+import { THREAD_SERVER_OPTIONS, threadServer } from '../../shared/server/thread-server.ts';
+import { LOCK_OPTIONS } from '../03-lock/command-lock.ts';
 import { persisterFigures } from '../../shared/persistence/info-figures.ts';
-import { Persister } from '../04-ipc-queue/persister.ts';
+import { PERSISTENCE_OPTIONS, Persister } from '../04-ipc-queue/persister.ts';
 import { DISPATCHES, DISPATCH_NAMES } from './dispatch.ts';
 import { newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
-import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
+import { ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
 
 const { values: options } = parseOptions({
   ...SERVER_OPTIONS,
-  lock: {
-    type: 'string', default: 'mutex', choices: ['mutex', 'rw'],
-    help: 'the lock every command runs under: a mutex, or a read-write lock',
-  },
-  maxConnections: {
-    type: 'number', default: 100, min: 1, max: 1000,
-    help: 'most open connections; each one costs a thread (its cost: docs/figures.md#thread-cost)',
-  },
+  ...LOCK_OPTIONS, // --lock mutex|rw (step 03)
+  ...THREAD_SERVER_OPTIONS, // --max-connections
   dataDir: { type: 'string', default: path.join(ROOT, 'data', '05-workers'), help: 'folder of the logs' },
   workers: { type: 'number', default: availableParallelism(), min: 1, max: 64, help: 'worker processes' },
   dispatch: {
     type: 'string', default: 'by-key', choices: DISPATCH_NAMES,
     help: 'by-key: hash(key) mod N, a log per worker; free: least busy worker, one shared log',
   },
-  durable: { type: 'boolean', default: false, help: 'reply to a write only once it is fsynced' },
-  queueCapacity: { type: 'number', default: 10_000, min: 1, help: 'most persistence tasks waiting' },
-  taskCpuMs: { type: 'number', default: 0, min: 0, max: 1000, help: 'CPU each task costs the worker, in ms' },
-  ...OWNERSHIP_OPTIONS,
+  ...PERSISTENCE_OPTIONS, // --durable, --queue-capacity, --task-cpu-ms, --owner-wait-s (persister.ts)
 } as const, stepUsage('05-workers'));
 log(`step 05-workers: ${describeOptions(options)}`);
 
@@ -109,50 +100,28 @@ const persister = await Persister.start({
 });
 log(`worker processes: ${persister.workerPids().join(', ')} (${dispatch.name} dispatch)`);
 
-// Open connections, in shared memory so that INFO (run by the threads) can
-// show it; and the queue's figures, the same way.
-const counters = new Int32Array(new SharedArrayBuffer(4));
+// The queue's figures, in shared memory so that INFO (run by the threads) can show them.
 const figures = persisterFigures(persister);
-const sockets = new Map<net.Socket, ThreadConnection>(); // each with its thread
-let shuttingDown = false;
 
-// allowHalfOpen: a client may finish sending (`printf 'GET k\r\n' | nc ...`)
-// before its thread has answered; we close our side once the answers are out.
-const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-  const peer = peerName(socket);
-
-  // Threads are expensive (memory, start-up time): past the limit, say so and close.
-  if (sockets.size >= options.maxConnections || shuttingDown) {
-    socket.end(encodeReply(error(ErrorCode.BUSY, `too many connections (the limit is ${options.maxConnections})`)));
-    if (!options.quiet) log(`${peer} turned away: ${sockets.size} open, the limit`);
-    return;
-  }
-
-  // The main thread keeps the socket (it cannot be given to a thread) and
-  // forwards bytes; a new Worker runs this client's commands on the store.
-  const thread = serveOnThread(THREAD, socket, {
+// One Worker thread per connection (thread-server.ts: the connection limit,
+// the count for INFO), each running THREAD.
+const { server, finish } = threadServer({
+  thread: THREAD,
+  quiet: options.quiet,
+  data: {
     storeBuffer: store.buffer,
     lock: options.lock, // THE LOCK: each command runs holding it
     // no raceWindowMs: the lock closed the race in step 03, no magnifying glass
     workMs: options.workMs,
     step: '05-workers',
     maxConnections: options.maxConnections,
-    counters,
     sequence, // NEW: each write becomes a task, numbered under the lock, sent with the replies
     figures, // NEW: the queue's figures, for INFO
-  }, () => {
-    sockets.delete(socket);
-    Atomics.store(counters, 0, sockets.size);
-    if (!options.quiet) log(`${peer} closed, thread ${thread.threadId} ended (${sockets.size} open)`);
-  }, {
-    // BACKPRESSURE: a chunk's replies go out once the queue has taken its
-    // writes (with --durable: once they are fsynced); until then, this
-    // client is not read from.
-    beforeReply: (tasks) => persister.offer(tasks),
-  });
-  sockets.set(socket, thread);
-  Atomics.store(counters, 0, sockets.size);
-  if (!options.quiet) log(`connection from ${peer} on thread ${thread.threadId} (${sockets.size} open)`);
+  },
+  // BACKPRESSURE: a chunk's replies go out once the queue has taken its
+  // writes (with --durable: once they are fsynced); until then, this
+  // client is not read from.
+  beforeReply: (tasks) => persister.offer(tasks),
 });
 
 await listen(server, options.host, options.port);
@@ -163,14 +132,9 @@ await listen(server, options.host, options.port);
 //   3. drain the queue: the workers write every task, then - their channels
 //      closed - fsync their logs and exit;
 //   4. exit.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    shuttingDown = true;
-    log(`${signal}: draining ${persister.stats().queue_depth} queued tasks, then stopping`);
-    server.close();
-    await Promise.all([...sockets.values()].map((thread) => thread.finish()));
-    await persister.close();
-    log(`log closed: ${persister.stats().tasks_written} tasks written since start`);
-    process.exit(0);
-  });
-}
+exitOnSignal(async (signal) => {
+  log(`${signal}: draining ${persister.stats().queue_depth} queued tasks, then stopping`);
+  await finish();
+  await persister.close();
+  log(`log closed: ${persister.stats().tasks_written} tasks written since start`);
+});
