@@ -52,6 +52,8 @@ export interface Phases { code: number; replayed: number; workers: number; liste
 export interface NpmStarted {
   port: number;
   phases: Phases;
+  /** Its log's `replayed N records ...` line. */
+  replayedLine: string;
   /** The server's pid (the last process npm started) and its worker processes' pids, from its log. */
   pids(): { server: number; workers: number[] };
   /** SHUTDOWN through the protocol (npm does not pass SIGTERM on), and the processes gone. */
@@ -103,6 +105,7 @@ export async function startByNpm(checkout: string, dataDir: string, env: Record<
   return {
     port,
     phases: phases as Phases,
+    replayedLine: /replayed .*/.exec(log)?.[0] ?? '',
     pids: () => ({
       server: serverPid,
       workers: (/worker processes: ([\d, ]+)/.exec(log)?.[1] ?? '').split(',').map((pid) => Number(pid.trim())),
