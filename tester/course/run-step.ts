@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { findStep, listSteps } from '../../shared/cli/steps.ts';
 import { exitWhenOutputCloses } from '../../shared/cli/pipe.ts';
+import { serverArgv } from '../../shared/server/server-command.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
@@ -13,8 +14,9 @@ if (name === undefined || name === '--help' || name === '-h') {
   process.exit(name === undefined ? 2 : 0);
 }
 let server: string;
+let step: string;
 try {
-  server = findStep(name).server;
+  ({ server, name: step } = findStep(name));
 } catch (caught) {
   console.error(`error: ${(caught as Error).message}`);
   process.exit(2);
@@ -26,5 +28,5 @@ try {
 // process's memory (see step 06's README: 10 values of 10 MB deleted, RSS
 // back to within 5 MB of the start with it, 110 MB above without).
 const env = { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env };
-const result = spawnSync(process.execPath, ['--import', 'tsx', server, ...serverArgs], { stdio: 'inherit', env });
+const result = spawnSync(process.execPath, [...serverArgv(step, server), ...serverArgs], { stdio: 'inherit', env });
 process.exit(result.status ?? 1);

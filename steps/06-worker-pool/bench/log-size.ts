@@ -4,8 +4,9 @@
 //   npx tsx steps/06-worker-pool/bench/log-size.ts [REDIS-BENCHMARK OPTIONS...]
 //   npx tsx steps/06-worker-pool/bench/log-size.ts -t set -r 1000 -n 5000000 -P 16
 //
-// Prints the logs' bytes on disk after the run, then restarts the server on
-// them (time from start to its `listening` line, and what it replayed),
+// Step 06 runs as its README starts it (`npm run step -- 06`). Prints the
+// logs' bytes on disk after the run, then restarts the server on them (the
+// time from the spawn to each line of its start, and what it replayed),
 // then rewrites them once more (BGREWRITEAOF) to learn the live data's size:
 // one record per key, which is the smallest a log of this data can be.
 
@@ -17,7 +18,8 @@ import { promisify } from 'node:util';
 import { stepLine } from '../../../tester/progress.ts';
 import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply } from '../../../shared/protocol/reply.ts';
-import { launchStep } from '../../../tester/harness/launch.ts';
+import { ROOT } from '../../../shared/cli/steps.ts';
+import { startByNpm, type Phases } from './servers.ts';
 
 const benchmarkArgs = process.argv.slice(2);
 if (benchmarkArgs.length === 0) benchmarkArgs.push('-t', 'set', '-r', '1000', '-n', '5000000', '-P', '16');
@@ -43,7 +45,7 @@ async function untilNoRewrite(connection: Connection, one = false): Promise<void
 
 try {
   line.step('starting step 06');
-  const first = await launchStep('06', { args: ['--quiet', '--data-dir', dataDir] });
+  const first = await startByNpm(ROOT, dataDir);
   line.clear();
   console.log(`$ redis-benchmark ${benchmarkArgs.join(' ')} -q   (against step 06, default rewrite policy)`);
   line.step('redis-benchmark against step 06', () => `logs ${logBytes()} bytes`);
@@ -51,7 +53,7 @@ try {
   const { stdout: out } = await promisify(execFile)('redis-benchmark', ['-p', String(first.port), ...benchmarkArgs, '-q'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   line.clear();
   console.log(out.split('\r').at(-1)!.trim());
-  const c = await Connection.open(first.host, first.port);
+  const c = await Connection.open('127.0.0.1', first.port);
   const atEnd = logBytes();
   // A rewrite may still run (it started before the last writes): let it end.
   line.step('waiting for a rewrite to end');
@@ -61,35 +63,33 @@ try {
     `logs ${atEnd} bytes as the benchmark ended`);
   c.destroy();
   line.step('stopping step 06');
-  await first.stop();
+  await first.shutdown();
   line.clear();
   const afterRun = logBytes();
   console.log(`logs after the run (rewrites ended, server stopped): ${afterRun} bytes in ` +
     `${readdirSync(dataDir).filter((n) => n.endsWith('.aof')).length} files`);
 
-  // The restart, beside one on an empty folder: a Node process with tsx,
-  // its pool threads and worker processes take their time to start whatever
-  // the logs; the difference is the logs' cost.
+  // The restart, as the README starts the server (`npm run step -- 06`),
+  // beside one on an empty folder: Node, the code, the pool threads and the
+  // worker processes take their time whatever the logs; the difference is
+  // the logs' cost. Each phase as start-time.ts shows it.
   line.step('restarting step 06 on an empty folder, then on the logs');
   const empty = mkdtempSync(path.join(tmpdir(), 'kv-log-size-empty-'));
-  let started = Date.now();
-  const baseline = await launchStep('06', { args: ['--quiet', '--data-dir', empty] });
-  const baselineMs = Date.now() - started;
-  await baseline.stop();
+  const baseline = await startByNpm(ROOT, empty);
+  await baseline.shutdown();
   rmSync(empty, { recursive: true, force: true });
-  started = Date.now();
-  const second = await launchStep('06', { args: ['--quiet', '--data-dir', dataDir] });
-  const restartMs = Date.now() - started;
-  const replayed = /replayed .*/.exec(second.log())?.[0];
+  const second = await startByNpm(ROOT, dataDir);
+  const phases = (p: Phases) => `code loaded ${p.code} ms, replayed ${p.replayed} ms, worker processes ${p.workers} ms, listening ${p.listening} ms`;
   line.clear();
-  console.log(`restart: listening ${restartMs} ms after the start (on an empty folder: ${baselineMs} ms); ${replayed}`);
-  const d = await Connection.open(second.host, second.port);
+  console.log(`restart (npm run step -- 06): ${phases(second.phases)}; ${second.replayedLine}`);
+  console.log(`  on an empty folder: ${phases(baseline.phases)}`);
+  const d = await Connection.open('127.0.0.1', second.port);
   line.step('BGREWRITEAOF: rewriting the logs');
   await d.send('BGREWRITEAOF');
   await untilNoRewrite(d, true);
   const live = Number(await info(d, 'aof_base_size'));
   d.destroy();
-  await second.stop();
+  await second.shutdown();
   line.clear();
   console.log(`live data (the logs rewritten, one record per key): ${live} bytes; ` +
     `the logs after the run were ${(afterRun / live).toFixed(2)}x that`);

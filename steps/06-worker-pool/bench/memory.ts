@@ -1,7 +1,7 @@
 // Memory: how much the resident memory (RSS) of step 06 and of redis-server
 // grows when each holds the same data, side by side in one run.
 //
-//   npx tsx steps/06-worker-pool/bench/memory.ts [RUNS]
+//   npx tsx steps/06-worker-pool/bench/memory.ts [RUNS] [--before DIR]
 //
 // Two loads, each on a freshly started server:
 //   million  one million keys of 16 bytes (key:000000000000) with values of
@@ -15,18 +15,25 @@
 // mostly the young generation of its heap, which grows under load to 2 x 16
 // MB and stays); and `after`, after the load. Then the growth from fresh and
 // from warm, DBSIZE, and step 06's growth as a multiple of redis-server's.
-// Step 06 is its event-loop process (the store lives there; the worker
-// processes only append to their logs, and are shown apart). Runs alternate
-// the servers; with RUNS > 1 the summary gives medians.
+// Step 06 is started as its README says (`npm run step -- 06`), and its RSS
+// is that of every process of the server: the event-loop process (the store
+// and the pool threads live there) plus its worker processes (the
+// event-loop process's share is shown apart); npm and the launcher that
+// started it are not the server. redis-server is its one process (its
+// background threads are in it). --before DIR adds step 06 as the checkout
+// in DIR has it (a copy of an earlier commit with node_modules linked in).
+// Runs alternate the servers; with RUNS > 1 the summary gives medians.
 
 import { execFileSync, execSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launchStep } from '../../../tester/harness/launch.ts';
-import { median, rssMb, startRedis } from './servers.ts';
+import { ROOT } from '../../../shared/cli/steps.ts';
+import { median, rssMb, startByNpm, startRedis } from './servers.ts';
 
-const runs = Number(process.argv[2] ?? 1);
+const beforeAt = process.argv.indexOf('--before');
+const beforeDir = beforeAt > 0 ? path.resolve(process.argv[beforeAt + 1]!) : undefined;
+const runs = Number(process.argv.slice(2).find((arg, i, all) => /^\d+$/.test(arg) && all[i - 1] !== '--before') ?? 1);
 const scratch = mkdtempSync(path.join(tmpdir(), 'kv-memory-'));
 
 // The million keys as one RESP stream, written once.
@@ -53,12 +60,15 @@ const loads: Record<string, (port: number) => void> = {
   },
 };
 
+/** The RSS of these processes, added up, in MB. */
+const totalRss = (pids: number[]) => pids.reduce((sum, pid) => sum + rssMb(pid), 0);
+
 /** RSS once it stops moving (two readings 500 ms apart within 1 MB), at most 10 s. */
-async function settledRss(pid: number): Promise<number> {
-  let last = rssMb(pid);
+async function settledRss(pids: number[]): Promise<number> {
+  let last = totalRss(pids);
   for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const now = rssMb(pid);
+    const now = totalRss(pids);
     if (Math.abs(now - last) < 1) return now;
     last = now;
   }
@@ -74,31 +84,31 @@ function warmUp(port: number): void {
 
 const dbsize = (port: number) => Number(execFileSync('redis-cli', ['-p', String(port), 'DBSIZE'], { encoding: 'utf8' }).trim());
 
-interface Figures { fresh: number; warm: number; after: number; keys: number; workers?: number }
+interface Figures { fresh: number; warm: number; after: number; keys: number; eventLoop?: number }
 
-async function measureStep06(load: string): Promise<Figures> {
+async function measureStep06(load: string, checkout: string): Promise<Figures> {
   const dataDir = mkdtempSync(path.join(scratch, 'data-'));
-  const server = await launchStep('06', { args: ['--quiet', '--data-dir', dataDir] });
-  const workerPids = /worker processes: ([\d, ]+)/.exec(server.log())![1]!.split(',').map((pid) => Number(pid.trim()));
-  const pid = server.child.pid!;
-  const fresh = await settledRss(pid);
+  const server = await startByNpm(checkout, dataDir);
+  const { server: pid, workers } = server.pids();
+  const pids = [pid, ...workers];
+  const fresh = await settledRss(pids);
+  const eventLoopFresh = rssMb(pid);
   warmUp(server.port);
-  const warm = await settledRss(pid);
-  const workersBefore = workerPids.reduce((sum, p) => sum + rssMb(p), 0);
+  const warm = await settledRss(pids);
   loads[load]!(server.port);
   const keys = dbsize(server.port);
-  const after = rssMb(pid);
-  const workers = workerPids.reduce((sum, p) => sum + rssMb(p), 0) - workersBefore;
-  await server.stop();
+  const after = totalRss(pids);
+  const eventLoop = rssMb(pid) - eventLoopFresh;
+  await server.shutdown();
   rmSync(dataDir, { recursive: true, force: true });
-  return { fresh, warm, after, keys, workers };
+  return { fresh, warm, after, keys, eventLoop };
 }
 
 async function measureRedis(load: string): Promise<Figures> {
   const redis = await startRedis();
-  const fresh = await settledRss(redis.pid);
+  const fresh = await settledRss([redis.pid]);
   warmUp(redis.port);
-  const warm = await settledRss(redis.pid);
+  const warm = await settledRss([redis.pid]);
   loads[load]!(redis.port);
   const keys = dbsize(redis.port);
   const after = rssMb(redis.pid);
@@ -106,35 +116,46 @@ async function measureRedis(load: string): Promise<Figures> {
   return { fresh, warm, after, keys };
 }
 
+const servers: Record<string, () => (load: string) => Promise<Figures>> = {
+  'step 06': () => (load) => measureStep06(load, ROOT),
+  ...(beforeDir === undefined ? {} : { 'step 06 before': () => (load: string) => measureStep06(load, beforeDir) }),
+  'redis-server': () => measureRedis,
+};
+const step06s = Object.keys(servers).filter((name) => name !== 'redis-server');
+
 const growth: Record<string, number[]> = {};
 const mb = (n: number) => n.toFixed(1).padStart(6);
-console.log('RSS in MB: fresh, warm, after the load; growth from fresh and from warm');
+console.log('RSS in MB (step 06: every process of the server): fresh, warm, after the load; growth from fresh and from warm');
 for (let run = 1; run <= runs; run++) {
   for (const load of Object.keys(loads)) {
     // Alternate which server goes first: the machine's state drifts.
-    const order = run % 2 === 1 ? ['step 06', 'redis-server'] : ['redis-server', 'step 06'];
+    const order = run % 2 === 1 ? Object.keys(servers) : Object.keys(servers).reverse();
     const figures: Record<string, Figures> = {};
-    for (const name of order) figures[name] = name === 'step 06' ? await measureStep06(load) : await measureRedis(load);
+    for (const name of order) figures[name] = await servers[name]!()(load);
     for (const [name, f] of Object.entries(figures)) {
-      const extra = f.workers === undefined ? '' : `   (worker processes +${f.workers.toFixed(1)})`;
-      console.log(`run ${run} ${load.padEnd(8)} ${name.padEnd(13)} ${mb(f.fresh)} ${mb(f.warm)} ${mb(f.after)}   ` +
+      const extra = f.eventLoop === undefined ? '' : `   (of the growth from fresh, the event-loop process +${f.eventLoop.toFixed(1)})`;
+      console.log(`run ${run} ${load.padEnd(8)} ${name.padEnd(15)} ${mb(f.fresh)} ${mb(f.warm)} ${mb(f.after)}   ` +
         `+${mb(f.after - f.fresh)} +${mb(f.after - f.warm)}   keys ${f.keys}${extra}`);
     }
     for (const from of ['fresh', 'warm'] as const) {
-      const g06 = figures['step 06']!.after - figures['step 06']![from];
       const gRedis = figures['redis-server']!.after - figures['redis-server']![from];
-      console.log(`run ${run} ${load.padEnd(8)} growth from ${from}: step 06 ${(g06 / gRedis).toFixed(2)}x redis-server`);
-      (growth[`${load} ${from} step 06`] ??= []).push(g06);
       (growth[`${load} ${from} redis-server`] ??= []).push(gRedis);
+      for (const name of step06s) {
+        const g06 = figures[name]!.after - figures[name]![from];
+        console.log(`run ${run} ${load.padEnd(8)} growth from ${from}: ${name} ${(g06 / gRedis).toFixed(2)}x redis-server`);
+        (growth[`${load} ${from} ${name}`] ??= []).push(g06);
+      }
     }
   }
 }
 if (runs > 1) {
   for (const load of Object.keys(loads)) {
     for (const from of ['fresh', 'warm']) {
-      const g06 = median(growth[`${load} ${from} step 06`]!);
       const gRedis = median(growth[`${load} ${from} redis-server`]!);
-      console.log(`median of ${runs} runs, ${load}, growth from ${from}: step 06 +${g06.toFixed(1)} MB, redis-server +${gRedis.toFixed(1)} MB: ${(g06 / gRedis).toFixed(2)}x`);
+      for (const name of step06s) {
+        const g06 = median(growth[`${load} ${from} ${name}`]!);
+        console.log(`median of ${runs} runs, ${load}, growth from ${from}: ${name} +${g06.toFixed(1)} MB, redis-server +${gRedis.toFixed(1)} MB: ${(g06 / gRedis).toFixed(2)}x`);
+      }
     }
   }
 }

@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Connection } from '../../../shared/client/connection.ts';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -44,3 +45,77 @@ export function rssMb(pid: number): number {
 }
 
 export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** Milliseconds from the spawn to each line of step 06's start-up log. */
+export interface Phases { code: number; replayed: number; workers: number; listening: number }
+
+export interface NpmStarted {
+  port: number;
+  phases: Phases;
+  /** Its log's `replayed N records ...` line. */
+  replayedLine: string;
+  /** The server's pid (the last process npm started) and its worker processes' pids, from its log. */
+  pids(): { server: number; workers: number[] };
+  /** SHUTDOWN through the protocol (npm does not pass SIGTERM on), and the processes gone. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts step 06 as its README says, `npm run step -- 06`, in `checkout`,
+ * on `dataDir`; resolves once it listens, with the time each phase of its
+ * start took (its log lines' clock against ours).
+ */
+export async function startByNpm(checkout: string, dataDir: string, env: Record<string, string> = {}): Promise<NpmStarted> {
+  const started = Date.now();
+  const child = spawn('npm', ['run', '--silent', 'step', '--', '06', '--port', '0', '--quiet', '--data-dir', dataDir], {
+    cwd: checkout, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
+  });
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  const phases: Partial<Phases> = {};
+  let log = '';
+  const at = (line: string) => {
+    const match = /^(\d\d):(\d\d):(\d\d)\.(\d\d\d) /.exec(line);
+    if (match === null) return Date.now() - started;
+    const today = new Date(started);
+    today.setHours(Number(match[1]), Number(match[2]), Number(match[3]), Number(match[4]));
+    return today.getTime() - started;
+  };
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    log += `${line}\n`;
+    if (/ step 06-worker-pool: /.test(line)) phases.code ??= at(line);
+    else if (/ replayed /.test(line)) phases.replayed ??= at(line);
+    else if (/ worker processes: /.test(line)) phases.workers ??= at(line);
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${checkout}: no 'listening on' line within 60 s\n${log}`)), 60_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = /^listening on .+:(\d+)$/.exec(line);
+      if (match === null) return;
+      phases.listening = Date.now() - started;
+      clearTimeout(timer);
+      resolve(Number(match[1]));
+    });
+  });
+  const c = await Connection.open('127.0.0.1', port);
+  const info = await c.send('INFO');
+  c.destroy();
+  const serverPid = Number(/server_pid:(\d+)/.exec(info.type === 'bulk' ? String(info.value) : '')?.[1]);
+  return {
+    port,
+    phases: phases as Phases,
+    replayedLine: /replayed .*/.exec(log)?.[0] ?? '',
+    pids: () => ({
+      server: serverPid,
+      workers: (/worker processes: ([\d, ]+)/.exec(log)?.[1] ?? '').split(',').map((pid) => Number(pid.trim())),
+    }),
+    async shutdown() {
+      const connection = await Connection.open('127.0.0.1', port);
+      await connection.send('SHUTDOWN').catch(() => {});
+      connection.destroy();
+      await exited;
+      process.off('exit', kill);
+    },
+  };
+}
