@@ -37,8 +37,12 @@ export interface CommandContext {
   infoSections?: () => InfoSection[];
   /** Stops the server gracefully, where the step supports it (SHUTDOWN). */
   shutdown?: () => void;
-  /** Starts a rewrite of the logs, where the step supports it (BGREWRITEAOF); says what it did. */
-  rewriteLogs?: () => string;
+  /** Starts a rewrite of the logs, where the step supports it (BGREWRITEAOF): Redis's reply (a status, or its error when one runs). */
+  rewriteLogs?: () => Reply;
+  /** Bytes `key` and its value take in the store, or undefined when absent (MEMORY USAGE; step 06). */
+  memoryUsage?: (key: Buffer) => number | undefined;
+  /** The step's own settings for CONFIG GET, by Redis's names (`maxmemory`, `appendonly`...), over the defaults. */
+  config?: () => Record<string, string>;
   /** The lists' elements (steps 01 and 06, on the event loop); without it list commands answer an error. */
   lists?: Lists;
   /** BLPOP may block: a connection on the event loop, outside MULTI. Otherwise it times out at once. */
@@ -345,7 +349,7 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     summary: 'rewrite the logs to the live data, in the background (where the step supports it)',
     run(_args, { rewriteLogs }) {
       if (rewriteLogs === undefined) return error(ErrorCode.INVALID_COMMAND, 'BGREWRITEAOF is not supported by this step (step 06 has it)');
-      return simple(rewriteLogs()); // in Redis's words
+      return rewriteLogs(); // in Redis's words
     },
   },
   HELP: {
@@ -366,21 +370,51 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     run: () => array([]),
   },
   CONFIG: {
-    usage: 'CONFIG GET parameter', minArgs: 2, maxArgs: 2, writes: false,
-    summary: 'for redis-benchmark: persistence settings (none of Redis\'s)',
-    run([sub, parameter]) {
+    usage: 'CONFIG GET parameter [parameter ...]', minArgs: 2, maxArgs: Infinity, writes: false,
+    summary: 'the settings clients ask for, by Redis\'s names (glob patterns too, as Redis 7)',
+    run([sub, ...parameters], { config }) {
       if (sub!.toString('latin1').toUpperCase() !== 'GET') {
         return error(ErrorCode.INVALID_COMMAND, 'only CONFIG GET is supported');
       }
-      const name = parameter!.toString('latin1').toLowerCase();
-      const value = REDIS_CONFIG[name];
-      return map(value === undefined ? [] : [[name, bulk(value)]]); // RESP3: a map, as Redis 7
+      const settings = { ...REDIS_CONFIG, ...config?.() };
+      const found = new Map<string, string>();
+      for (const parameter of parameters) {
+        const pattern = Buffer.from(parameter.toString('latin1').toLowerCase(), 'latin1');
+        for (const [name, value] of Object.entries(settings)) {
+          if (globMatch(pattern, Buffer.from(name, 'latin1'))) found.set(name, value);
+        }
+      }
+      return map([...found].map(([name, value]) => [name, bulk(value)])); // RESP3: a map, as Redis 7
+    },
+  },
+  STRLEN: {
+    usage: 'STRLEN key', minArgs: 1, maxArgs: 1, writes: false, redisErrors: true,
+    summary: 'the length of the value in bytes, 0 when the key is absent',
+    run([key], { store }) {
+      const value = readString(store, key!);
+      return isWrongType(value) ? value : integer(value?.length ?? 0);
+    },
+  },
+  MEMORY: {
+    usage: 'MEMORY USAGE key [SAMPLES count]', minArgs: 2, maxArgs: 4, writes: false, redisErrors: true,
+    summary: 'bytes a key and its value take in the store (where the step supports it)',
+    run([sub, key, ...rest], { memoryUsage }) {
+      const name = sub!.toString('latin1').toUpperCase();
+      if (name !== 'USAGE') return error('ERR', `unknown subcommand '${sub!.toString('latin1')}'. Try MEMORY HELP.`);
+      if (rest.length === 1 || (rest.length === 2 && rest[0]!.toString('latin1').toUpperCase() !== 'SAMPLES')) return SYNTAX_ERROR;
+      if (memoryUsage === undefined) return error(ErrorCode.INVALID_COMMAND, 'MEMORY USAGE is not supported by this step (step 06 has it)');
+      const bytes = memoryUsage(key!);
+      return bytes === undefined ? bulk(null) : integer(bytes);
     },
   },
 };
 
-// What redis-benchmark asks for before it starts (it warns without answers).
-const REDIS_CONFIG: Record<string, string> = { save: '', appendonly: 'no' };
+// What clients ask for (redis-benchmark: save and appendonly; it warns without
+// answers), as a Redis 7 started with no persistence and no limit would say.
+// A step overrides what it has (context.config; step 06: maxmemory, appendonly...).
+const REDIS_CONFIG: Record<string, string> = {
+  save: '', appendonly: 'no', maxmemory: '0', 'maxmemory-policy': 'noeviction', databases: '1',
+};
 
 /** Whether a request changes the store (so a read-write lock takes the write side). */
 export function isWrite(args: Buffer[]): boolean {

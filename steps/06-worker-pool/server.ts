@@ -42,9 +42,9 @@ import { ClientState, peerOf, type StoreAccess } from '../../shared/server/clien
 import { RwLock } from '../../shared/locks/rwlock.ts';
 import { readWriteCommandLock } from '../03-lock/command-lock.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
-import { ErrorCode, error } from '../../shared/protocol/reply.ts';
+import { ErrorCode, error, simple } from '../../shared/protocol/reply.ts';
 import { BufferRegistry } from '../../shared/store/buffer-registry.ts';
-import { GrowableStore, MAX_ITEM_BYTES } from '../../shared/store/growable-store.ts';
+import { CLASS_BYTES, GrowableStore, MAX_ITEM_BYTES, OUT_OF_LINE_BYTES, recordBytes } from '../../shared/store/growable-store.ts';
 import { DEFAULT_LIMITS, type ParserLimits } from '../../shared/protocol/request-parser.ts';
 import { listen } from '../../shared/server/listen.ts';
 import { log, peerName } from '../../shared/server/log.ts';
@@ -135,6 +135,8 @@ log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options
   (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
 
 // 3. The worker processes, supervised.
+const rewritesAtExit = new Map<number, number>(); // aof_rewrites as a worker process died
+let rewritesOfEndedWorkers = 0;
 const sequence = newSequence(replay.lastSeq + 1);
 const persister = await Persister.start({
   dataDir: options.dataDir,
@@ -146,7 +148,12 @@ const persister = await Persister.start({
   firstSeq: replay.lastSeq + 1,
   // SUPERVISION (supervisor.ts): a worker process that dies is restarted on its log.
   supervisor: restartEveryWorker({
-    onRestart: (index, pid, resent) => log(`worker process ${index} restarted as pid ${pid}; ${resent} unfinished tasks sent to it again`),
+    onRestart: (index, pid, resent) => {
+      // The new process counts its rewrites from 0: keep the dead one's, so
+      // that INFO's aof_rewrites counts since the server started, as Redis's.
+      rewritesOfEndedWorkers += Math.max(0, (rewritesAtExit.get(index) ?? 0) - persister.stats().aof_rewrites);
+      log(`worker process ${index} restarted as pid ${pid}; ${resent} unfinished tasks sent to it again`);
+    },
   }),
   bundled: true, // plain JavaScript, no tsx loader: 35 MB less per process
   // A young generation of at most 2 x 1 MB (Node's default grows to 2 x 16
@@ -154,9 +161,13 @@ const persister = await Persister.start({
   // per batch, and its log rewrites' states are long-lived anyway.
   execArgv: ['--max-semi-space-size=1'],
   // Without --durable no reply waits for the workers: gather 10 ms of writes
-  // per message (thousands fewer messages per second, measured in the README).
+  // per message (thousands fewer messages per second, measured in
+  // docs/step-06-measurements.md).
   batchDelayMs: options.durable ? 0 : 10,
-  onWorkerExit: (index, code, signal) => log(`worker process ${index} died (${signal ?? `exit code ${code}`}): restarting it`),
+  onWorkerExit: (index, code, signal) => {
+    rewritesAtExit.set(index, persister.stats().aof_rewrites);
+    log(`worker process ${index} died (${signal ?? `exit code ${code}`}): restarting it`);
+  },
   // Each worker process rewrites its log to the live data as it grows
   // (log-rewrite.ts), as Redis does with auto-aof-rewrite-percentage.
   rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize },
@@ -212,6 +223,22 @@ const startedAt = Date.now();
 // cycle below (reads run under the read lock: they may not delete).
 const expiring = new ExpiringStore(new VersionedStore(recording, versions));
 expiring.onReclaim = (key) => lists.forget(key);
+/**
+ * MEMORY USAGE: the chunk its record takes (the size class of header + key +
+ * value), a key or value over 64 KB in a buffer of its own, its share of the
+ * index (8-byte slots at a load of at most 1/2), and a list's elements (their
+ * bytes and one 8-byte slot each, in the Deque on this thread).
+ */
+function memoryUsage(key: Buffer): number | undefined {
+  const value = expiring.get(key);
+  if (value === undefined) return undefined;
+  const inline = recordBytes(key.length, value.length);
+  const chunk = CLASS_BYTES.find((size) => size >= inline) ?? inline;
+  const outOfLine = (key.length > OUT_OF_LINE_BYTES ? key.length : 0) + (value.length > OUT_OF_LINE_BYTES ? value.length : 0);
+  const elements = expiring.typeOf?.(key) === TYPE_LIST ? lists.elements(key) ?? [] : [];
+  return chunk + outOfLine + 16 + elements.reduce((sum, element) => sum + element.length + 8, 0);
+}
+
 const context: CommandContext = {
   store: expiring,
   betweenCheckAndAct: () => {}, // the lock makes check-then-act atomic
@@ -219,7 +246,25 @@ const context: CommandContext = {
   serverInfo,
   infoSections,
   shutdown: () => setImmediate(() => void shutdown('SHUTDOWN command')), // after its +OK is sent
-  rewriteLogs: () => persister.rewrite(),
+  rewriteLogs: () => persister.stats().aof_rewrite_in_progress
+    ? error('ERR', 'Background append only file rewriting already in progress') // Redis's words
+    : simple(persister.rewrite()),
+  memoryUsage,
+  config: () => ({
+    maxmemory: String(options.maxMemory),
+    appendonly: 'yes', // every write is logged (the worker processes' AOF)
+    appendfsync: options.durable ? 'always' : 'no',
+    'auto-aof-rewrite-percentage': String(options.aofRewritePercentage),
+    'auto-aof-rewrite-min-size': String(options.aofRewriteMinSize),
+    maxclients: String(options.maxConnections),
+    'proto-max-bulk-len': String(options.protoMaxBulkLen),
+    'repl-backlog-size': String(options.replBacklogSize),
+    'min-replicas-to-write': String(options.minReplicasToWrite),
+    'min-replicas-max-lag': String(options.minReplicasMaxLag),
+    port: String((server.address() as net.AddressInfo | null)?.port ?? options.port),
+    bind: options.host,
+    dir: options.dataDir,
+  }),
   lists,
   canBlock: true,
 };
@@ -235,7 +280,7 @@ const stopActiveExpiry = startActiveExpiry(() => {
 });
 
 // They need the server's own state, or the lists' elements (on this thread).
-const ON_THE_LOOP = new Set(['INFO', 'SHUTDOWN', 'BGREWRITEAOF', ...Object.keys(LIST_COMMANDS)]);
+const ON_THE_LOOP = new Set(['INFO', 'SHUTDOWN', 'BGREWRITEAOF', 'MEMORY', 'CONFIG', ...Object.keys(LIST_COMMANDS)]);
 // Counted by their name in the table: a client sending made-up names must
 // not grow the counts without bound.
 const commandName = (args: Buffer[]) => commandSpec(args)?.name ?? 'UNKNOWN';
@@ -382,7 +427,8 @@ function infoSections(): InfoSection[] {
   const self = processFigures(process.pid);
   const uptimeSeconds = Math.floor((Date.now() - startedAt) / 1000);
   const cpu = process.cpuUsage();
-  const persistence: InfoFields = { ...persister.stats() };
+  const stats = persister.stats();
+  const persistence: InfoFields = { ...stats, aof_rewrites: stats.aof_rewrites + rewritesOfEndedWorkers };
   persister.workerProcesses().forEach((worker, i) => {
     const figures = processFigures(worker.pid);
     persistence[`worker_${i}`] = `pid=${worker.pid},alive=${worker.alive ? 1 : 0},restarts=${worker.restarts},` +
