@@ -335,14 +335,14 @@ function takeGate(): Promise<void> | null {
 //     through the same path as a client's writes (under the write lock,
 //     recorded, persisted to our own logs), but never -READONLY.
 const role = new ReplicationRole(replication, {
-  apply(commands) {
+  apply(commands, transaction) {
     lock.withWrite(() => {
       const first = Number(Atomics.load(sequence, 0));
       for (const args of commands) {
         const reply = executeCommand(args, context);
         if (reply.type === 'error') log(`replication: the primary's ${args[0]} failed here: ${reply.code} ${reply.message}`);
       }
-      if (commands.length > 1) replication.transaction(first, Number(Atomics.load(sequence, 0)) - 1);
+      if (transaction) replication.transaction(first, Number(Atomics.load(sequence, 0)) - 1); // our replicas get it as MULTI ... EXEC too
     });
     return takeGate();
   },

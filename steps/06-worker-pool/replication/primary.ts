@@ -28,7 +28,7 @@ import { encodeRdb, type RdbEntry } from './rdb.ts';
 // only its share of the keys (by-key routing): one replica would need one
 // link per worker process and could not rebuild the order. So the order lives
 // in one place, the event loop, at the cost of one copy of each record into
-// the backlog and each replica's socket (measured in the README).
+// the backlog and each replica's socket (measured in docs/step-06-measurements.md).
 //
 // A transaction (EXEC) is sent as MULTI ... EXEC around its writes, so a
 // replica applies it at once too; FLUSHDB reaches the stream as its DELs.
@@ -148,6 +148,7 @@ export class ReplicationPrimary {
   private readonly transactions = new Map<number, number>();
   private transactionEnd = -1;
   private pending: Buffer[] = [];
+  private flushScheduled = false;
   private pendingSyncs: Array<{ nextSeq: number; start: () => void }> = [];
   private seqWaiters: Array<{ seq: number; resolve: () => void }> = [];
   private waiters: Waiter[] = [];
@@ -173,8 +174,24 @@ export class ReplicationPrimary {
   feed(tasks: readonly PersistTask[]): void {
     if (tasks.length === 0) return;
     for (const task of tasks) this.sequencer.accept(task);
-    this.flush();
+    this.scheduleFlush();
     this.startDueSyncs();
+  }
+
+  /**
+   * The stream leaves once per turn of the event loop, as Redis writes its
+   * replicas' buffers once per turn (beforeSleep): every write of the turn in
+   * one backlog append and one socket write per replica, not one each (with
+   * 50 clients and no pipelining, a write each was a system call per SET).
+   * WAIT, a full resync and the keep-alive PING flush at once.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.pending.length === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
   /** The writes numbered first..last were one transaction (EXEC): sent as MULTI ... EXEC. */
