@@ -53,7 +53,9 @@ export function peerOf(socket: Socket): Peer {
 }
 
 // Pretend to be the Redis whose replies we copy: clients read these fields.
-const SERVER_FIELDS: Array<[string, Reply]> = [['server', bulk('redis')], ['version', bulk('7.0.15')]];
+/** The Redis whose commands and protocol the course follows: HELLO, INFO and the RDB header say it. */
+export const REDIS_VERSION = '7.0.15';
+const SERVER_FIELDS: Array<[string, Reply]> = [['server', bulk('redis')], ['version', bulk(REDIS_VERSION)]];
 
 const QUEUED = simple('QUEUED');
 

@@ -38,7 +38,7 @@ import { ROOT } from '../../shared/cli/steps.ts';
 import { commandSpec, executeCommand, isWrite, type CommandContext } from '../../shared/commands/commands.ts';
 import type { InfoFields, InfoSection } from '../../shared/commands/info.ts';
 import { VersionedStore, sharedKeyVersions } from '../../shared/commands/key-versions.ts';
-import { ClientState, peerOf, type StoreAccess } from '../../shared/server/client-state.ts';
+import { ClientState, REDIS_VERSION, peerOf, type StoreAccess } from '../../shared/server/client-state.ts';
 import { RwLock } from '../../shared/locks/rwlock.ts';
 import { readWriteCommandLock } from '../03-lock/command-lock.ts';
 import { encodeReply } from '../../shared/protocol/encode.ts';
@@ -345,14 +345,14 @@ function takeGate(): Promise<void> | null {
 //     through the same path as a client's writes (under the write lock,
 //     recorded, persisted to our own logs), but never -READONLY.
 const role = new ReplicationRole(replication, {
-  apply(commands) {
+  apply(commands, transaction) {
     lock.withWrite(() => {
       const first = Number(Atomics.load(sequence, 0));
       for (const args of commands) {
         const reply = executeCommand(args, context);
         if (reply.type === 'error') log(`replication: the primary's ${args[0]} failed here: ${reply.code} ${reply.message}`);
       }
-      if (commands.length > 1) replication.transaction(first, Number(Atomics.load(sequence, 0)) - 1);
+      if (transaction) replication.transaction(first, Number(Atomics.load(sequence, 0)) - 1); // our replicas get it as MULTI ... EXEC too
     });
     return takeGate();
   },
@@ -419,9 +419,6 @@ if (options.replicaof !== '') {
 //    `redis-cli --stat` and client libraries read them); the course's own
 //    beside them (calls per command, latency, the persister, the pool).
 //    `INFO replication`, `INFO server clients`: shared/commands/info.ts.
-// The Redis whose commands and protocol step 06 follows (RESP3, PSYNC, the
-// multi-part AOF): clients and tools read it to know what to expect.
-const REDIS_VERSION = '7.0.0';
 const opsPerSecond = new RateMeter(() => counts.total);
 function infoSections(): InfoSection[] {
   const self = processFigures(process.pid);
@@ -440,7 +437,7 @@ function infoSections(): InfoSection[] {
   });
   return [
     { name: 'Server', fields: {
-      redis_version: REDIS_VERSION,
+      redis_version: REDIS_VERSION, // the Redis whose commands and protocol we follow (as HELLO says)
       redis_mode: 'standalone',
       os: `${type()} ${release()} ${machine()}`,
       arch_bits: 64,

@@ -1,17 +1,28 @@
 // What a replica costs its primary, and how far behind it runs: step 06
 // alone and step 06 with one step-06 replica, the same redis-benchmark
-// against each in turn (interleaved runs), then the median SET throughput of
-// each and the replica's lag under that load.
+// against each in turn, then the median SET throughput of each, the CPU the
+// primary's event loop spent per SET, and the replica's lag under that load.
 //
 //   npx tsx steps/06-worker-pool/bench/replication.ts [RUNS] [REQUESTS]
 //
 // The benchmark: `redis-benchmark -t set -P 1 -c 50 -r 100000 -n REQUESTS`.
-// The lag: while the benchmark runs, a sampler asks the primary for its
-// stream offset and the replica for the offset it has applied (ROLE) in a
-// loop; a write's lag is the time from the primary having it to the replica
-// having it (each sample's resolution: one round trip of ROLE to each).
+// The order alternates (alone, with; with, alone; ...) so that a drift of
+// the machine's speed favours neither. The throughput runs are left alone;
+// the lag is measured in runs of its own, after them, under the same load:
+// a sampler asks the primary for its stream offset and the replica for the
+// offset it has applied (ROLE) in a loop, and a write's lag is the time from
+// the primary having it to the replica having it (each sample's resolution:
+// one round trip of ROLE to each). The sampler is a client of both servers
+// and a process on the same cores, so its runs are slower: they give the lag,
+// not the throughput.
+//
+// Everything runs on one machine: the replica, its worker processes and the
+// benchmark take CPU from the same cores as the primary, which a replica on
+// another machine would not. The primary's CPU per SET (from /proc) is the
+// figure that says what replication costs the primary itself.
 
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply } from '../../../shared/protocol/reply.ts';
@@ -40,11 +51,26 @@ for (const deadline = Date.now() + 30_000; !describeReply(await r.send('ROLE')).
   if (Date.now() > deadline) throw new Error('the replica never synced');
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 // Run asynchronously: the lag sampler runs meanwhile, on this event loop.
-async function benchmark(server: RunningServer): Promise<number> {
+async function benchmark(server: RunningServer): Promise<{ rate: number; cpuUs: number }> {
+  const before = cpuSeconds(server.child.pid!);
   const { stdout: out } = await promisify(execFile)('redis-benchmark', ['-p', String(server.port), '-t', 'set', '-P', '1', '-c', '50', '-r', '100000',
     '-n', String(requests), '-q'], { encoding: 'utf8' });
-  return Number(/SET: ([\d.]+) requests per second/.exec(out)?.[1]);
+  return {
+    rate: Number(/SET: ([\d.]+) requests per second/.exec(out)?.[1]),
+    cpuUs: ((cpuSeconds(server.child.pid!) - before) / requests) * 1e6,
+  };
 }
 
 const lags: number[] = [];
@@ -65,20 +91,36 @@ async function sampleLag(stop: () => boolean): Promise<void> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const percentile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
-const without: number[] = [];
-const withReplica: number[] = [];
+const without: Array<{ rate: number; cpuUs: number }> = [];
+const withReplica: Array<{ rate: number; cpuUs: number }> = [];
 for (let run = 1; run <= runs; run++) {
-  without.push(await benchmark(alone));
+  if (run % 2 === 1) {
+    without.push(await benchmark(alone));
+    withReplica.push(await benchmark(primary));
+  } else {
+    withReplica.push(await benchmark(primary));
+    without.push(await benchmark(alone));
+  }
+  const [a, w] = [without.at(-1)!, withReplica.at(-1)!];
+  console.log(`run ${run}: SET without a replica ${a.rate} requests/s (${a.cpuUs.toFixed(1)} us of the primary's CPU each), ` +
+    `with one ${w.rate} requests/s (${w.cpuUs.toFixed(1)} us)`);
+}
+const lagRuns = Math.max(1, Math.ceil(runs / 2));
+for (let run = 1; run <= lagRuns; run++) {
   let done = false;
   const sampler = sampleLag(() => done);
-  withReplica.push(await benchmark(primary));
+  const sampled = await benchmark(primary);
   done = true;
   await sampler;
-  console.log(`run ${run}: SET without a replica ${without.at(-1)} requests/s, with one ${withReplica.at(-1)} requests/s`);
+  console.log(`lag run ${run}: SET with one replica and the lag sampler ${sampled.rate} requests/s`);
 }
-console.log(`median of ${runs} interleaved runs (redis-benchmark -t set -P 1 -c 50 -n ${requests}):`);
-console.log(`  without a replica: ${median(without).toFixed(0)} requests/s`);
-console.log(`  with one replica:  ${median(withReplica).toFixed(0)} requests/s (${(median(withReplica) / median(without)).toFixed(2)}x)`);
-console.log(`replica lag under that load: p50 ${percentile(lags, 0.5).toFixed(2)} ms, p99 ${percentile(lags, 0.99).toFixed(2)} ms (${lags.length} samples)`);
+const rate = (xs: Array<{ rate: number }>) => median(xs.map((x) => x.rate));
+const cpu = (xs: Array<{ cpuUs: number }>) => median(xs.map((x) => x.cpuUs));
+console.log(`median of ${runs} alternating runs (redis-benchmark -t set -P 1 -c 50 -n ${requests}):`);
+console.log(`  without a replica: ${rate(without).toFixed(0)} requests/s, ${cpu(without).toFixed(1)} us of the primary's CPU per SET`);
+console.log(`  with one replica:  ${rate(withReplica).toFixed(0)} requests/s (${(rate(withReplica) / rate(without)).toFixed(2)}x), ` +
+  `${cpu(withReplica).toFixed(1)} us per SET (${(cpu(withReplica) / cpu(without)).toFixed(2)}x)`);
+console.log(`replica lag under that load (${lagRuns} runs of their own): p50 ${percentile(lags, 0.5).toFixed(2)} ms, ` +
+  `p99 ${percentile(lags, 0.99).toFixed(2)} ms (${lags.length} samples)`);
 await Promise.all([p.close(), r.close()]);
 await Promise.all([replica.stop(), primary.stop(), alone.stop()]);

@@ -28,7 +28,7 @@ import { encodeRdb, type RdbEntry } from './rdb.ts';
 // only its share of the keys (by-key routing): one replica would need one
 // link per worker process and could not rebuild the order. So the order lives
 // in one place, the event loop, at the cost of one copy of each record into
-// the backlog and each replica's socket (measured in the README).
+// the backlog and each replica's socket (measured in docs/step-06-measurements.md).
 //
 // A transaction (EXEC) is sent as MULTI ... EXEC around its writes, so a
 // replica applies it at once too; FLUSHDB reaches the stream as its DELs.
@@ -41,8 +41,10 @@ import { encodeRdb, type RdbEntry } from './rdb.ts';
 // threads may still be on their way), then names the stream offset there.
 //
 // THE OFFSET (master_repl_offset) counts the bytes of the stream since this
-// primary started, with a new 40-character replication id: a restarted
-// primary is another history, so its replicas resync in full.
+// primary's first replica asked for it (before that there is no stream, as
+// in Redis: no backlog until a replica), under a 40-character replication id
+// new at every start: a restarted primary is another history, so its
+// replicas resync in full.
 
 export interface PrimaryOptions {
   /** The sequence number of the first write to come (the persister's firstSeq). */
@@ -90,6 +92,8 @@ const PING = encodeCommand(['PING']);
 const MULTI = encodeCommand(['MULTI']);
 const EXEC = encodeCommand(['EXEC']);
 const CRLF = 0x0d;
+/** How long the stream's bytes may wait to be sent (see scheduleFlush). */
+const FLUSH_DELAY_MS = 1;
 
 /** A new replication id: 40 hexadecimal characters, as Redis's. */
 export function newReplid(): string {
@@ -116,24 +120,42 @@ const TWO = Buffer.from('*2\r\n');
 export function commandOfRecord(record: Uint8Array): Buffer[] {
   const bytes = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
   const headerEnd = bytes.indexOf(CRLF);
-  const count = Number(bytes.toString('latin1', 1, headerEnd));
-  // Skip one bulk string from `at`: `$<len>\r\n<bytes>\r\n`.
-  const skipBulk = (at: number) => {
-    const lineEnd = bytes.indexOf(CRLF, at);
-    return lineEnd + 2 + Number(bytes.toString('latin1', at + 1, lineEnd)) + 2;
-  };
-  // The contents of the bulk string from `at` to `end`.
-  const text = (at: number, end: number) => bytes.toString('latin1', bytes.indexOf(CRLF, at) + 2, end - 2);
-  const nameEnd = skipBulk(headerEnd + 2);
-  const seqEnd = skipBulk(nameEnd);
-  const name = text(headerEnd + 2, nameEnd);
-  if (count === 4 && (name === 'TYPE' || name === 'PEXPIREAT')) {
-    const keyEnd = skipBulk(seqEnd);
-    const arg = text(keyEnd, bytes.length);
-    if (name === 'TYPE') return arg === '2' ? [TWO, DEL_NAME, bytes.subarray(seqEnd, keyEnd)] : [];
-    if (arg === '0') return [TWO, PERSIST_NAME, bytes.subarray(seqEnd, keyEnd)];
+  const count = digitsAt(bytes, 1, headerEnd);
+  const nameEnd = skipBulk(bytes, headerEnd + 2);
+  const seqEnd = skipBulk(bytes, nameEnd);
+  if (count === 4) {
+    const name = bulkText(bytes, headerEnd + 2, nameEnd);
+    if (name === 'TYPE' || name === 'PEXPIREAT') {
+      const keyEnd = skipBulk(bytes, seqEnd);
+      const arg = bulkText(bytes, keyEnd, bytes.length);
+      if (name === 'TYPE') return arg === '2' ? [TWO, DEL_NAME, bytes.subarray(seqEnd, keyEnd)] : [];
+      if (arg === '0') return [TWO, PERSIST_NAME, bytes.subarray(seqEnd, keyEnd)];
+    }
   }
-  return [Buffer.from(`*${count - 1}\r\n`), bytes.subarray(headerEnd + 2, nameEnd), bytes.subarray(seqEnd)];
+  return [ARRAY_HEADERS[count - 1] ?? Buffer.from(`*${count - 1}\r\n`), bytes.subarray(headerEnd + 2, nameEnd), bytes.subarray(seqEnd)];
+}
+
+// commandOfRecord runs for every write a replica gets: its helpers are
+// plain functions at module level (no closures made per call), and the
+// array headers of the usual arities are made once.
+const ARRAY_HEADERS = Array.from({ length: 16 }, (_, n) => Buffer.from(`*${n}\r\n`));
+
+/** The decimal number in bytes[from, to). */
+function digitsAt(bytes: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + bytes[i]! - 48;
+  return n;
+}
+
+/** Where the bulk string that starts at `at` (`$<len>\r\n<bytes>\r\n`) ends. */
+function skipBulk(bytes: Buffer, at: number): number {
+  const lineEnd = bytes.indexOf(CRLF, at);
+  return lineEnd + 2 + digitsAt(bytes, at + 1, lineEnd) + 2;
+}
+
+/** The contents of the bulk string from `at` to `end`, as text. */
+function bulkText(bytes: Buffer, at: number, end: number): string {
+  return bytes.toString('latin1', bytes.indexOf(CRLF, at) + 2, end - 2);
 }
 
 export class ReplicationPrimary {
@@ -148,6 +170,14 @@ export class ReplicationPrimary {
   private readonly transactions = new Map<number, number>();
   private transactionEnd = -1;
   private pending: Buffer[] = [];
+  private flushScheduled = false;
+  /**
+   * Whether writes become stream bytes: not until the first replica asks
+   * (PSYNC or SYNC), as Redis creates its backlog then. Until that moment a
+   * server with no replica pays nothing for replication but the Sequencer,
+   * and its offset stays 0; the first replica resyncs in full in any case.
+   */
+  private streaming = false;
   private pendingSyncs: Array<{ nextSeq: number; start: () => void }> = [];
   private seqWaiters: Array<{ seq: number; resolve: () => void }> = [];
   private waiters: Waiter[] = [];
@@ -173,8 +203,25 @@ export class ReplicationPrimary {
   feed(tasks: readonly PersistTask[]): void {
     if (tasks.length === 0) return;
     for (const task of tasks) this.sequencer.accept(task);
-    this.flush();
+    this.scheduleFlush();
     this.startDueSyncs();
+  }
+
+  /**
+   * The stream leaves at most FLUSH_DELAY_MS after a write: every write of
+   * that millisecond in one backlog append and one socket write per replica,
+   * not one each (with 50 clients and no pipelining, a write each was a
+   * system call per SET; once per turn of the event loop, as Redis's
+   * beforeSleep, still cost 7% of the loop's busy time in a CPU profile).
+   * WAIT, a full resync and the keep-alive PING flush at once.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.pending.length === 0) return;
+    this.flushScheduled = true;
+    setTimeout(() => {
+      this.flushScheduled = false;
+      this.flush();
+    }, FLUSH_DELAY_MS);
   }
 
   /** The writes numbered first..last were one transaction (EXEC): sent as MULTI ... EXEC. */
@@ -186,12 +233,12 @@ export class ReplicationPrimary {
     const last = this.transactions.get(task.seq);
     if (last !== undefined) {
       this.transactions.delete(task.seq);
-      this.append(MULTI);
+      if (this.streaming) this.append(MULTI);
       this.transactionEnd = last;
     }
-    for (const part of commandOfRecord(task.record)) this.append(part);
+    if (this.streaming) for (const part of commandOfRecord(task.record)) this.append(part);
     if (task.seq === this.transactionEnd) {
-      this.append(EXEC);
+      if (this.streaming) this.append(EXEC);
       this.transactionEnd = -1;
     }
   }
@@ -282,6 +329,7 @@ export class ReplicationPrimary {
 
   /** PSYNC or SYNC: this socket is a replica from now on. */
   private adopt(socket: Socket, parser: RequestParser, rest: ParseEvent[], replid: string, offset: number, oldSync: boolean): void {
+    this.streaming = true;
     const link = new ReplicaLink(socket, socket.remoteAddress?.replace(/^::ffff:/, '') ?? '?', this.announcedPorts.get(socket) ?? 0);
     const name = peerName(socket);
     const onEvents = (events: ParseEvent[]) => {
@@ -401,7 +449,7 @@ export class ReplicationPrimary {
       master_replid2: '0'.repeat(40),
       master_repl_offset: this.offset,
       second_repl_offset: -1,
-      repl_backlog_active: this.backlog.size > 0 || this.links.size > 0 ? 1 : 0,
+      repl_backlog_active: this.streaming ? 1 : 0,
       repl_backlog_size: this.backlog.capacity,
       repl_backlog_first_byte_offset: this.backlog.start + 1,
       repl_backlog_histlen: this.backlog.size,

@@ -24,12 +24,23 @@ import { RdbError, decodeRdb, type RdbEntry } from './rdb.ts';
 // writes are persisted to its own data folder like any other.
 
 export interface ReplicaHooks {
-  /** Runs these commands as one atomic group on the store; a promise while the persister is full (we stop reading). */
-  apply(commands: Buffer[][]): Promise<void> | null;
+  /**
+   * Runs these commands on the store under one lock: a transaction of the
+   * primary's (MULTI ... EXEC), or commands that came one after another in
+   * one read of the stream. A promise while the persister is full (we stop
+   * reading).
+   */
+  apply(commands: Buffer[][], transaction: boolean): Promise<void> | null;
   /** Full resync: the store becomes exactly these strings and lists, with their expiry times. */
   replaceAll(entries: RdbEntry[]): void;
   /** Our own port, for REPLCONF listening-port. */
   listeningPort(): number;
+}
+
+/** Commands of the stream applied together: a transaction, or plain commands read together. */
+interface Group {
+  commands: Buffer[][];
+  transaction: boolean;
 }
 
 type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
@@ -208,7 +219,15 @@ export class Replica {
   }
 
   private stream(chunk: Buffer): void {
-    const groups: Buffer[][][] = [];
+    // What one read brought, applied in groups: each transaction alone, and
+    // the plain commands between them together (one lock, one hand-over to
+    // the persister for a whole read, not one per command).
+    const groups: Group[] = [];
+    const plain = (args: Buffer[][]) => {
+      const last = groups.at(-1);
+      if (last !== undefined && !last.transaction) last.commands.push(...args);
+      else groups.push({ commands: args, transaction: false });
+    };
     for (const event of this.parser.push(chunk)) {
       if (event.kind === 'error') {
         this.flushGroups(groups); // what came before the bad bytes was good
@@ -226,17 +245,17 @@ export class Replica {
       this.offset += length;
       if (name === 'PING' || name === 'SELECT') continue; // keep-alive; database 0 only
       if (name === 'MULTI') { this.transaction = []; continue; }
-      if (name === 'EXEC') { groups.push(this.transaction ?? []); this.transaction = null; continue; }
+      if (name === 'EXEC') { groups.push({ commands: this.transaction ?? [], transaction: true }); this.transaction = null; continue; }
       if (this.transaction !== null) this.transaction.push(args);
-      else groups.push([args]);
+      else plain([args]);
     }
     this.flushGroups(groups);
   }
 
-  private flushGroups(groups: Buffer[][][]): void {
+  private flushGroups(groups: Group[]): void {
     for (const group of groups.splice(0)) {
-      if (group.length === 0) continue;
-      const full = this.hooks.apply(group);
+      if (group.commands.length === 0) continue;
+      const full = this.hooks.apply(group.commands, group.transaction);
       if (full !== null && this.socket !== null) { // the persister is full: read no more until it has room
         const socket = this.socket;
         socket.pause();
