@@ -84,10 +84,24 @@ test('architecture page: each folder imports only what its row in the table says
   }
 });
 
-test('a step\'s server runs only files of shared/ and of its own folder', () => {
+/** True when `file` is in the folder of step `step` or of a step before it. */
+const inStepOrBefore = (file: string, step: string) => {
+  const match = /^steps\/(\d\d)-[^/]+\//.exec(file);
+  return match !== null && match[1]! <= step.slice(0, 2);
+};
+
+test('a step\'s server runs only files of shared/, of its own folder and of the steps before it', () => {
   for (const [step, files] of serverFiles) {
-    const outside = [...files].filter((file) => !file.startsWith('shared/') && !file.startsWith(`steps/${step}/`));
-    assert.deepEqual(outside, [], `step ${step}'s server runs files outside shared/ and its folder`);
+    const outside = [...files].filter((file) => !file.startsWith('shared/') && !inStepOrBefore(file, step));
+    assert.deepEqual(outside, [], `step ${step}'s server runs files outside shared/, its folder and the steps before it`);
+  }
+});
+
+test('a step\'s code imports no later step', () => {
+  for (const file of code.filter((file) => file.startsWith('steps/'))) {
+    const step = file.split('/')[1]!;
+    const later = dependencies(file).filter((dependency) => dependency.startsWith('steps/') && !inStepOrBefore(dependency, step));
+    assert.deepEqual(later, [], `${file} imports a later step`);
   }
 });
 

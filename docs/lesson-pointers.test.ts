@@ -63,7 +63,7 @@ for (const step of STEPS) {
       assert.equal(pointer.anchor, pointer.line, `${where}: the link's #L${pointer.anchor} is not line ${pointer.line}`);
       assert.notEqual(pointer.code, null, `${where}: the line after the pointer must quote the code, as \`code\``);
       const actual = readFileSync(full, 'utf8').split('\n')[pointer.line - 1];
-      assert.equal(actual?.trim(), pointer.code, `${where}: ${pointer.file}:${pointer.line} no longer holds the quoted code`);
+      assert.equal(actual?.trim(), pointer.code, `${where}: ${pointer.file}:${pointer.line} no longer holds the quoted code (npm run update:lessons finds it again)`);
     }
   });
 
@@ -75,6 +75,6 @@ for (const step of STEPS) {
     assert.deepEqual(quoted!.args.slice(0, 2), [before.slice(0, 2), step.slice(0, 2)], `${readme}: the stat should compare ${before} with ${step}`);
     const result = spawnSync('npm', ['run', '-s', 'diff', '--', ...quoted!.args, '--color', 'never'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual(quoted!.shown, result.stdout.trimEnd().split('\n'), `${readme}: the quoted diff stat is stale; paste what \`npm run diff -- ${quoted!.args.join(' ')}\` prints`);
+    assert.deepEqual(quoted!.shown, result.stdout.trimEnd().split('\n'), `${readme}: the quoted diff stat is stale; npm run update:lessons pastes what \`npm run diff -- ${quoted!.args.join(' ')}\` prints`);
   });
 }

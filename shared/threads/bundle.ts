@@ -14,7 +14,7 @@ import { ROOT } from '../cli/steps.ts';
 // `--import tsx` 73 MB), and a Worker that loads .ts files through it takes
 // ~200 ms to start. Step 06 starts its pool threads and worker processes from
 // bundles made here with esbuild (the compiler tsx itself uses), and `npm
-// start` its server (server-command.ts): the code they run is the same .ts
+// start` its server (tester/course/server-command.ts): the code they run is the same .ts
 // source, which stays the truth; a bundle is a build artifact.
 //
 // The bundle is cached in node_modules/.cache/kv-course/, named after a hash

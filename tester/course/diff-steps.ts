@@ -28,7 +28,7 @@ export const DIFF_OPTIONS = {
   stat: { type: 'boolean', default: false, help: 'print only the header: which files changed, by how many lines' },
   code: {
     type: 'boolean', default: false,
-    help: 'only the code: .ts files, not tests, checks or fixtures (each step README quotes npm run diff -- 02 03 --stat --code)',
+    help: 'only the server\'s code: .ts files, not tests, checks, fixtures or benchmarks (each step README quotes npm run diff -- 02 03 --stat --code)',
   },
   context: { type: 'number', default: 3, min: 0, max: 1000, help: 'lines of context around each change' },
 } as const satisfies Record<string, OptionSpec>;
@@ -84,9 +84,12 @@ export function diffFolders(
   dirB: string,
   options: { color: boolean; stat: boolean; context: number; cwd: string; code?: boolean },
 ): StepDiff {
-  // --code: the .ts files that are not tests, so that a README quoting the
-  // stat counts neither its own lines nor the tests'.
-  const keep = (file: string) => !options.code || (file.endsWith('.ts') && !/\.(test|check|fixture)\.ts$/.test(file));
+  // --code: the .ts files the server runs, so that a README quoting the
+  // stat counts neither its own lines nor the tests', the fixtures' (a
+  // `fixtures.ts` of test helpers too) or the benchmarks' (a `bench/` folder).
+  const isServerCode = (file: string) =>
+    file.endsWith('.ts') && !/(\.(test|check|fixture)|(^|\/)fixtures)\.ts$/.test(file) && !/(^|\/)bench\//.test(file);
+  const keep = (file: string) => !options.code || isServerCode(file);
   const filesA = new Set(listFiles(dirA).filter(keep));
   const filesB = new Set(listFiles(dirB).filter(keep));
   const relA = path.relative(options.cwd, dirA) || '.';

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { findStep, listSteps } from '../../shared/cli/steps.ts';
 import { exitWhenOutputCloses } from '../../shared/cli/pipe.ts';
-import { serverArgv } from '../../shared/server/server-command.ts';
+import { serverArgv } from './server-command.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 

@@ -75,7 +75,7 @@ const rate = (id: string, label: string, xs: number[], unit = ''): FigureValue =
 const ratio = (id: string, label: string, xs: number[]): FigureValue =>
   ({ id, label, quote: twoDigits(median(xs)), measured: describeRuns(xs.map((x) => Number(x.toFixed(2)))) });
 
-const PERSISTER = 'tester/bench/persister.ts';
+const PERSISTER = 'steps/05-workers/bench/persister.ts';
 const persisterLine = /: (\d+) writes\/s, (\d+) IPC messages/;
 const persister = (label: string, args: string[]): Variant => ({
   label,

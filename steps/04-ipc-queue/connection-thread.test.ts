@@ -1,18 +1,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net, { type AddressInfo } from 'node:net';
-import { newSequence } from '../persistence/recording-store.ts';
-import type { PersistTask } from '../persistence/task.ts';
-import { SharedStore } from '../store/shared-store.ts';
-import { MAX_IN_FLIGHT_BYTES, serveOnThread, threadFile, type ConnectionThreadData, type ThreadConnection } from './connection-thread.ts';
+import { newSequence } from '../../shared/persistence/recording-store.ts';
+import type { PersistTask } from '../../shared/persistence/task.ts';
+import { SharedStore } from '../../shared/store/shared-store.ts';
+import { MAX_IN_FLIGHT_BYTES, serveOnThread, threadFile, type ConnectionThreadData, type ThreadConnection } from '../../shared/threads/connection-thread.ts';
 import { until } from '../../tester/harness/until.ts';
 
 // The connection-thread mechanism of steps 02 to 05, in-process: a server in
 // this test whose connections are served by serveOnThread, so that the test
 // can look at the server's side of each socket. The threads run the steps' own
 // thread files: step 03's (a lock) and step 04's (the lock, recording writes).
-const STEP_03_THREAD = threadFile(new URL('../../steps/03-lock/thread.ts', import.meta.url));
-const STEP_04_THREAD = threadFile(new URL('../../steps/04-ipc-queue/thread.ts', import.meta.url));
+const STEP_03_THREAD = threadFile(new URL('../03-lock/thread.ts', import.meta.url));
+const STEP_04_THREAD = threadFile(new URL('./thread.ts', import.meta.url));
 
 describe('shared/threads/connection-thread: one Worker per connection', () => {
   const store = SharedStore.create({ capacity: 1024 });

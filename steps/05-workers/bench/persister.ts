@@ -1,7 +1,7 @@
 // Throughput of the persistence path alone, without the network or threads:
 // how many writes per second go from submit() to a worker's log.
 //
-//   npx tsx tester/bench/persister.ts [--writes N] [--group N]
+//   npx tsx steps/05-workers/bench/persister.ts [--writes N] [--group N]
 //     [--workers N] [--dispatch free|by-key] [--durable] [--task-cpu-ms N]
 //
 // `--group` is how many tasks each submit() carries (a connection thread's
@@ -11,13 +11,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseOptions } from '../../shared/cli/options.ts';
-import { MapStore } from '../../shared/store/map-store.ts';
-import { Persister } from '../../steps/04-ipc-queue/persister.ts';
-import { DISPATCHES, DISPATCH_NAMES } from '../../steps/05-workers/dispatch.ts';
-import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
-import { exitWhenOutputCloses } from '../../shared/cli/pipe.ts';
-import { stepLine } from '../progress.ts';
+import { parseOptions } from '../../../shared/cli/options.ts';
+import { MapStore } from '../../../shared/store/map-store.ts';
+import { Persister } from '../../04-ipc-queue/persister.ts';
+import { DISPATCHES, DISPATCH_NAMES } from '../dispatch.ts';
+import { RecordingStore, newSequence } from '../../../shared/persistence/recording-store.ts';
+import { exitWhenOutputCloses } from '../../../shared/cli/pipe.ts';
+import { stepLine } from '../../../tester/progress.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
@@ -29,7 +29,7 @@ const { values: o } = parseOptions({
   durable: { type: 'boolean', default: false, help: 'acknowledge after fsync' },
   taskCpuMs: { type: 'number', default: 0, min: 0, help: 'CPU per task in the worker' },
   capacity: { type: 'number', default: 10_000, min: 1, help: 'queue capacity' },
-}, 'npx tsx tester/bench/persister.ts [options]');
+}, 'npx tsx steps/05-workers/bench/persister.ts [options]');
 
 const line = stepLine(); // the progress line, on stderr (tester/progress.ts)
 line.step(`starting ${o.workers} worker process(es)`);

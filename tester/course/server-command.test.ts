@@ -5,9 +5,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { Connection } from '../client/connection.ts';
-import { describeReply } from '../protocol/reply.ts';
-import { ROOT, findStep } from '../cli/steps.ts';
+import { pathToFileURL } from 'node:url';
+import { Connection } from '../../shared/client/connection.ts';
+import { describeReply } from '../../shared/protocol/reply.ts';
+import { ROOT, findStep } from '../../shared/cli/steps.ts';
 import { serverArgv } from './server-command.ts';
 
 // `npm run step -- 06` runs step 06's server from a bundle: it must behave
@@ -48,13 +49,13 @@ async function npmStep06(args: string[]) {
   };
 }
 
-describe('shared: how npm run step starts a server', () => {
+describe('course: how npm run step starts a server', () => {
   it('step 06 runs from a bundle whose modules keep their own addresses; steps 01-05 through tsx', () => {
     const argv = serverArgv('06-worker-pool', findStep('06').server);
     const bundle = argv.at(-1)!;
     assert.match(bundle, /node_modules\/\.cache\/kv-course\/server-[0-9a-f]{16}\.mjs$/);
     const code = readFileSync(bundle, 'utf8');
-    assert.ok(code.includes(JSON.stringify(new URL('../../steps/06-worker-pool/thread-pool.ts', import.meta.url).href)),
+    assert.ok(code.includes(JSON.stringify(pathToFileURL(path.join(ROOT, 'steps/06-worker-pool/thread-pool.ts')).href)),
       "thread-pool.ts's import.meta.url is its own file's");
     assert.equal(serverArgv('06-worker-pool', findStep('06').server).at(-1), bundle, 'the same bundle again, taken from the cache');
     assert.deepEqual(serverArgv('03-lock', findStep('03').server), ['--import', 'tsx', findStep('03').server]);

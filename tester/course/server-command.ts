@@ -1,4 +1,4 @@
-import { bundle } from '../threads/bundle.ts';
+import { bundle } from '../../shared/threads/bundle.ts';
 
 // How `npm start` and `npm run step -- NN` run a step's server.
 //
