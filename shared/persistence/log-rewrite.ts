@@ -1,5 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { newPartName, partsInOrder, readManifest, removeUnreferenced, writeManifest, type Manifest } from './log-parts.ts';
 import { scanRecords, type RecordOp } from './replay.ts';
@@ -87,8 +86,7 @@ export interface LogFigures {
   aof_rewrite_in_progress: 0 | 1;
 }
 
-const CHUNK_BYTES = 4 * 1024 * 1024; // compacted between two turns of the event loop
-const OUTPUT_BYTES = 1024 * 1024; // the new base is written this much at a time
+const IO_BYTES = 1024 * 1024; // the frozen parts are read, and the new base written, this much at a time
 
 /**
  * The log one worker process appends to, as its parts (log-parts.ts).
@@ -108,6 +106,7 @@ export class RewritableLog {
   private paused = false; // by KV_REWRITE_PAUSE
   private closing = false;
   private output: Buffer | undefined; // compact()'s write buffer
+  private input: Buffer | undefined; // and its read buffer
 
   constructor(
     private readonly dataDir: string,
@@ -212,24 +211,42 @@ export class RewritableLog {
   private async compact(frozen: Manifest, incr: string): Promise<void> {
     await this.pause('switched');
     // 2. COMPACT: each key's records folded into its state (LiveKeys),
-    //    read from the frozen parts a chunk at a time (the states point
-    //    into the parts' bytes: no copies).
+    //    read from the frozen parts a chunk at a time into one buffer. A
+    //    state says where its value is in the parts, and the values are
+    //    read back from there as the base is written: the frozen log is
+    //    never in memory whole (it is up to twice the live data, or more).
     const live = new LiveKeys();
-    for (const name of partsInOrder(frozen)) {
-      const bytes = await readFile(this.partPath(name)).catch(() => Buffer.alloc(0));
-      const part = live.addPart(bytes);
-      let pos = 0;
-      let chunk = CHUNK_BYTES;
-      while (pos < bytes.length) {
-        const slice = bytes.subarray(pos, pos + chunk);
-        const end = scanRecords(slice, name, (op, seq, key, arg) => live.fold(part, op, seq, key, arg));
-        if (end === 0 && pos + chunk >= bytes.length) break; // a cut-short tail: not a record
-        if (end === 0) chunk *= 2; // one record larger than the chunk
-        else chunk = CHUNK_BYTES;
-        pos += end;
-        await new Promise((resolve) => setImmediate(resolve)); // batches go on meanwhile
+    const fds: number[] = [];
+    try {
+      for (const name of partsInOrder(frozen)) {
+        let fd: number;
+        try {
+          fd = openSync(this.partPath(name), 'r');
+        } catch {
+          continue; // (a part that is not there holds no records)
+        }
+        const part = fds.push(fd) - 1;
+        const size = fstatSync(fd).size;
+        let buffer = (this.input ??= Buffer.allocUnsafeSlow(IO_BYTES));
+        let pos = 0;
+        while (pos < size) {
+          const got = readSync(fd, buffer, 0, Math.min(buffer.length, size - pos), pos);
+          const slice = buffer.subarray(0, got);
+          const at = pos; // the file offset of slice[0]
+          const end = scanRecords(slice, name, (op, seq, key, arg) => live.fold(op, seq, key, arg, part, arg === null ? 0 : at + arg.byteOffset - slice.byteOffset));
+          if (end === 0 && pos + got >= size) break; // a cut-short tail: not a record
+          if (end === 0) buffer = Buffer.allocUnsafeSlow(buffer.length * 2); // one record larger than the buffer
+          pos += end;
+          await new Promise((resolve) => setImmediate(resolve)); // batches go on meanwhile
+        }
       }
+      await this.writeBase(live, fds, frozen, incr);
+    } finally {
+      for (const fd of fds) closeSync(fd);
     }
+  }
+
+  private async writeBase(live: LiveKeys, fds: number[], frozen: Manifest, incr: string): Promise<void> {
     const base = newPartName(this.dataDir, this.log, 'base');
     const fd = openSync(this.partPath(base), 'w');
     let written = 0;
@@ -237,7 +254,7 @@ export class RewritableLog {
       // The records are copied into one buffer, written whenever it fills
       // (kept for the next rewrite: a fresh one each time would wait for
       // the garbage collector, several at a time, under a write flood).
-      const out = (this.output ??= Buffer.allocUnsafeSlow(OUTPUT_BYTES));
+      const out = (this.output ??= Buffer.allocUnsafeSlow(IO_BYTES));
       let used = 0;
       const flush = () => {
         writeSync(fd, out, 0, used);
@@ -255,7 +272,7 @@ export class RewritableLog {
       };
       let sinceTurn = 0;
       for (const [id, slot] of live.keys()) {
-        live.records(id, slot, put);
+        live.records(id, slot, fds, put);
         if (++sinceTurn === 4096) {
           sinceTurn = 0;
           await new Promise((resolve) => setImmediate(resolve)); // batches go on meanwhile
@@ -320,43 +337,40 @@ export class RewritableLog {
 
 /**
  * What the frozen records leave of each key: what its records in the new
- * base say. One slot per live key, its fields in typed arrays, the value as
- * a place in the frozen parts' bytes: the only object per key is its name in
- * the Map. (A small object per key, with two Buffer views, cost each worker
- * process about 70 MB of resident memory under redis-benchmark's 60,000-key
- * load: each rewrite's 30,000 states outlived the young generation, and the
- * old generation kept growing with the dead ones of the rewrites before.)
+ * base say. One slot per live key, its fields in typed arrays, its value as
+ * a place in the frozen parts (read back when the base is written): the only
+ * object per key is its name in the Map. (A small object per key with views
+ * of the parts, the parts read whole, cost each worker process 70 MB of
+ * resident memory under redis-benchmark's 60,000-key load, and hundreds of
+ * MB with a million keys: each rewrite's states outlived the young
+ * generation, and the old generation kept the dead ones of the rewrites
+ * before.)
  */
 class LiveKeys {
   private readonly byKey = new Map<string, number>(); // the key, latin1 -> its slot
-  private readonly parts: Buffer[] = [];
   private readonly free: number[] = []; // slots of DELeted keys, for reuse
   private size = 0; // slots ever used
   private seq = new Float64Array(1024); // its last record's number
   private expiresAt = new Float64Array(1024); // ms since 1970; 0: never
-  private valuePart = new Int32Array(1024); // which part holds the value
-  private valueStart = new Float64Array(1024); // where in it
+  private valuePart = new Int32Array(1024); // which frozen part holds the value
+  private valueAt = new Float64Array(1024); // its offset in that file
   private valueLength = new Float64Array(1024);
   private type = new Uint8Array(1024); // TYPE_STRING or TYPE_LIST
-  /** A list's elements (views into the frozen parts), by slot. */
+  /** A list's elements (copies: lists are few), by slot. */
   private readonly lists = new Map<number, Deque>();
-
-  /** Adds a frozen part's bytes; returns its number for fold(). */
-  addPart(bytes: Buffer): number {
-    return this.parts.push(bytes) - 1;
-  }
+  private scratch = Buffer.allocUnsafeSlow(64 * 1024); // values read back, one at a time
 
   /**
-   * Applies one record (its key and argument are views into part `part`),
-   * by the rules replay applies it to the store and the lists (applyRecord
-   * in replay.ts, the stores' set() and delete()): SET replaces the value
-   * and makes a string, keeping the expiry time; DEL removes the key;
-   * PEXPIREAT and TYPE change a key that exists; a push or pop changes its
-   * elements. (Replay also keeps elements pushed to a key that does not
-   * exist, where no list command can see them: the live server always logs
-   * SET and TYPE before a list's first push.)
+   * Applies one record, by the rules replay applies it to the store and the
+   * lists (applyRecord in replay.ts, the stores' set() and delete()): SET
+   * replaces the value and makes a string, keeping the expiry time; DEL
+   * removes the key; PEXPIREAT and TYPE change a key that exists; a push or
+   * pop changes its elements. (Replay also keeps elements pushed to a key
+   * that does not exist, where no list command can see them: the live server
+   * always logs SET and TYPE before a list's first push.) `arg` is at
+   * offset `argAt` of frozen part `part`.
    */
-  fold(part: number, op: RecordOp, seq: number, key: Buffer, arg: Buffer | null): void {
+  fold(op: RecordOp, seq: number, key: Buffer, arg: Buffer | null, part: number, argAt: number): void {
     const id = key.toString('latin1');
     if (op === 'DEL') {
       const slot = this.byKey.get(id);
@@ -373,10 +387,9 @@ class LiveKeys {
         this.byKey.set(id, slot);
         this.expiresAt[slot] = 0;
       }
-      const bytes = this.parts[part]!;
       this.seq[slot] = seq;
       this.valuePart[slot] = part;
-      this.valueStart[slot] = arg!.byteOffset - bytes.byteOffset;
+      this.valueAt[slot] = argAt;
       this.valueLength[slot] = arg!.length;
       this.type[slot] = TYPE_STRING;
       this.lists.delete(slot);
@@ -390,7 +403,7 @@ class LiveKeys {
       case 'LPUSH': case 'RPUSH': {
         let list = this.lists.get(slot);
         if (list === undefined) this.lists.set(slot, (list = new Deque()));
-        list.push(arg!, op === 'LPUSH');
+        list.push(Buffer.from(arg!), op === 'LPUSH'); // (arg is a view of a reused buffer)
         return;
       }
       case 'LPOP': case 'RPOP': this.lists.get(slot)?.pop(op === 'LPOP');
@@ -405,14 +418,20 @@ class LiveKeys {
   /**
    * A key's state as records, in the order replay needs them, each handed
    * to `put` before the next is made (task.ts reuses its bytes): `SET key
-   * value`, for a list `TYPE key 2` and one `RPUSH` per element (head first),
-   * then `PEXPIREAT key ms` if it has a time; all with its last number.
+   * value` (the value read back from the frozen part, `fds` by part), for a
+   * list `TYPE key 2` and one `RPUSH` per element (head first), then
+   * `PEXPIREAT key ms` if it has a time; all with its last number.
    */
-  records(id: string, slot: number, put: (record: Buffer) => void): void {
+  records(id: string, slot: number, fds: number[], put: (record: Buffer) => void): void {
     const key = Buffer.from(id, 'latin1');
     const seq = this.seq[slot]!;
-    const start = this.valueStart[slot]!;
-    put(setRecord(seq, key, this.parts[this.valuePart[slot]!]!.subarray(start, start + this.valueLength[slot]!)));
+    const length = this.valueLength[slot]!;
+    if (length > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(length);
+    const value = this.scratch.subarray(0, length);
+    const got = readSync(fds[this.valuePart[slot]!]!, value, 0, length, this.valueAt[slot]!);
+    if (got !== length) throw new Error(`a frozen part of the log ended before a value it held (read ${got} of ${length} bytes)`);
+    put(setRecord(seq, key, value));
+    if (this.scratch.length > 64 * 1024) this.scratch = Buffer.allocUnsafeSlow(64 * 1024); // not kept for the next: big values are few
     const type = this.type[slot]!;
     if (type !== TYPE_STRING) put(commandRecord(seq, 'TYPE', key, String(type)));
     const list = this.lists.get(slot);
@@ -433,7 +452,7 @@ class LiveKeys {
       this.seq = grow(this.seq, (n) => new Float64Array(n));
       this.expiresAt = grow(this.expiresAt, (n) => new Float64Array(n));
       this.valuePart = grow(this.valuePart, (n) => new Int32Array(n));
-      this.valueStart = grow(this.valueStart, (n) => new Float64Array(n));
+      this.valueAt = grow(this.valueAt, (n) => new Float64Array(n));
       this.valueLength = grow(this.valueLength, (n) => new Float64Array(n));
       this.type = grow(this.type, (n) => new Uint8Array(n));
     }

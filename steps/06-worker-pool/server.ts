@@ -134,10 +134,20 @@ log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options
   `${Date.now() - replayStarted} ms` +
   (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
 
-// 3. The worker processes, supervised.
 const rewritesAtExit = new Map<number, number>(); // aof_rewrites as a worker process died
 let rewritesOfEndedWorkers = 0;
 const sequence = newSequence(replay.lastSeq + 1);
+// 3. The thread pool: a fixed number of threads, whatever the connections.
+// Made before the worker processes are forked: the threads start while
+// they do (a Worker starts in the background).
+// WATCH's key versions: one table for the event loop and every pool thread.
+const versions = sharedKeyVersions();
+const pool = new ThreadPool(options.threads, (i) => ({
+  storeHandle: store.handle, registryPorts: registryPorts[i + 1]!, sequence, workMs: options.workMs,
+  versionsBuffer: versions.buffer,
+}));
+
+// 4. The worker processes, supervised.
 const persister = await Persister.start({
   dataDir: options.dataDir,
   workers: options.workers,
@@ -173,14 +183,6 @@ const persister = await Persister.start({
   rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize },
 });
 log(`worker processes: ${persister.workerPids().join(', ')}`);
-
-// 4. The thread pool: a fixed number of threads, whatever the connections.
-// WATCH's key versions: one table for the event loop and every pool thread.
-const versions = sharedKeyVersions();
-const pool = new ThreadPool(options.threads, (i) => ({
-  storeHandle: store.handle, registryPorts: registryPorts[i + 1]!, sequence, workMs: options.workMs,
-  versionsBuffer: versions.buffer,
-}));
 
 // 4b. Replication (replication/primary.ts): the write stream, made here on
 //     the event loop from the same tasks the persister gets, in their order.

@@ -28,5 +28,8 @@ try {
 // process's memory (see step 06's README: 10 values of 10 MB deleted, RSS
 // back to within 5 MB of the start with it, 110 MB above without).
 const env = { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env };
+// Ctrl+C signals the server too (the terminal signals the whole group):
+// this process waits for its graceful shutdown instead of ending first.
+process.on('SIGINT', () => {});
 const result = spawnSync(process.execPath, [...serverArgv(step, server), ...serverArgs], { stdio: 'inherit', env });
 process.exit(result.status ?? 1);

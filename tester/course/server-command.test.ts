@@ -18,8 +18,18 @@ import { serverArgv } from './server-command.ts';
 
 /** Runs `npm run step -- 06 ...ARGS` until it listens; resolves with its port and a way to stop it. */
 async function npmStep06(args: string[]) {
-  const child = spawn('npm', ['run', '--silent', 'step', '--', '06', '--port', '0', '--quiet', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const kill = () => child.kill('SIGKILL');
+  // A process group of its own: if the test ends first, npm, the launcher
+  // and the server all go (a SIGKILL of npm alone leaves them).
+  const child = spawn('npm', ['run', '--silent', 'step', '--', '06', '--port', '0', '--quiet', ...args], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // (already gone)
+    }
+  };
   process.once('exit', kill);
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));

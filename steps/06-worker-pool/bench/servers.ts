@@ -68,9 +68,17 @@ export interface NpmStarted {
 export async function startByNpm(checkout: string, dataDir: string, env: Record<string, string> = {}): Promise<NpmStarted> {
   const started = Date.now();
   const child = spawn('npm', ['run', '--silent', 'step', '--', '06', '--port', '0', '--quiet', '--data-dir', dataDir], {
-    cwd: checkout, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
+    // A process group of its own: if this process ends first, npm, the
+    // launcher and the server all go (a SIGKILL of npm alone leaves them).
+    cwd: checkout, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true,
   });
-  const kill = () => child.kill('SIGKILL');
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // (already gone)
+    }
+  };
   process.once('exit', kill);
   const phases: Partial<Phases> = {};
   let log = '';
