@@ -279,7 +279,7 @@ const inTransaction: CommandContext = { ...context, canBlock: false };
  * stall the stream for good (every later write held back, replicas frozen).
  * Null when the persister accepted the tasks at once.
  */
-function handOver(tasks: readonly PersistTask[]): Promise<void> | null {
+function persistAndReplicate(tasks: readonly PersistTask[]): Promise<void> | null {
   replication.feed(tasks);
   return persister.offer(tasks);
 }
@@ -289,7 +289,7 @@ function handOver(tasks: readonly PersistTask[]): Promise<void> | null {
 const stopActiveExpiry = startActiveExpiry(() => {
   if (store.expiringKeys() === 0) return;
   lock.withWrite(() => activeExpireCycle(expiring));
-  void handOver(recording.takeTasks());
+  void persistAndReplicate(recording.takeTasks());
 });
 
 // They need the server's own state, or the lists' elements (on this thread).
@@ -342,13 +342,13 @@ async function runOnPool(requests: Buffer[][], protocol: 2 | 3) {
   const result = await pool.run(requests, protocol);
   // The pool thread numbered its writes; hand them over at once (the
   // persister restores the numbers' order), and reply once accepted.
-  await handOver(result.tasks);
+  await persistAndReplicate(result.tasks);
   return result;
 }
 
 // null when the writes were accepted at once: the replies can leave now.
 function takeGate(): Promise<void> | null {
-  return handOver(recording.takeTasks());
+  return persistAndReplicate(recording.takeTasks());
 }
 
 // 5b. A replica (--replicaof, REPLICAOF): it writes what the primary sends

@@ -8,8 +8,8 @@ import { ReplicationPrimary } from './primary.ts';
 
 // The primary's stream when a sequence number never comes (a write handed to
 // the persister but not to the stream: the bug active expiry had). The server
-// cannot make one any more (server.ts's handOver), so the stream is driven
-// here by hand.
+// cannot make one any more (server.ts's persistAndReplicate), so the stream
+// is driven here by hand.
 
 const BOUNDED = { timeout: 30_000 };
 

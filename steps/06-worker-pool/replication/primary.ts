@@ -220,8 +220,8 @@ export class ReplicationPrimary {
    * A write numbered but never fed (a hole in the numbers) holds back every
    * later one for good: replicas get nothing more, WAIT counts none, a new
    * replica waits for its full resync (state=wait_bgsave). That must not
-   * happen (every task reaches feed() with the persister's, server.ts's
-   * handOver), but if it does, it must not go unseen: INFO shows
+   * happen (every task reaches feed() with the persister's, through
+   * server.ts's persistAndReplicate), but if it does, it must not go unseen: INFO shows
    * repl_stream_holding, and the log says it loudly once the same number has
    * been missing for stallWarnMs (and again when it comes).
    */
@@ -239,7 +239,7 @@ export class ReplicationPrimary {
       this.warn(`replication: THE STREAM IS STALLED: write #${seq} has not reached it for ${now - this.stall.since} ms, ` +
         `and ${this.sequencer.holding} later writes wait behind it; replicas get nothing more, and new ones wait for their ` +
         `full resync, until it comes. A write handed to the persister without replication.feed() is a bug ` +
-        `(every task must go through handOver() in server.ts); a pool thread's job still running would be the other reason.`);
+        `(every task must go through persistAndReplicate() in server.ts); a pool thread's job still running would be the other reason.`);
     }
   }
 
