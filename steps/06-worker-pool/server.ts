@@ -52,6 +52,7 @@ import { Persister } from '../04-ipc-queue/persister.ts';
 import { BY_KEY } from '../05-workers/dispatch/by-key.ts';
 import { restartEveryWorker } from './supervisor.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
+import type { PersistTask } from '../../shared/persistence/task.ts';
 import { replayAtStartup } from '../../shared/persistence/replay.ts';
 import { OWNERSHIP_OPTIONS, ownDataDirAtStartup } from '../../shared/persistence/ownership.ts';
 import { ClientConnection } from './connection.ts';
@@ -273,12 +274,24 @@ const context: CommandContext = {
 // Inside EXEC, BLPOP does not wait (Redis's rule).
 const inTransaction: CommandContext = { ...context, canBlock: false };
 
+/**
+ * THE ONE WAY a write's tasks leave the event loop: to the replication
+ * stream and to the persister together. Both put the tasks in sequence order
+ * and wait for every number: a task that reached one and not the other would
+ * stall the stream for good (every later write held back, replicas frozen).
+ * Null when the persister accepted the tasks at once.
+ */
+function persistAndReplicate(tasks: readonly PersistTask[]): Promise<void> | null {
+  replication.feed(tasks);
+  return persister.offer(tasks);
+}
+
 // Active expiry: every 100 ms, a bounded cycle under the write lock; the
-// DEL records of what it reclaimed go to the persister at once.
+// DEL records of what it reclaimed go to the persister and the stream at once.
 const stopActiveExpiry = startActiveExpiry(() => {
   if (store.expiringKeys() === 0) return;
   lock.withWrite(() => activeExpireCycle(expiring));
-  void persister.offer(recording.takeTasks());
+  void persistAndReplicate(recording.takeTasks());
 });
 
 // They need the server's own state, or the lists' elements (on this thread).
@@ -331,16 +344,13 @@ async function runOnPool(requests: Buffer[][], protocol: 2 | 3) {
   const result = await pool.run(requests, protocol);
   // The pool thread numbered its writes; hand them over at once (the
   // persister restores the numbers' order), and reply once accepted.
-  replication.feed(result.tasks);
-  await persister.submit(result.tasks);
+  await persistAndReplicate(result.tasks);
   return result;
 }
 
 // null when the writes were accepted at once: the replies can leave now.
 function takeGate(): Promise<void> | null {
-  const tasks = recording.takeTasks();
-  replication.feed(tasks);
-  return persister.offer(tasks);
+  return persistAndReplicate(recording.takeTasks());
 }
 
 // 5b. A replica (--replicaof, REPLICAOF): it writes what the primary sends

@@ -108,7 +108,8 @@ export class RawReplica {
 /**
  * Expiry and list writes (issue 13) under `prefix`: a list pushed and popped
  * at both ends, a list emptied (gone), a list and a string with a TTL, a key
- * whose TTL a plain SET removed, a PERSISTed key.
+ * whose TTL a plain SET removed, a PERSISTed key, a counter with a TTL that
+ * INCR, INCRBY, DECR, DECRBY and INCRBYFLOAT change (and keep).
  */
 export async function expiryAndListWrites(c: Connection, prefix: string): Promise<void> {
   await c.send('RPUSH', `${prefix}:list`, 'a', 'b', 'c', 'd');
@@ -126,12 +127,20 @@ export async function expiryAndListWrites(c: Connection, prefix: string): Promis
   await c.send('SET', `${prefix}:persisted`, 'p');
   await c.send('EXPIRE', `${prefix}:persisted`, '1000');
   await c.send('PERSIST', `${prefix}:persisted`);
+  // Writes that store their result keep the key's time (Redis's INCR does):
+  // the stream must not send them as a plain SET, which forgets it.
+  await c.send('SET', `${prefix}:counter-ttl`, '1', 'EX', '1000');
+  await c.send('INCR', `${prefix}:counter-ttl`);
+  await c.send('INCRBY', `${prefix}:counter-ttl`, '10');
+  await c.send('DECR', `${prefix}:counter-ttl`);
+  await c.send('DECRBY', `${prefix}:counter-ttl`, '2');
+  await c.send('INCRBYFLOAT', `${prefix}:counter-ttl`, '0.5');
 }
 
 /** What expiryAndListWrites left, as one line per key: its TYPE, its TTL (-1, -2 or "ttl>0"), GET or LRANGE. */
 export async function expiryAndListView(c: Connection, prefix: string): Promise<string[]> {
   const lines: string[] = [];
-  for (const name of ['list', 'emptied', 'list-ttl', 'ttl', 'overwritten', 'persisted']) {
+  for (const name of ['list', 'emptied', 'list-ttl', 'ttl', 'overwritten', 'persisted', 'counter-ttl']) {
     const key = `${prefix}:${name}`;
     const type = describeReply(await c.send('TYPE', key));
     const ttl = describeReply(await c.send('TTL', key));
@@ -150,4 +159,5 @@ export const expiryAndListExpected = (prefix: string): string[] => [
   `${prefix}:ttl string ttl>900 "v"`,
   `${prefix}:overwritten string (integer) -1 "new"`,
   `${prefix}:persisted string (integer) -1 "p"`,
+  `${prefix}:counter-ttl string ttl>900 "9.5"`,
 ];

@@ -59,6 +59,10 @@ export interface PrimaryOptions {
   outputLimitBytes: number;
   /** Seconds between PINGs in the stream (repl-ping-replica-period). */
   pingSeconds?: number;
+  /** After this many ms stuck on one missing sequence number, the stream says so in the log (default 5,000). */
+  stallWarnMs?: number;
+  /** Where that warning goes (default: the server's log). */
+  warn?: (message: string) => void;
 }
 
 /** What a replication command asks of the connection. */
@@ -102,20 +106,28 @@ export function newReplid(): string {
 
 const DEL_NAME = Buffer.from('$3\r\nDEL\r\n');
 const PERSIST_NAME = Buffer.from('$7\r\nPERSIST\r\n');
+const KEEPTTL = Buffer.from('$7\r\nKEEPTTL\r\n');
 const TWO = Buffer.from('*2\r\n');
+const FOUR = Buffer.from('*4\r\n');
 
 /**
- * The client command of a persistence record: `*N $3 SET $k <seq> ...`
- * becomes `*N-1 $3 SET ...`, with the same bytes after the number. Returned
- * as parts (no copy of the value). Two records are not Redis commands and
- * are translated:
+ * The client command of a persistence record: `*N $3 DEL $k <seq> ...`
+ * becomes `*N-1 $3 DEL ...`, with the same bytes after the number. Returned
+ * as parts (no copy of the value). Three records mean something else than
+ * the Redis command of their name, and are translated:
+ *   `SET <seq> k v` -> `SET k v KEEPTTL`: the record is the store's set,
+ *       which keeps the key's time (INCR, INCRBY, DECR, INCRBYFLOAT store
+ *       their result that way, and keep the time, as in Redis); a plain SET
+ *       that forgets the time is logged as a second record, PEXPIREAT k 0
+ *       (PERSIST below). A plain `SET k v` would drop the time on every
+ *       replica. (Redis itself sends INCRBYFLOAT as `SET k v KEEPTTL`.)
  *   `TYPE <seq> k 2` (k becomes a list) -> `DEL k`: a new list is logged as
  *       `SET k ""`, `TYPE k 2`, then its pushes; on a replica the SET is
  *       undone and the first RPUSH/LPUSH creates the list, as in Redis.
  *   `PEXPIREAT <seq> k 0` (the time removed) -> `PERSIST k`.
  * Another TYPE (a string's tag: never logged today) sends nothing. The rest
- * (SET, DEL, PEXPIREAT k ms, RPUSH/LPUSH k element, LPOP/RPOP k) are
- * Redis's commands with Redis's arities as they are.
+ * (DEL, PEXPIREAT k ms, RPUSH/LPUSH k element, LPOP/RPOP k) are Redis's
+ * commands with Redis's arities as they are.
  */
 export function commandOfRecord(record: Uint8Array): Buffer[] {
   const bytes = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
@@ -124,6 +136,10 @@ export function commandOfRecord(record: Uint8Array): Buffer[] {
   const nameEnd = skipBulk(bytes, headerEnd + 2);
   const seqEnd = skipBulk(bytes, nameEnd);
   if (count === 4) {
+    // SET, the usual record, told by its bytes ($3\r\nSET\r\n): no string made.
+    if (nameEnd - headerEnd === 11 && bytes[headerEnd + 6] === 0x53 && bytes[headerEnd + 7] === 0x45 && bytes[headerEnd + 8] === 0x54) {
+      return [FOUR, bytes.subarray(headerEnd + 2, nameEnd), bytes.subarray(seqEnd), KEEPTTL];
+    }
     const name = bulkText(bytes, headerEnd + 2, nameEnd);
     if (name === 'TYPE' || name === 'PEXPIREAT') {
       const keyEnd = skipBulk(bytes, seqEnd);
@@ -184,6 +200,9 @@ export class ReplicationPrimary {
   private readonly pingTimer: NodeJS.Timeout;
   /** Replicas cut off for not reading (INFO). */
   private cutOff = 0;
+  /** The sequence number the stream has been waiting for, since when, and whether the log was told. */
+  private stall: { seq: number; since: number; warned: boolean } | null = null;
+  private readonly stallTimer: NodeJS.Timeout;
 
   constructor(private readonly options: PrimaryOptions) {
     this.backlog = new Backlog(options.backlogBytes);
@@ -192,6 +211,40 @@ export class ReplicationPrimary {
       if (this.links.size > 0) { this.append(PING); this.flush(); }
     }, (options.pingSeconds ?? 10) * 1000);
     this.pingTimer.unref();
+    const stallWarnMs = options.stallWarnMs ?? 5000;
+    this.stallTimer = setInterval(() => this.checkStall(stallWarnMs), Math.min(1000, stallWarnMs));
+    this.stallTimer.unref();
+  }
+
+  /**
+   * A write numbered but never fed (a hole in the numbers) holds back every
+   * later one for good: replicas get nothing more, WAIT counts none, a new
+   * replica waits for its full resync (state=wait_bgsave). That must not
+   * happen (every task reaches feed() with the persister's, through
+   * server.ts's persistAndReplicate), but if it does, it must not go unseen: INFO shows
+   * repl_stream_holding, and the log says it loudly once the same number has
+   * been missing for stallWarnMs (and again when it comes).
+   */
+  private checkStall(stallWarnMs: number): void {
+    const seq = this.sequencer.expected;
+    const now = Date.now();
+    if (this.stall !== null && (this.stall.seq !== seq || this.sequencer.holding === 0)) {
+      if (this.stall.warned) this.warn(`replication: the stream goes on: write #${this.stall.seq} came after ${now - this.stall.since} ms`);
+      this.stall = null;
+    }
+    if (this.sequencer.holding === 0) return;
+    if (this.stall === null) { this.stall = { seq, since: now, warned: false }; return; }
+    if (!this.stall.warned && now - this.stall.since >= stallWarnMs) {
+      this.stall.warned = true;
+      this.warn(`replication: THE STREAM IS STALLED: write #${seq} has not reached it for ${now - this.stall.since} ms, ` +
+        `and ${this.sequencer.holding} later writes wait behind it; replicas get nothing more, and new ones wait for their ` +
+        `full resync, until it comes. A write handed to the persister without replication.feed() is a bug ` +
+        `(every task must go through persistAndReplicate() in server.ts); a pool thread's job still running would be the other reason.`);
+    }
+  }
+
+  private warn(message: string): void {
+    (this.options.warn ?? log)(message);
   }
 
   /** The offset of the stream's end (INFO's master_repl_offset). */
@@ -395,7 +448,21 @@ export class ReplicationPrimary {
    */
   private async wait(wanted: number, timeoutMs: number): Promise<number> {
     const seq = this.options.nextSeq();
-    if (seq > this.sequencer.expected) await new Promise<void>((resolve) => this.seqWaiters.push({ seq, resolve }));
+    const started = Date.now();
+    if (seq > this.sequencer.expected) {
+      // The timeout covers this wait too: with writes that never reach the
+      // stream, no replica can have them (0), and WAIT must still answer.
+      const inStream = await new Promise<boolean>((resolve) => {
+        const waiter = { seq, resolve: () => { if (timer) clearTimeout(timer); resolve(true); } };
+        const timer = timeoutMs > 0 ? setTimeout(() => {
+          this.seqWaiters = this.seqWaiters.filter((w) => w !== waiter);
+          resolve(false);
+        }, timeoutMs) : null;
+        this.seqWaiters.push(waiter);
+      });
+      if (!inStream) return 0;
+    }
+    const timeLeftMs = timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - started)) : 0;
     this.flush();
     const target = this.offset;
     const count = this.ackedAt(target);
@@ -404,7 +471,7 @@ export class ReplicationPrimary {
     this.flush();
     return new Promise((resolve) => {
       const waiter: Waiter = { target, wanted, resolve };
-      const timer = timeoutMs > 0 ? setTimeout(() => this.finishWaiter(waiter), timeoutMs) : null;
+      const timer = timeLeftMs > 0 ? setTimeout(() => this.finishWaiter(waiter), timeLeftMs) : null;
       waiter.resolve = (n) => { if (timer) clearTimeout(timer); resolve(n); };
       this.waiters.push(waiter);
     });
@@ -462,6 +529,7 @@ export class ReplicationPrimary {
   /** Closes every replica link (shutdown). */
   close(): void {
     clearInterval(this.pingTimer);
+    clearInterval(this.stallTimer);
     for (const link of this.links) link.socket.end();
   }
 }

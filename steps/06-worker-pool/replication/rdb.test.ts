@@ -77,9 +77,9 @@ describe('replication: backlog and stream', () => {
     assert.equal(backlog.from(21), null, 'not written yet');
   });
 
-  it('a persistence record becomes the client command, without its sequence number', () => {
+  it('a persistence record becomes the client command, without its sequence number; SET keeps the time (KEEPTTL)', () => {
     const set = Buffer.concat(commandOfRecord(setRecord(123456, Buffer.from('key'), Buffer.from('a\r\nvalue'))));
-    assert.equal(set.toString(), '*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$8\r\na\r\nvalue\r\n');
+    assert.equal(set.toString(), '*4\r\n$3\r\nSET\r\n$3\r\nkey\r\n$8\r\na\r\nvalue\r\n$7\r\nKEEPTTL\r\n');
     const del = Buffer.concat(commandOfRecord(delRecord(7, Buffer.from('k'))));
     assert.equal(del.toString(), '*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n');
   });

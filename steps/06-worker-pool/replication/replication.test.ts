@@ -34,6 +34,10 @@ async function testerLikeWrites(c: Connection, prefix: string): Promise<void> {
   assert.equal(describeReply(await c.send('EXEC')), '[OK, (integer) 150, (integer) 1]');
 }
 
+/** Waits until the primary's active expiry reclaimed every expired key (DBSIZE counts them until then), without touching one. */
+const untilActiveExpiry = (c: Connection) =>
+  until(async () => describeReply(await c.send('DBSIZE')) === '(integer) 0', 'active expiry to reclaim the expired key', 10_000);
+
 /** A primary of ours (with `args`) and a client of it, for `body`; both stopped afterwards, pass or fail. */
 async function withPrimary(args: string[], body: (c: Connection, primary: RunningServer) => Promise<void>): Promise<void> {
   const primary = await startPrimary(args);
@@ -77,7 +81,9 @@ describe('step 06: replication to a real redis-server', { skip: HAVE_REDIS ? fal
       await c.send('FLUSHDB'); // reaches the stream as its DELs
       await testerLikeWrites(c, 'before'); // these reach the replica in the RDB
     }, async (c, r, redis, primary) => {
-      assert.match(redis.output(), /MASTER <-> REPLICA sync: Finished with success/);
+      // Its log comes through a pipe, our INFO through a socket: either may be read first.
+      await until(() => /MASTER <-> REPLICA sync: Finished with success/.test(redis.output()), "redis-server's log to say the sync succeeded",
+        10_000, { detail: redis.output });
       // Then writes while it is online: redis-benchmark's SETs and ours.
       const bench = spawnSync('redis-benchmark', ['-p', String(primary.port), '-t', 'set', '-n', '20000', '-r', '3000', '-c', '20', '-q'],
         { encoding: 'utf8', timeout: 60_000 });
@@ -107,6 +113,21 @@ describe('step 06: replication to a real redis-server', { skip: HAVE_REDIS ? fal
     });
   });
 
+  it('a key that expires by itself (active expiry) reaches the replica as DEL, and every write after it follows', BOUNDED, async () => {
+    await withRedisReplica(async () => {}, async (c, r) => {
+      await c.send('SET', 'x', '1', 'PX', '300');
+      await untilActiveExpiry(c);
+      await c.send('SET', 'y', '2');
+      for (let i = 0; i < 20; i++) await c.send('SET', `z:${i}`, String(i));
+      await until(async () => describeReply(await r.send('GET', 'y')) === '"2"', 'the replica to get SET y 2 after the expiry', 10_000,
+        { detail: () => 'the stream stalled at the expired key\'s DEL' });
+      await until(async () => describeReply(await r.send('DBSIZE')) === '(integer) 21', 'the DEL of x and the 21 SETs on the replica', 10_000);
+      assert.equal(await infoField(c, 'repl_stream_holding'), '0', 'no write held back');
+      assert.equal(describeReply(await c.send('WAIT', '1', '10000')), '(integer) 1', 'the replica acknowledged every write');
+      assert.deepEqual(await scanAll(r), await scanAll(c));
+    });
+  });
+
   it('redis-cli --replica prints our write stream', BOUNDED, async () => {
     const primary = await startPrimary();
     const c = await Connection.open(primary.host, primary.port);
@@ -123,7 +144,7 @@ describe('step 06: replication to a real redis-server', { skip: HAVE_REDIS ? fal
       await c.send('EXEC');
       await until(() => output.includes('"EXEC"'), 'the stream in redis-cli', 20_000, { detail: () => output });
       const lines = output.split('\n').filter((line) => line.startsWith('"') && line !== '"PING"');
-      assert.deepEqual(lines, ['"SET","hello","world"', '"DEL","hello"', '"MULTI"', '"SET","n","1"', '"EXEC"']);
+      assert.deepEqual(lines, ['"SET","hello","world","KEEPTTL"', '"DEL","hello"', '"MULTI"', '"SET","n","1","KEEPTTL"', '"EXEC"']);
     } finally {
       cli.kill('SIGKILL');
       await c.close();
@@ -141,10 +162,34 @@ describe('step 06: replication protocol (a hand-made replica)', () => {
     assert.deepEqual(decodeRdb(sync.rdb).entries.map(({ key, value }) => `${key}=${String(value)}`), ['a=1']);
     assert.equal(sync.offset, Number(await infoField(c, 'master_repl_offset')));
     await c.send('SET', 'b', '2');
-    await until(() => sync.stream().includes('b\r\n$1\r\n2'), 'SET b 2 in the stream');
-    assert.equal(sync.stream(), '*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n');
+    await until(() => sync.stream().includes('b\r\n$1\r\n2\r\n$7\r\nKEEPTTL\r\n'), 'SET b 2 in the stream');
+    assert.equal(sync.stream(), '*4\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n$7\r\nKEEPTTL\r\n');
     assert.equal(Number(await infoField(c, 'master_repl_offset')), sync.offset + sync.stream().length);
     replica.socket.destroy();
+    });
+  });
+
+  it("active expiry's DELs are in the stream, in order, and a replica that syncs after them gets its full resync", BOUNDED, async () => {
+    await withPrimary([], async (c, primary) => {
+    const replica = await RawReplica.connect(primary.port);
+    const sync = await replica.fullResync();
+    await c.send('SET', 'x', '1', 'PX', '300');
+    await untilActiveExpiry(c);
+    await c.send('SET', 'y', '2');
+    await until(() => sync.stream().includes('$1\r\ny\r\n$1\r\n2\r\n$7\r\nKEEPTTL\r\n'), 'SET y 2 in the stream, after the expired key', 10_000,
+      { detail: () => `stream: ${JSON.stringify(sync.stream())}\n${primary.log()}` });
+    const commands = sync.stream().replace(/\*1\r\n\$4\r\nPING\r\n/g, '')
+      .replace(/\$13\r\n\d{13}\r\n/, '$13\r\n<ms>\r\n');
+    assert.equal(commands, '*4\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\n1\r\n$7\r\nKEEPTTL\r\n' +
+      '*3\r\n$9\r\nPEXPIREAT\r\n$1\r\nx\r\n$13\r\n<ms>\r\n' +
+      '*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n' +
+      '*4\r\n$3\r\nSET\r\n$1\r\ny\r\n$1\r\n2\r\n$7\r\nKEEPTTL\r\n');
+    assert.equal(await infoField(c, 'repl_stream_holding'), '0');
+    const late = await RawReplica.connect(primary.port);
+    const lateSync = await late.fullResync();
+    assert.deepEqual(decodeRdb(lateSync.rdb).entries.map(({ key, value }) => `${key}=${String(value)}`), ['y=2']);
+    replica.socket.destroy();
+    late.socket.destroy();
     });
   });
 
@@ -159,8 +204,8 @@ describe('step 06: replication protocol (a hand-made replica)', () => {
     await until(async () => (await infoField(c, 'connected_slaves')) === '0', 'the primary to notice');
     await c.send('SET', 'y', '2'); // missed while disconnected
     const again = await RawReplica.connect(primary.port, [sync.replid, String(offset + 1)]);
-    await until(() => again.text.includes('y\r\n$1\r\n2\r\n'), 'the missed write', 20_000, { detail: () => again.text });
-    assert.equal(again.text, `+OK\r\n+CONTINUE ${sync.replid}\r\n*3\r\n$3\r\nSET\r\n$1\r\ny\r\n$1\r\n2\r\n`);
+    await until(() => again.text.includes('y\r\n$1\r\n2\r\n$7\r\nKEEPTTL\r\n'), 'the missed write', 20_000, { detail: () => again.text });
+    assert.equal(again.text, `+OK\r\n+CONTINUE ${sync.replid}\r\n*4\r\n$3\r\nSET\r\n$1\r\ny\r\n$1\r\n2\r\n$7\r\nKEEPTTL\r\n`);
     again.socket.destroy();
     // An unknown id, or an offset the backlog no longer holds: a full resync.
     const other = await RawReplica.connect(primary.port, ['f'.repeat(40), '1']);
