@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '../shared/client/connection.ts';
 import { launchServer } from './harness/launch.ts';
 import { processTree } from './proc-stats.ts';
 import { processGone } from '../shared/persistence/process-gone.ts';
+import { freePort } from './harness/free-port.ts';
 
 const isAlive = (pid: number): boolean => !processGone(pid);
 
@@ -115,17 +115,6 @@ function wrap(child: ChildProcess, host: string, port: number, log: () => string
   };
 }
 
-/** A port nobody listens on right now (for redis-server, which cannot take port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Waits until `condition` holds (checked every 10 ms), failing after `limitMs` with `what`;

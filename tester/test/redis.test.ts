@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS } from '../options.ts';
+import { freePort } from '../harness/free-port.ts';
 
 // The tester checked against a reference: a real Redis, spoken to in the
 // redis dialect (SET NX, SET XX, DEL, SCAN + GET), must get SUCCESS - and
@@ -12,15 +12,6 @@ import { TESTER_DEFAULTS } from '../options.ts';
 
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
 
-async function freePort(): Promise<number> {
-  // redis-server cannot listen on port 0 (it means "no TCP" there): ask the
-  // system for a free port, release it, and give it to Redis.
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('tester against redis-server, redis dialect: SUCCESS', { skip: haveRedis ? false : 'redis-server is not installed (apt-get install redis-server)' }, async () => {
   const port = await freePort();

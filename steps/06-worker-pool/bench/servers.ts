@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Connection } from '../../../shared/client/connection.ts';
-import net from 'node:net';
 import { createInterface } from 'node:readline';
+import { freePort } from '../../../tester/harness/free-port.ts';
 
 export interface RedisServer {
   port: number;
@@ -13,15 +13,6 @@ export interface RedisServer {
   stop(): void;
 }
 
-/** A free TCP port on 127.0.0.1 (for redis-server, which cannot take port 0 and tell us). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts redis-server without persistence; resolves once it accepts connections. */
 export async function startRedis(): Promise<RedisServer> {

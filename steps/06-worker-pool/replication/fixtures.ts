@@ -4,6 +4,7 @@ import { Connection } from '../../../shared/client/connection.ts';
 import { describeReply, type Reply } from '../../../shared/protocol/reply.ts';
 import { scratchDir } from '../../../tester/harness/scratch-dir.ts';
 import { until } from '../../../tester/harness/until.ts';
+import { freePort } from '../../../tester/harness/free-port.ts';
 
 // Helpers for the replication tests: a real redis-server, a hand-made replica
 // on a raw socket, the figures and the data to compare.
@@ -11,17 +12,6 @@ import { until } from '../../../tester/harness/until.ts';
 export const HAVE_REDIS = spawnSync('redis-server', ['--version']).status === 0;
 export const NO_REDIS = 'redis-server is not installed (apt-get install redis-server): skipped';
 
-/** A port nobody listens on right now (redis-server cannot take --port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RedisProcess {
   port: number;
