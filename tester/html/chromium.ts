@@ -9,7 +9,9 @@ import { pathToFileURL } from 'node:url';
 // report page writes data-drawn-ms, data-errors and data-height on <html>),
 // and `--screenshot` writes a PNG. Console messages and uncaught errors reach
 // stderr with `--enable-logging=stderr` as `INFO:CONSOLE(...)` lines; the page
-// itself logs nothing, so any such line is a fault.
+// itself logs nothing, so any such line is a fault. To ask the browser
+// something (where a text is drawn), evaluateInPage adds a script to a copy of
+// the page and reads its answer back from the dumped DOM.
 //
 // That is all the test, the benchmark and the screenshots need; a driver
 // library (playwright-core, puppeteer) would add a dependency for nothing
