@@ -159,7 +159,7 @@ const FAULT_CHAR_WIDTH = 6.5;
  * operation and those its sentence names, shows its whole label; any other
  * label that does not fit is shortened with an ellipsis (whole in the
  * tooltip). No text covers another: the order numbers sit in the top half of
- * a box, its label in the bottom half, the callout in a band of its own above
+ * a box, its label in the bottom half (over the linearization's line), the callout in a band of its own above
  * the marked box's lane, and the faults' labels on lines of their own under
  * the lanes, where no fault's line crosses them.
  */
@@ -235,14 +235,18 @@ function timelineFigure(timeline: KeyTimeline): string {
     const w = Math.max(replyX[i]! - x, step * 0.8);
     const y = boxY(op.client);
     const stuck = i === timeline.stuck;
-    const label = fitted(labels[i]!, w);
     const tip = `client ${op.client}: ${op.command} → ${op.reply}\nsent at ${ms(op.sentAt)}, ` +
       `${op.answeredAt === null ? 'never answered' : `answered at ${ms(op.answeredAt)}`}` +
       (stuck ? `\ncannot be placed: ${timeline.sentence}` : '');
-    return `<g class="op outcome-${op.outcome}${stuck ? ' stuck' : ''}" data-client="${op.client}"${stuck ? ' data-stuck="true"' : ''}>` +
-      `<title>${esc(tip)}</title><rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BOX_HEIGHT}" rx="3"/>` +
-      (label === '' ? '' : `<text x="${(x + 4).toFixed(1)}" y="${y + BOX_HEIGHT - 6}">${esc(label)}</text>`) +
-      '</g>';
+    return `<g class="op outcome-${op.outcome}${stuck ? ' stuck' : ''}" data-client="${op.client}"${stuck ? ' data-stuck="true"' : ''} data-op="${i}">` +
+      `<title>${esc(tip)}</title><rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BOX_HEIGHT}" rx="3"/></g>`;
+  }).join('');
+  // The boxes' labels, over the linearization's line, on a halo of their box's colour: the line passes under them.
+  const boxLabels = ops.map((op, i) => {
+    const w = Math.max(replyX[i]! - callX[i]!, step * 0.8);
+    const label = fitted(labels[i]!, w);
+    return label === '' ? ''
+      : `<text class="op-label outcome-${op.outcome}" data-op="${i}" x="${(callX[i]! + 4).toFixed(1)}" y="${boxY(op.client) + BOX_HEIGHT - 6}">${esc(label)}</text>`;
   }).join('');
 
   // The linearization: a point in the top half of each box, in the order
@@ -284,7 +288,7 @@ function timelineFigure(timeline: KeyTimeline): string {
   }).join('');
 
   const svg = `<svg class="timeline" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-    `aria-label="${esc(`timeline of key ${timeline.key}`)}">${axis}${lanes}${bands}${boxes}${path}${dots}${marker}</svg>`;
+    `aria-label="${esc(`timeline of key ${timeline.key}`)}">${axis}${lanes}${bands}${boxes}${path}${boxLabels}${dots}${marker}</svg>`;
   const state = timeline.stateAfter === null ? 'absent' : JSON.stringify(timeline.stateAfter);
   const shown = timeline.operations.length < timeline.total ? ` (${timeline.operations.length} of the ${timeline.total} on the key drawn: those sent closest to the marked one)` : '';
   const labelColumn = `<svg class="lane-labels" width="${LANE_LABELS_WIDTH}" height="${height}" viewBox="0 0 ${LANE_LABELS_WIDTH} ${height}">${laneNames}</svg>`;
@@ -512,7 +516,10 @@ svg.timeline { display: block; font-size: 11px; }
 .lane-label { fill: #333; font-size: 12px; }
 .axis-note { fill: #777; font-size: 11px; }
 .op rect { stroke: #555; stroke-width: 0.6; }
-.op text { fill: #111; font-size: 11px; pointer-events: none; }
+.op-label { fill: #111; font-size: 11px; pointer-events: none; paint-order: stroke; stroke-width: 3px; stroke-linejoin: round; }
+.op-label.outcome-ok { stroke: #a5d6a7; } .op-label.outcome-exists, .op-label.outcome-notfound { stroke: #ffe082; }
+.op-label.outcome-value { stroke: #90caf9; } .op-label.outcome-integer { stroke: #ce93d8; }
+.op-label.outcome-error { stroke: #ff8a65; } .op-label.outcome-noreply { stroke: #e0e0e0; }
 .op:hover rect { stroke: #000; stroke-width: 1.5; }
 .outcome-ok rect { fill: #a5d6a7; } .outcome-exists rect, .outcome-notfound rect { fill: #ffe082; }
 .outcome-value rect { fill: #90caf9; } .outcome-integer rect { fill: #ce93d8; }

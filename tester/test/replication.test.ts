@@ -19,7 +19,7 @@ import { HAVE_REDIS_SERVER } from '../replication-nodes.ts';
 const BOUNDED = { timeout: 180_000 };
 const NO_CHROMIUM = chromiumAvailable() ? false : `${CHROMIUM} is not installed (apt-get install chromium): the page is not opened`;
 
-/** A text or a fault's line of a timeline as Chromium drew it, in the order drawn; a `.op`'s text with its box. */
+/** A text or a fault's line of a timeline as Chromium drew it, in the order drawn; a box's label with its box. */
 interface Drawn {
   figure: string;
   order: number;
@@ -36,7 +36,7 @@ const DRAWN = `(function () {
   var drawn = [];
   document.querySelectorAll('figure').forEach(function (figure) {
     figure.querySelectorAll('svg.timeline text, svg.timeline .fault line').forEach(function (element, order) {
-      var op = element.tagName === 'text' && element.closest('g.op') ? element.closest('g.op').querySelector('rect') : null;
+      var op = element.classList.contains('op-label') ? figure.querySelector('g.op[data-op="' + element.dataset.op + '"] rect') : null;
       drawn.push({ figure: figure.id, order: order, text: element.tagName === 'text' ? element.textContent : null,
         rect: rect(element), box: op ? rect(op) : null });
     });
@@ -132,7 +132,7 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
       const split = timelines.find((timeline) => timeline.includes('split brain on key'))!;
       const words = [...split.matchAll(/<g class="op [^>]*><title>client \d: (\S+)/g)].map((m) => m[1]);
       assert.deepEqual([...new Set(words)].sort(), redis ? ['GET', 'SET'] : ['GET', 'POST', 'PUT']);
-      assert.match(split, new RegExp(`<text [^>]*>${update('from-old-primary').replace('\\S+ ', '')} → OK</text>`), 'the box of the old primary\'s write, its whole label');
+      assert.match(split, new RegExp(`<text class="op-label[^>]*>${update('from-old-primary').replace('\\S+ ', '')} → OK</text>`), 'the box of the old primary\'s write, its whole label');
     });
 
     it('in Chromium, no text or fault line of a timeline covers a text, and no box cuts its label', { skip: NO_CHROMIUM, timeout: 60_000 }, async () => {
