@@ -1,4 +1,4 @@
-import { describeOperation, describeOutcome, type Outcome, type TimedOperation } from './operations.ts';
+import { describeOperation, describeOutcome, type Operation, type Outcome, type TimedOperation } from './operations.ts';
 import type { Violation } from './checker/linearizability.ts';
 
 // What the report page draws, as plain data (it also goes into --json): the
@@ -13,7 +13,7 @@ import type { Violation } from './checker/linearizability.ts';
 /** One operation of a timeline: a box from its call to its reply. */
 export interface TimelineOperation {
   client: number;
-  /** `PUT k "300008"`, in our command names. */
+  /** `PUT k "300008"`, in our command names, or as the dialect sent it (`SET k "300008" XX`). */
   command: string;
   /** `OK`, `(nil)`, `3`, `no reply (...)`. */
   reply: string;
@@ -93,9 +93,11 @@ const MAX_DRAWN = 1000;
 /**
  * The data of one key's timeline: every operation on the key, as Porcupine
  * draws it; past 1,000 operations, the 1,000 sent closest in time to the one
- * that cannot be placed (which is always drawn).
+ * that cannot be placed (which is always drawn). `describe` names each
+ * operation (a dialect's describe: the commands as sent).
  */
-export function keyTimeline(key: string, violation: Violation, origin: number, sentence: string): KeyTimeline {
+export function keyTimeline(key: string, violation: Violation, origin: number, sentence: string,
+  describe: (op: Operation) => string = describeOperation): KeyTimeline {
   const { stuck, explained, history } = violation;
   const distance = (h: TimedOperation) => (h === stuck ? -1 : Math.abs(h.invokedAt - stuck.invokedAt));
   const drawn = [...history].sort((a, b) => distance(a) - distance(b)).slice(0, MAX_DRAWN)
@@ -109,7 +111,7 @@ export function keyTimeline(key: string, violation: Violation, origin: number, s
     sentence,
     operations: drawn.map((h) => ({
       client: h.client,
-      command: describeOperation(h.op),
+      command: describe(h.op),
       reply: describeOutcome(h.outcome),
       outcome: h.outcome.kind,
       sentAt: h.invokedAt - origin,

@@ -5,7 +5,7 @@
 //   docs/images/step02-lost-update.png    step 02, contention: the first lost update's timeline
 //   docs/images/compare-02-03.png         npm run compare -- 02 03: the top of the page
 //   docs/images/replication-lost-write.png   step 06, replication: the failover without WAIT, its faults as bands
-//   docs/images/replication-split-brain.png  step 06, replication: the split brain
+//   docs/images/replication-split-brain.png  step 06, replication: the split brain (both 1400 px wide: each timeline whole)
 //
 // Each run is a new interleaving, so the pictures differ from run to run in
 // their details (which client wins, how many were lost), never in what they
@@ -69,6 +69,6 @@ const replicated = path.join(folder, 'replication-06.html');
 writeReportPage(replicated, [{ heading: 'step 06-worker-pool', report: replication }], 'tester report: replication, step 06',
   'npm run tester -- --step 06 --scenario replication --random-seed 1');
 const replicatedHtml = readFileSync(replicated, 'utf8');
-await shoot(replicated, 'replication-lost-write.png', 1000, `#only=${firstTimeline(replicatedHtml, 'lost write')}`);
-await shoot(replicated, 'replication-split-brain.png', 1000, `#only=${firstTimeline(replicatedHtml, 'split brain')}`);
+await shoot(replicated, 'replication-lost-write.png', 1400, `#only=${firstTimeline(replicatedHtml, 'lost write')}`);
+await shoot(replicated, 'replication-split-brain.png', 1400, `#only=${firstTimeline(replicatedHtml, 'split brain')}`);
 console.log(`pages in ${folder}`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,7 +9,9 @@ import { pathToFileURL } from 'node:url';
 // report page writes data-drawn-ms, data-errors and data-height on <html>),
 // and `--screenshot` writes a PNG. Console messages and uncaught errors reach
 // stderr with `--enable-logging=stderr` as `INFO:CONSOLE(...)` lines; the page
-// itself logs nothing, so any such line is a fault.
+// itself logs nothing, so any such line is a fault. To ask the browser
+// something (where a text is drawn), evaluateInPage adds a script to a copy of
+// the page and reads its answer back from the dumped DOM.
 //
 // That is all the test, the benchmark and the screenshots need; a driver
 // library (playwright-core, puppeteer) would add a dependency for nothing
@@ -51,6 +53,32 @@ export async function dumpDom(file: string, fragment = '', timeoutMs = 30_000, w
     errors: attribute('data-errors'),
     height: Number(attribute('data-height')),
   };
+}
+
+/**
+ * Runs `expression` (JavaScript, as text) in the page once it has loaded and
+ * laid out, and returns its value (anything JSON can carry): what a test needs
+ * to ask the browser itself, such as where each element is drawn
+ * (getBoundingClientRect). A copy of the page, with the expression in a script
+ * at the end of its body, is opened in a fresh folder; the value comes back
+ * on <html> in the dumped DOM.
+ */
+export async function evaluateInPage(file: string, expression: string, width = 1400, fragment = ''): Promise<unknown> {
+  const folder = mkdtempSync(path.join(tmpdir(), 'kv-evaluate-'));
+  const copy = path.join(folder, path.basename(file));
+  const script = `<script>document.documentElement.dataset.evaluated = encodeURIComponent(JSON.stringify((${expression})));</script>`;
+  const html = readFileSync(file, 'utf8');
+  const end = html.lastIndexOf('</body>');
+  writeFileSync(copy, end < 0 ? html + script : html.slice(0, end) + script + html.slice(end));
+  try {
+    const page = await dumpDom(copy, fragment, 30_000, width);
+    if (page.errors !== '') throw new Error(`the page met an error: ${page.errors}`);
+    const value = /<html[^>]*\sdata-evaluated="([^"]*)"/.exec(page.dom)?.[1];
+    if (value === undefined) throw new Error(`the expression did not run in ${file}: ${page.consoleLines.join('\n')}`);
+    return JSON.parse(decodeURIComponent(value));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -132,9 +132,17 @@ const LEGEND: Array<[TimelineOperation['outcome'], string]> = [
   ['integer', 'INCR result'], ['error', 'error reply'], ['noreply', 'no reply'],
 ];
 
-const LANE_HEIGHT = 34;
-const BOX_HEIGHT = 24;
+const LANE_HEIGHT = 40;
+const BOX_HEIGHT = 30;
+/** Above the boxes of the marked operation's lane: a band for its callout, so that it covers nothing. */
+const CALLOUT_ROOM = 16;
 const LANE_LABELS_WIDTH = 70;
+/** A generous width of one character of a box's label (11px), so that a label that is meant to fit does. */
+const LABEL_CHAR_WIDTH = 6.8;
+/** Room inside a box around its label: 4px on the left, the rest on the right. */
+const LABEL_PADDING = 10;
+/** Up to this many operations on a timeline, every box is made wide enough for its whole label. */
+const ALL_LABELS_UP_TO = 40;
 /** A generous width of one character of the callout (11px, bold), to make room for it. */
 const CALLOUT_CHAR_WIDTH = 7.5;
 /** The height of one fault's label line under the lanes. */
@@ -144,9 +152,16 @@ const FAULT_CHAR_WIDTH = 6.5;
 
 /**
  * The key's operations on an axis of event order: every send and every reply
- * is one step, in the order they happened, so that every box is wide enough
- * to see and two boxes overlap exactly when the operations were in flight
- * together (the times themselves are in the tooltips).
+ * is one step, in the order they happened, so that two boxes overlap exactly
+ * when the operations were in flight together (the times themselves are in
+ * the tooltips). A step is as wide as the boxes that end there need for their
+ * labels: every box of a short timeline, and on a long one the marked
+ * operation and those its sentence names, shows its whole label; any other
+ * label that does not fit is shortened with an ellipsis (whole in the
+ * tooltip). No text covers another: the order numbers sit in the top half of
+ * a box, its label in the bottom half (over the linearization's line), the callout in a band of its own above
+ * the marked box's lane, and the faults' labels on lines of their own under
+ * the lanes, where no fault's line crosses them.
  */
 function timelineFigure(timeline: KeyTimeline): string {
   const ops = timeline.operations;
@@ -158,102 +173,137 @@ function timelineFigure(timeline: KeyTimeline): string {
   // As the checker sorts them: at equal times, sends first.
   events.sort((a, b) => a.time - b.time || (a.call === b.call ? 0 : a.call ? -1 : 1));
   const step = Math.max(12, Math.min(90, Math.floor(900 / events.length)));
+  const shortCommand = (command: string) => command.replace(` ${timeline.key}`, '');
+  const labels = ops.map((op) => `${shortCommand(op.command)} → ${op.reply}`);
+  const named = (op: TimelineOperation, i: number) =>
+    ops.length <= ALL_LABELS_UP_TO || i === timeline.stuck || timeline.sentence.includes(`client ${op.client}'s ${op.command}`);
+  const need = ops.map((op, i) => (named(op, i) ? labels[i]!.length * LABEL_CHAR_WIDTH + LABEL_PADDING : 0));
+  // Each event one step after the one before, or further when a box ending there needs the room.
   const callX = new Array<number>(ops.length);
   const replyX = new Array<number>(ops.length);
-  events.forEach((event, rank) => {
-    const x = 10 + rank * step;
+  let x = 10 - step;
+  for (const event of events) {
+    x += step;
     if (event.call) callX[event.op] = x;
-    else replyX[event.op] = x + step * 0.8;
-  });
+    else {
+      x = Math.max(x, callX[event.op]! + need[event.op]! - step * 0.8);
+      replyX[event.op] = x + step * 0.8;
+    }
+  }
   const clients = [...new Set(ops.map((op) => op.client))].sort((a, b) => a - b);
-  const lane = new Map(clients.map((client, i) => [client, i]));
-  const top = 28; // room for the axis note, and under it the callout of a marked box in the first lane
-  const laneY = (client: number) => top + lane.get(client)! * LANE_HEIGHT;
-  const eventsWidth = 40 + events.length * step;
-  const faults = timeline.faults ?? [];
-  const lanesBottom = top + clients.length * LANE_HEIGHT;
-  // Under the lanes, one line per fault for its label.
-  const height = lanesBottom + 10 + faults.length * FAULT_LINE;
-  const shortCommand = (command: string) => command.replace(` ${timeline.key}`, '');
   const stuckOp = ops[timeline.stuck]!;
+  const top = 24; // room for the axis note
+  const laneTop = new Map<number, number>();
+  const laneHeight = (client: number) => LANE_HEIGHT + (client === stuckOp.client ? CALLOUT_ROOM : 0);
+  let y = top;
+  for (const client of clients) {
+    laneTop.set(client, y);
+    y += laneHeight(client);
+  }
+  const lanesBottom = y;
+  const boxY = (client: number) => laneTop.get(client)! + laneHeight(client) - LANE_HEIGHT + (LANE_HEIGHT - BOX_HEIGHT) / 2;
+  const eventsWidth = x + step + 30;
+  const faults = timeline.faults ?? [];
+  // Under the lanes, one line per fault for its label.
+  const height = lanesBottom + 8 + faults.length * FAULT_LINE;
   const stuckX = callX[timeline.stuck]!;
-  // Just above the box's top edge, on a white halo, so that it reads over
-  // whatever is beside it; with the box's whole label (command and reply),
-  // which a narrow box cuts. The timeline widens if the callout needs room.
-  const callout = `cannot be placed: ${shortCommand(stuckOp.command)} → ${stuckOp.reply}`;
+  // In the band above the marked box, on a white halo; with the box's whole label, as the sentence names it.
+  const callout = `cannot be placed: ${labels[timeline.stuck]}`;
   // A fault's x: just before the first event at or after its time.
-  const xAt = (time: number) => 10 + events.filter((event) => event.time < time).length * step - 2;
-  const width = Math.max(eventsWidth, Math.ceil(stuckX + callout.length * CALLOUT_CHAR_WIDTH + 10),
-    ...faults.map((fault) => Math.ceil(xAt(fault.from) + fault.label.length * FAULT_CHAR_WIDTH + 10)));
+  const xAt = (time: number) => {
+    const next = events.findIndex((event) => event.time >= time);
+    return (next < 0 ? x + step : next === 0 ? 10 : Math.min(eventX(next), eventX(next - 1) + step)) - 2;
+  };
+  function eventX(rank: number): number {
+    const event = events[rank]!;
+    return event.call ? callX[event.op]! : replyX[event.op]! - step * 0.8;
+  }
+  const width = Math.ceil(Math.max(eventsWidth, stuckX + callout.length * CALLOUT_CHAR_WIDTH + 10,
+    ...faults.map((fault) => xAt(fault.from) + fault.label.length * FAULT_CHAR_WIDTH + 10)));
 
-  const lanes = clients.map((client) => {
-    const y = laneY(client);
-    return `<g class="lane" data-client="${client}"><rect class="lane-bg" x="0" y="${y}" width="${width}" height="${LANE_HEIGHT}"/></g>`;
-  }).join('');
+  const lanes = clients.map((client) =>
+    `<g class="lane" data-client="${client}"><rect class="lane-bg" x="0" y="${laneTop.get(client)}" width="${width}" height="${laneHeight(client)}"/></g>`).join('');
   // The lanes' names stay in view while the timeline scrolls: a column of their own.
-  const labels = clients.map((client) => {
-    const y = laneY(client);
-    return `<g class="lane"><rect class="lane-bg" x="0" y="${y}" width="${LANE_LABELS_WIDTH}" height="${LANE_HEIGHT}"/>` +
-      `<text class="lane-label" x="6" y="${y + LANE_HEIGHT / 2 + 4}">client ${client}</text></g>`;
+  const laneNames = clients.map((client) => {
+    const y = boxY(client);
+    return `<g class="lane"><rect class="lane-bg" x="0" y="${laneTop.get(client)}" width="${LANE_LABELS_WIDTH}" height="${laneHeight(client)}"/>` +
+      `<text class="lane-label" x="6" y="${y + BOX_HEIGHT / 2 + 4}">client ${client}</text></g>`;
   }).join('');
 
   const boxes = ops.map((op, i) => {
     const x = callX[i]!;
     const w = Math.max(replyX[i]! - x, step * 0.8);
-    const y = laneY(op.client) + (LANE_HEIGHT - BOX_HEIGHT) / 2;
+    const y = boxY(op.client);
     const stuck = i === timeline.stuck;
-    const label = `${shortCommand(op.command)} → ${op.reply}`;
     const tip = `client ${op.client}: ${op.command} → ${op.reply}\nsent at ${ms(op.sentAt)}, ` +
       `${op.answeredAt === null ? 'never answered' : `answered at ${ms(op.answeredAt)}`}` +
       (stuck ? `\ncannot be placed: ${timeline.sentence}` : '');
-    return `<g class="op outcome-${op.outcome}${stuck ? ' stuck' : ''}" data-client="${op.client}"${stuck ? ' data-stuck="true"' : ''}>` +
-      `<title>${esc(tip)}</title><rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BOX_HEIGHT}" rx="3"/>` +
-      (w > 30 ? `<svg x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BOX_HEIGHT}"><text x="4" y="16">${esc(label)}</text></svg>` : '') +
-      '</g>';
+    return `<g class="op outcome-${op.outcome}${stuck ? ' stuck' : ''}" data-client="${op.client}"${stuck ? ' data-stuck="true"' : ''} data-op="${i}">` +
+      `<title>${esc(tip)}</title><rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BOX_HEIGHT}" rx="3"/></g>`;
+  }).join('');
+  // The boxes' labels, over the linearization's line, on a halo of their box's colour: the line passes under them.
+  const boxLabels = ops.map((op, i) => {
+    const w = Math.max(replyX[i]! - callX[i]!, step * 0.8);
+    const label = fitted(labels[i]!, w);
+    return label === '' ? ''
+      : `<text class="op-label outcome-${op.outcome}" data-op="${i}" x="${(callX[i]! + 4).toFixed(1)}" y="${boxY(op.client) + BOX_HEIGHT - 6}">${esc(label)}</text>`;
   }).join('');
 
-  // The linearization: a point inside each box, in the order found, each at
-  // or after the one before (always possible: the order respects real time).
+  // The linearization: a point in the top half of each box, in the order
+  // found, each at or after the one before (always possible: the order
+  // respects real time), its number beside it.
   let previous = -Infinity;
   const points = timeline.linearization.map((i) => {
     const lo = callX[i]! + 3;
     const hi = Math.max(lo, Math.max(replyX[i]!, callX[i]! + step * 0.8) - 3);
     const x = Math.min(Math.max(previous + 2, lo), hi);
     previous = x;
-    return { x, y: laneY(ops[i]!.client) + LANE_HEIGHT / 2, i };
+    return { x, y: boxY(ops[i]!.client) + 8, i };
   });
   const path = points.length > 1 ? `<polyline class="linearization" points="${points.map((p) => `${p.x.toFixed(1)},${p.y}`).join(' ')}"/>` : '';
   const dots = points.map((p, n) => `<g class="lin-point"><title>${
     esc(`#${timeline.linearizedBefore + n + 1} in the longest order that works: ${ops[p.i]!.command} → ${ops[p.i]!.reply}`)}</title>` +
     `<circle cx="${p.x.toFixed(1)}" cy="${p.y}" r="3.5"/>` +
-    (points.length <= 60 ? `<text x="${(p.x + 2).toFixed(1)}" y="${p.y - 6}">${timeline.linearizedBefore + n + 1}</text>` : '') + '</g>').join('');
+    (points.length <= 60 ? `<text x="${(p.x + 5).toFixed(1)}" y="${p.y + 3}">${timeline.linearizedBefore + n + 1}</text>` : '') + '</g>').join('');
 
-  const marker = `<text class="stuck-label" x="${stuckX.toFixed(1)}" y="${laneY(stuckOp.client) + (LANE_HEIGHT - BOX_HEIGHT) / 2 - 1}">${esc(callout)}</text>`;
+  const marker = `<text class="stuck-label" x="${stuckX.toFixed(1)}" y="${laneTop.get(stuckOp.client)! + CALLOUT_ROOM - 3}">${esc(callout)}</text>`;
   const axis = `<text class="axis-note" x="10" y="14">order of events (each send and each reply is one step) &rarr;</text>`;
 
-  // A fault is a band behind the boxes, from the event it came before to the one it ended before (null: to the
-  // end), its label on a line of its own under the lanes; a fault of one moment is a line.
-  const bands = faults.map((fault, i) => {
-    const x = xAt(fault.from);
+  // A fault is a band behind the boxes' lanes, from the event it came before
+  // to the one it ended before (null: to the end); a fault of one moment is a
+  // line. Its label goes on a line of its own under the lanes, a thin line
+  // down to it from the band's left edge: the rightmost fault's label on the
+  // first line, so that no line down to a label crosses the labels above it.
+  const rows = faults.map((fault, i) => ({ fault, i, x: xAt(fault.from) }))
+    .sort((a, b) => b.x - a.x || b.i - a.i);
+  const bands = rows.map(({ fault, x }, row) => {
     const w = fault.to === null ? width - x : Math.max(xAt(fault.to) - x, 0);
-    const labelY = lanesBottom + 8 + (i + 1) * FAULT_LINE - 3;
+    const labelY = lanesBottom + (row + 1) * FAULT_LINE;
     const when = `from ${ms(fault.from)}${fault.to === null ? ' to the end' : fault.to === fault.from ? '' : ` to ${ms(fault.to)}`}`;
     return `<g class="fault${w === 0 ? ' fault-moment' : ''}"><title>${esc(`${fault.label}, ${when}`)}</title>` +
-      (w === 0 ? `<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${labelY - 9}"/>`
-        : `<rect x="${x.toFixed(1)}" y="${top}" width="${w.toFixed(1)}" height="${labelY - 9 - top}"/>`) +
+      (w === 0 ? `<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${lanesBottom}"/>`
+        : `<rect x="${x.toFixed(1)}" y="${top}" width="${w.toFixed(1)}" height="${lanesBottom - top}"/>`) +
+      `<line class="fault-leader" x1="${x.toFixed(1)}" y1="${lanesBottom}" x2="${x.toFixed(1)}" y2="${labelY - 4}"/>` +
       `<text x="${(x + 3).toFixed(1)}" y="${labelY}">${esc(fault.label)}</text></g>`;
   }).join('');
 
   const svg = `<svg class="timeline" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-    `aria-label="${esc(`timeline of key ${timeline.key}`)}">${axis}${lanes}${bands}${boxes}${path}${dots}${marker}</svg>`;
+    `aria-label="${esc(`timeline of key ${timeline.key}`)}">${axis}${lanes}${bands}${boxes}${path}${boxLabels}${dots}${marker}</svg>`;
   const state = timeline.stateAfter === null ? 'absent' : JSON.stringify(timeline.stateAfter);
   const shown = timeline.operations.length < timeline.total ? ` (${timeline.operations.length} of the ${timeline.total} on the key drawn: those sent closest to the marked one)` : '';
-  const labelColumn = `<svg class="lane-labels" width="${LANE_LABELS_WIDTH}" height="${height}" viewBox="0 0 ${LANE_LABELS_WIDTH} ${height}">${labels}</svg>`;
+  const labelColumn = `<svg class="lane-labels" width="${LANE_LABELS_WIDTH}" height="${height}" viewBox="0 0 ${LANE_LABELS_WIDTH} ${height}">${laneNames}</svg>`;
   return `<div class="timeline-box">${labelColumn}<div class="timeline-scroll" tabindex="0" aria-label="${esc(`timeline of key ${timeline.key}, scrolls sideways`)}" data-focus="${Math.round(stuckX)}">${svg}</div></div>` +
     `<p class="legend">${legend()}${faults.length > 0 ? ' <span class="swatch fault"><svg width="14" height="12"><rect width="14" height="12"/></svg> a fault, while it lasted</span>' : ''}</p>` +
     `<p class="legend">The line joins the longest order of these operations that agrees with every reply ` +
     `(${timeline.linearizedBefore + timeline.linearization.length} of ${timeline.total} operations${shown}); after it the key is ${esc(state)}.</p>` +
     `<p class="sentence"><strong>Cannot be placed:</strong> ${esc(timeline.sentence)}</p>`;
+}
+
+/** `label` if it fits a box `width` wide, else as much of it as fits and an ellipsis; '' if not even a little fits. */
+function fitted(label: string, width: number): string {
+  const room = Math.floor((width - LABEL_PADDING) / LABEL_CHAR_WIDTH + 1e-6);
+  if (label.length <= room) return label;
+  return room >= 4 ? `${label.slice(0, room - 1)}…` : '';
 }
 
 function legend(): string {
@@ -466,7 +516,10 @@ svg.timeline { display: block; font-size: 11px; }
 .lane-label { fill: #333; font-size: 12px; }
 .axis-note { fill: #777; font-size: 11px; }
 .op rect { stroke: #555; stroke-width: 0.6; }
-.op text { fill: #111; font-size: 11px; pointer-events: none; }
+.op-label { fill: #111; font-size: 11px; pointer-events: none; paint-order: stroke; stroke-width: 3px; stroke-linejoin: round; }
+.op-label.outcome-ok { stroke: #a5d6a7; } .op-label.outcome-exists, .op-label.outcome-notfound { stroke: #ffe082; }
+.op-label.outcome-value { stroke: #90caf9; } .op-label.outcome-integer { stroke: #ce93d8; }
+.op-label.outcome-error { stroke: #ff8a65; } .op-label.outcome-noreply { stroke: #e0e0e0; }
 .op:hover rect { stroke: #000; stroke-width: 1.5; }
 .outcome-ok rect { fill: #a5d6a7; } .outcome-exists rect, .outcome-notfound rect { fill: #ffe082; }
 .outcome-value rect { fill: #90caf9; } .outcome-integer rect { fill: #ce93d8; }
@@ -475,6 +528,7 @@ svg.timeline { display: block; font-size: 11px; }
 .swatch.stuck rect { fill: #fff; stroke-width: 2; }
 .stuck-label { fill: #d50000; font-weight: 600; font-size: 11px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .fault rect { fill: #ff7043; opacity: 0.16; } .fault line { stroke: #e64a19; stroke-width: 2; stroke-dasharray: 4 2; }
+.fault line.fault-leader { stroke-width: 1; stroke-dasharray: none; }
 .fault text { fill: #bf360c; font-size: 11px; } .swatch.fault rect { fill: #ff7043; opacity: 0.35; }
 .linearization { fill: none; stroke: #263238; stroke-width: 1.6; opacity: 0.8; }
 .lin-point circle { fill: #263238; } .lin-point text { fill: #263238; font-size: 10px; font-weight: 600; }

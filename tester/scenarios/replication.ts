@@ -7,11 +7,11 @@ import { checkHistory } from '../checker/linearizability.ts';
 import { explainViolation } from '../checker/explain.ts';
 import { FaultLog, faultTimeline } from '../faults.ts';
 import { FaultProxy } from '../fault-proxy.ts';
-import { describeOperation, describeOutcome, type Operation, type TimedOperation } from '../operations.ts';
+import { describeOutcome, type Operation, type TimedOperation } from '../operations.ts';
 import { keyTimeline } from '../pictures.ts';
 import { AnomalyLog, type ScenarioResult } from '../report.ts';
 import { replicationInfo, startNode, waitFor, within, type NodeKind, type ReplicationNode } from '../replication-nodes.ts';
-import type { Dialect } from '../dialect.ts';
+import { inDialect, type Dialect } from '../dialect.ts';
 import type { ScenarioContext, TesterOptions } from '../options.ts';
 
 // Asynchronous replication, and what it does not promise. A primary and a
@@ -202,9 +202,11 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
   const check = (pair: Pair, k: string, kind: string, meaning: string, summary: string): boolean => {
     const verdict = checkHistory(pair.history, { timeLimitMs: context.options.timeLimit * 1000 }).keys.find((v) => v.key === k);
     if (verdict?.verdict !== 'violation') return false;
-    const explanation = explainViolation(k, verdict.violation, pair.origin);
-    const timeline = { ...keyTimeline(k, verdict.violation, pair.origin, explanation.text), faults: pair.faults.bands };
-    anomalies.add(kind, meaning, `${summary}\n${explanation.text}\n${faultTimeline(pair.history, pair.faults.bands, pair.origin, verdict.violation.stuck)}`, timeline);
+    // The checker's sentence and the text timeline, in the commands the dialect sent (SET k "v" XX, not PUT).
+    const spoken = (text: string) => inDialect(context.dialect, text, pair.history.map((h) => h.op));
+    const sentence = spoken(explainViolation(k, verdict.violation, pair.origin).text);
+    const timeline = { ...keyTimeline(k, verdict.violation, pair.origin, sentence, context.dialect.describe), faults: pair.faults.bands };
+    anomalies.add(kind, meaning, `${summary}\n${sentence}\n${spoken(faultTimeline(pair.history, pair.faults.bands, pair.origin, verdict.violation.stuck))}`, timeline);
     return true;
   };
 
@@ -217,7 +219,7 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
       leftovers.push(...await pair.stop());
     }
   };
-  const said = (done: TimedOperation) => `${describeOperation(done.op)} -> ${describeOutcome(done.outcome)}`;
+  const said = (done: TimedOperation) => `${context.dialect.describe(done.op)} -> ${describeOutcome(done.outcome)}`;
 
   // 1. A stale read from the replica, and the replica catching up.
   await phase('stale read', async (pair) => {
@@ -280,7 +282,7 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
     await pair.run('writer', create(k, 'v1'));
     await pair.confirm('after the first write');
     const write = await pair.run('writer', update(k, 'v2'));
-    await pair.confirm(`after ${describeOperation(write.op)}`);
+    await pair.confirm(`after ${context.dialect.describe(write.op)}`);
     pair.faults.begin('link primary -> replica blackholed');
     pair.proxy.blackhole(); // nothing sent after WAIT's answer can help the replica
     await pair.kill(pair.primary, 'primary');
@@ -292,7 +294,8 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
       `client 2's GET on it returned ${describeOutcome(after.outcome)}.`);
     figures['writes WAIT confirmed, kept after the failover'] = lost ? '0 of 1' : '1 of 1';
     details.push('', `failover with WAIT: ${said(write)} confirmed by WAIT 1, then the primary SIGKILLed; after the promotion ${said(after)}:`,
-      ...faultTimeline(pair.history, pair.faults.bands, pair.origin).split('\n').map((line) => `  ${line}`));
+      ...inDialect(context.dialect, faultTimeline(pair.history, pair.faults.bands, pair.origin), pair.history.map((h) => h.op))
+        .split('\n').map((line) => `  ${line}`));
   });
 
   // 4. Split brain: the old primary, stopped and then continued, and the promoted replica both accept writes.

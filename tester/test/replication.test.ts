@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderPage } from '../html/page.ts';
 import { writeReportPage } from '../html/write.ts';
-import { CHROMIUM, chromiumAvailable, dumpDom } from '../html/chromium.ts';
+import { CHROMIUM, chromiumAvailable, dumpDom, evaluateInPage } from '../html/chromium.ts';
 import { formatReport, type ScenarioResult, type TesterReport } from '../report.ts';
 import { HAVE_REDIS_SERVER } from '../replication-nodes.ts';
 
@@ -19,7 +19,46 @@ import { HAVE_REDIS_SERVER } from '../replication-nodes.ts';
 const BOUNDED = { timeout: 180_000 };
 const NO_CHROMIUM = chromiumAvailable() ? false : `${CHROMIUM} is not installed (apt-get install chromium): the page is not opened`;
 
+/** A text or a fault's line of a timeline as Chromium drew it, in the order drawn; a box's label with its box. */
+interface Drawn {
+  figure: string;
+  order: number;
+  /** The text, or null for a fault's line. */
+  text: string | null;
+  rect: Rect;
+  box: Rect | null;
+}
+interface Rect { left: number; top: number; right: number; bottom: number }
+
+/** Run in the page: every <text> and every fault's <line> of every timeline, where it is drawn (getBoundingClientRect). */
+const DRAWN = `(function () {
+  function rect(element) { var r = element.getBoundingClientRect(); return { left: r.left, top: r.top, right: r.right, bottom: r.bottom }; }
+  var drawn = [];
+  document.querySelectorAll('figure').forEach(function (figure) {
+    figure.querySelectorAll('svg.timeline text, svg.timeline .fault line').forEach(function (element, order) {
+      var op = element.classList.contains('op-label') ? figure.querySelector('g.op[data-op="' + element.dataset.op + '"] rect') : null;
+      drawn.push({ figure: figure.id, order: order, text: element.tagName === 'text' ? element.textContent : null,
+        rect: rect(element), box: op ? rect(op) : null });
+    });
+  });
+  return drawn;
+})()`;
+
+/** Half a pixel of slack: rounding, not overlap. */
+const SLACK = 0.5;
+const overlap = (a: Rect, b: Rect) =>
+  Math.min(a.right, b.right) - Math.max(a.left, b.left) > SLACK && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > SLACK;
+const inside = (inner: Rect, outer: Rect) =>
+  inner.left >= outer.left - SLACK && inner.right <= outer.right + SLACK && inner.top >= outer.top - SLACK && inner.bottom <= outer.bottom + SLACK;
+/** A vertical line (its rect has no width) through a text. */
+const crosses = (line: Rect, text: Rect) =>
+  line.left > text.left + SLACK && line.left < text.right - SLACK && Math.min(line.bottom, text.bottom) - Math.max(line.top, text.top) > SLACK;
+
 function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip: string | false): void {
+  // The commands as the dialect sends them: POST and PUT in ours, SET ... NX and SET ... XX in Redis's.
+  const redis = options.dialect === 'redis';
+  const create = (value: string) => (redis ? `SET \\S+ "${value}" NX` : `POST \\S+ "${value}"`);
+  const update = (value: string) => (redis ? `SET \\S+ "${value}" XX` : `PUT \\S+ "${value}"`);
   describe(`the replication scenario against ${name}`, { skip }, () => {
     let report: TesterReport;
     let scenario: ScenarioResult;
@@ -37,8 +76,10 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
       assert.equal(stale?.count, 1, formatReport(report));
       assert.equal(scenario.figures['stale reads from the replica'], 1);
       const sample = stale.samples[0]!;
-      assert.match(sample, /primary acknowledged client 1's PUT \S+ "v2" -> OK; then client 2's GET on the replica returned "v1"/);
-      assert.match(sample, /it read "v1", written by client 1's POST \S+ "v1", but client 1's PUT \S+ "v2" -> OK had changed the key before this read was sent \(a stale read\)/);
+      assert.match(sample, new RegExp(`primary acknowledged client 1's ${update('v2')} -> OK; then client 2's GET on the replica returned "v1"`));
+      assert.match(sample, new RegExp(`it read "v1", written by client 1's ${create('v1')}, but client 1's ${update('v2')} -> OK had changed ` +
+        'the key before this read was sent \\(a stale read\\)'));
+      assert.match(sample, new RegExp(`\\|  ${update('v2')} -> OK\n`), 'the text timeline names the command sent');
       assert.match(sample, /fault +\|[ #]+\| +link primary -> replica blackholed \(for [\d.]+ ms\)/, 'the fault is a line of the text timeline');
       assert.match(sample, /GET \S+ -> "v1" +<- cannot be placed/);
     });
@@ -46,7 +87,7 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
     it('failover without WAIT loses an acknowledged write; with WAIT the write is kept', () => {
       const lost = anomaly('lost write');
       assert.equal(lost?.count, 1, formatReport(report));
-      assert.match(lost.samples[0]!, /acknowledged client 1's PUT \S+ "v2" -> OK, WAIT 1 300 replied 0 .* client 2's GET on it returned "v1"/);
+      assert.match(lost.samples[0]!, new RegExp(`acknowledged client 1's ${update('v2')} -> OK, WAIT 1 300 replied 0 .* client 2's GET on it returned "v1"`));
       assert.match(lost.samples[0]!, /fault +\|[ #]+\| +primary SIGKILLed \(pid \d+\) \(to the end\)/);
       assert.equal(scenario.figures['acknowledged writes lost in a failover without WAIT'], 1);
       assert.equal(anomaly('lost write despite WAIT'), undefined, formatReport(report));
@@ -87,6 +128,41 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
       const timelines = [...page.dom.matchAll(/<figure id="timeline-\d+">([\s\S]*?)<\/figure>/g)].map((m) => m[1]!);
       assert.equal(timelines.length, 3, 'a timeline for the stale read, the lost write and the split brain');
       for (const timeline of timelines) assert.match(timeline, /<g class="fault"><title>[^<]+<\/title><rect /);
+      // Each box says the command sent, in the dialect's words.
+      const split = timelines.find((timeline) => timeline.includes('split brain on key'))!;
+      const words = [...split.matchAll(/<g class="op [^>]*><title>client \d: (\S+)/g)].map((m) => m[1]);
+      assert.deepEqual([...new Set(words)].sort(), redis ? ['GET', 'SET'] : ['GET', 'POST', 'PUT']);
+      assert.match(split, new RegExp(`<text class="op-label[^>]*>${update('from-old-primary').replace('\\S+ ', '')} → OK</text>`), 'the box of the old primary\'s write, its whole label');
+    });
+
+    it('in Chromium, no text or fault line of a timeline covers a text, and no box cuts its label', { skip: NO_CHROMIUM, timeout: 60_000 }, async () => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'kv-replication-layout-')), 'replication.html');
+      writeReportPage(file, [{ heading: name, report }], 'replication', 'replication.test.ts');
+      const drawn = await evaluateInPage(file, DRAWN) as Drawn[];
+      const texts = drawn.filter((d) => d.text !== null);
+      const lines = drawn.filter((d) => d.text === null);
+      assert.equal(new Set(texts.map((t) => t.figure)).size, 3, 'the three timelines are drawn');
+      assert.equal(texts.filter((t) => t.text!.startsWith('cannot be placed: ')).length, 3, 'a callout on each timeline');
+      assert.ok(lines.length >= 6, 'the faults\' lines are drawn');
+      const labels = texts.filter((t) => t.box !== null);
+      assert.ok(labels.length >= 15, `the boxes are labelled: ${labels.map((t) => t.text).join(', ')}`);
+      for (const label of labels) {
+        assert.ok(!label.text!.endsWith('…'), `a label shortened on a short timeline: ${label.text}`);
+        assert.ok(inside(label.rect, label.box!), `the label ${JSON.stringify(label.text)} is cut by its box: ${JSON.stringify(label)}`);
+      }
+      const covered: string[] = [];
+      texts.forEach((a, i) => texts.slice(i + 1).forEach((b) => {
+        if (a.figure === b.figure && overlap(a.rect, b.rect)) covered.push(`${JSON.stringify(a.text)} and ${JSON.stringify(b.text)} (${a.figure})`);
+      }));
+      // A fault's line drawn after a text (a text drawn after it, on a box, is over it).
+      for (const line of lines) {
+        for (const text of texts) {
+          if (text.figure === line.figure && text.order < line.order && crosses(line.rect, text.rect)) {
+            covered.push(`a fault's line at x ${line.rect.left} over ${JSON.stringify(text.text)} (${line.figure})`);
+          }
+        }
+      }
+      assert.deepEqual(covered, [], 'texts covered by texts or lines');
     });
   });
 }
