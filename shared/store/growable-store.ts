@@ -1,6 +1,6 @@
 import { BufferRegistry } from './buffer-registry.ts';
 import { copyInto, removeIndexSlot } from './shared-store.ts';
-import { fnv1a } from './key-hash.ts';
+import { fnv1a, sameKeyBytes } from './key-hash.ts';
 import { StoreError, type Store } from './store.ts';
 
 // Step 06's store: a hash table in shared memory that grows and shrinks with
@@ -528,13 +528,7 @@ export class GrowableStore implements Store {
     const keyLength = this.words[at >>> 2]!;
     if (keyLength !== key.length) return false;
     if (this.mem[at + 17]! & FLAG_KEY_OUT) return key.equals(this.keyOf(at));
-    const from = at + RECORD_HEADER_BYTES;
-    const mem = this.mem;
-    if (keyLength <= 32) {
-      for (let k = 0; k < keyLength; k++) if (mem[from + k] !== key[k]) return false;
-      return true;
-    }
-    return key.compare(mem, from, from + keyLength) === 0;
+    return sameKeyBytes(this.mem, at + RECORD_HEADER_BYTES, key);
   }
 
   // The byte offset of the record `ref` points to, after checking that its

@@ -21,3 +21,18 @@ export function fnv1a(key: Uint8Array): number {
 export function hashKey(key: Uint8Array): number {
   return fnv1a(key) >>> 0;
 }
+
+/**
+ * Whether the `key.length` bytes of `memory` from `from` on are `key`'s: how
+ * both stores compare the key they look for with one held in their shared
+ * memory, after the lengths matched. The caller has checked that those bytes
+ * lie inside `memory`.
+ */
+export function sameKeyBytes(memory: Uint8Array, from: number, key: Buffer): boolean {
+  // Short keys: a plain loop beats a call into C++.
+  if (key.length <= 32) {
+    for (let k = 0; k < key.length; k++) if (memory[from + k] !== key[k]) return false;
+    return true;
+  }
+  return key.compare(memory, from, from + key.length) === 0;
+}

@@ -1,5 +1,5 @@
 import { StoreError, type Store } from './store.ts';
-import { fnv1a } from './key-hash.ts';
+import { fnv1a, sameKeyBytes } from './key-hash.ts';
 
 // A hash table in a SharedArrayBuffer: the store that worker threads share.
 //
@@ -366,14 +366,7 @@ export class SharedStore implements Store {
     const keyLen = this.i32[at >> 2];
     if (keyLen < 0 || keyLen > this.maxKey) throw corrupted(`a key length of ${keyLen}`);
     if (keyLen !== key.length) return false;
-    const from = at + RECORD_HEADER_BYTES;
-    const mem = this.mem;
-    // Short keys: a plain loop beats a call into C++.
-    if (keyLen <= 32) {
-      for (let k = 0; k < keyLen; k++) if (mem[from + k] !== key[k]) return false;
-      return true;
-    }
-    return key.compare(mem, from, from + keyLen) === 0;
+    return sameKeyBytes(this.mem, at + RECORD_HEADER_BYTES, key);
   }
 
   // Byte offset of the record an index ref points to; throws on a bad ref.
