@@ -61,7 +61,7 @@ export class Connection {
       socket.once('error', (caught: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         reject(caught.code === 'ECONNREFUSED'
-          ? new Error(`no server is listening on ${host}:${port} (start one with: npm run step -- 01)`)
+          ? new Error(`no server is listening on ${host}:${port} (start one: npm start for step 06, or npm run step -- NN --port ${port})`)
           : caught);
       });
     });

@@ -44,3 +44,16 @@ describe('commands: a failure inside a command', () => {
     assert.equal(session.receive(encodeCommand(['GET', 'k'])).bytes!.toString(), '$1\r\nv\r\n');
   });
 });
+
+describe('commands: what redis-cli and redis-benchmark ask when they connect', () => {
+  it('COMMAND COUNT is the number of commands HELP lists; COMMAND and COMMAND DOCS an empty list', () => {
+    const ctx = context(new MapStore());
+    const count = executeCommand(args('COMMAND', 'COUNT'), ctx);
+    const help = executeCommand(args('HELP'), ctx);
+    assert.equal(count.type, 'integer');
+    assert.ok(help.type === 'array' && help.value !== null);
+    assert.equal(count.type === 'integer' && Number(count.value), help.value.length);
+    assert.deepEqual(executeCommand(args('COMMAND'), ctx), { type: 'array', value: [] });
+    assert.deepEqual(executeCommand(args('command', 'docs', 'get'), ctx), { type: 'array', value: [] });
+  });
+});

@@ -362,12 +362,18 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
       return array(lines.map((line) => bulk(line)));
     },
   },
-  // redis-cli and redis-benchmark send these when they connect; an empty
-  // answer is enough for them to carry on.
+  // redis-cli and redis-benchmark send these when they connect: COMMAND
+  // DOCS (redis-cli 7's hints) and COMMAND itself get an empty list, enough
+  // for them to carry on; COMMAND COUNT the number of commands, as Redis.
   COMMAND: {
-    usage: 'COMMAND [...]', minArgs: 0, maxArgs: Infinity, writes: false,
-    summary: 'for redis-cli: an empty list',
-    run: () => array([]),
+    usage: 'COMMAND [COUNT | DOCS ...]', minArgs: 0, maxArgs: Infinity, writes: false,
+    summary: 'for redis-cli: COUNT, or an empty list',
+    run([sub]) {
+      if (sub !== undefined && sub.toString('latin1').toUpperCase() === 'COUNT') {
+        return integer(Object.keys(COMMANDS).length + CONNECTION_HELP.length + 1); // + QUIT
+      }
+      return array([]);
+    },
   },
   CONFIG: {
     usage: 'CONFIG GET parameter [parameter ...]', minArgs: 2, maxArgs: Infinity, writes: false,
