@@ -441,7 +441,7 @@ function infoSections(): InfoSection[] {
   persister.workerProcesses().forEach((worker, i) => {
     const figures = processFigures(worker.pid);
     persistence[`worker_${i}`] = `pid=${worker.pid},alive=${worker.alive ? 1 : 0},restarts=${worker.restarts},` +
-      `cpu_seconds=${figures?.cpuSeconds.toFixed(2) ?? '?'},rss_mb=${figures?.rssMb.toFixed(1) ?? '?'}`;
+      `cpu_seconds=${figures?.cpuSeconds.toFixed(2) ?? 'n/a'},rss_mb=${figures?.rssMb.toFixed(1) ?? 'n/a'}`;
   });
   const threads: InfoFields = { ...pool.stats() };
   pool.threadFigures().forEach((thread, i) => {
@@ -476,8 +476,8 @@ function infoSections(): InfoSection[] {
     { name: 'CPU', fields: {
       used_cpu_sys: (cpu.system / 1e6).toFixed(6),
       used_cpu_user: (cpu.user / 1e6).toFixed(6),
-      server_cpu_seconds: self?.cpuSeconds.toFixed(2) ?? '?', // the whole process: every thread
-      server_rss_mb: self?.rssMb.toFixed(1) ?? '?',
+      server_cpu_seconds: self?.cpuSeconds.toFixed(2) ?? 'n/a', // the whole process: every thread
+      server_rss_mb: self?.rssMb.toFixed(1) ?? 'n/a',
     } },
     { name: 'Threads', fields: threads }, // the pool (ours: Redis has no such section)
   ];
