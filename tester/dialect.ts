@@ -1,6 +1,6 @@
 import type { Arg, Connection } from '../shared/client/connection.ts';
 import { describeReply, type Reply } from '../shared/protocol/reply.ts';
-import { describeOperation, type Operation, type Outcome } from './operations.ts';
+import { describeOperation, type OpKind, type Operation, type Outcome } from './operations.ts';
 
 // How the tester's operations are spoken on the wire. `native` is our
 // protocol (POST, PUT, DELETE, DUMP). `redis` is standard Redis, so that a
@@ -19,6 +19,8 @@ export interface Dialect {
   request(op: Operation): Arg[];
   /** The command as sent, for people: `POST k "v"`, `SET k "v" NX` (the value quoted). */
   describe(op: Operation): string;
+  /** The command an operation of this kind is sent as, for sentences without a key: `POST`, `SET NX`. */
+  command(kind: OpKind): string;
   outcome(op: Operation, reply: Reply): Outcome;
   /** Every key that starts with `prefix`, with its value. */
   dump(connection: Connection, prefix: string): Promise<Map<string, string>>;
@@ -36,6 +38,7 @@ export const NATIVE: Dialect = {
     }
   },
   describe: describeOperation,
+  command: (kind) => ({ create: 'POST', update: 'PUT', read: 'GET', delete: 'DELETE', incr: 'INCR' })[kind],
   outcome(op, reply) {
     if (reply.type === 'error') {
       if (op.kind === 'create' && reply.code === 'ALREADY_EXISTS') return { kind: 'exists' };
@@ -77,6 +80,7 @@ export const REDIS: Dialect = {
       case 'incr': return `INCR ${op.key}`;
     }
   },
+  command: (kind) => ({ create: 'SET NX', update: 'SET XX', read: 'GET', delete: 'DEL', incr: 'INCR' })[kind],
   outcome(op, reply) {
     if (reply.type === 'error') return unexpected(reply);
     const isNil = reply.type === 'bulk' && reply.value === null;
@@ -114,25 +118,6 @@ export function dialectNamed(name: string): Dialect {
   if (name === 'redis') return REDIS;
   if (name === 'native') return NATIVE;
   throw new Error(`unknown dialect '${name}' (native or redis)`);
-}
-
-/**
- * `text` with each operation of `ops` said as `dialect` sends it: the
- * checker's sentences and the text timelines name operations in our own
- * command names (describeOperation), and a report of a run in the redis
- * dialect should name the commands that were sent (SET k "v" NX, not POST).
- */
-export function inDialect(dialect: Dialect, text: string, ops: Operation[]): string {
-  if (dialect.describe === describeOperation) return text;
-  const spoken = new Map(ops.map((op) => [describeOperation(op), dialect.describe(op)]));
-  // Longest first, and never inside a longer key (`GET k` is not the start of `GET k2`).
-  const names = [...spoken.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
-  if (names.length === 0) return text;
-  return text.replace(new RegExp(`(?:${names.join('|')})(?![\\w:-])`, 'g'), (said) => spoken.get(said)!);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function commonOutcome(op: Operation, reply: Reply): Outcome {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { describeOperation, describeOutcome, type TimedOperation } from './operations.ts';
+import { describeOperation, describeOutcome, type Operation, type TimedOperation } from './operations.ts';
 import type { FaultBand } from './pictures.ts';
 
 // The faults a scenario makes (a link blackholed, a process SIGKILLed or
@@ -36,9 +36,12 @@ export class FaultLog {
  *       10.020 ms  fault     |     #######################|  link blackholed
  *       10.400 ms  client 1  |     =                      |  PUT k "v2" -> OK
  *
- * `stuck` is marked as the operation the checker could not place.
+ * `stuck` is marked as the operation the checker could not place. `describe`
+ * names each operation: a dialect's (`SET k "v1" NX` in Redis's), by default
+ * our own names.
  */
-export function faultTimeline(history: TimedOperation[], faults: FaultBand[], origin: number, stuck?: TimedOperation, width = 32): string {
+export function faultTimeline(history: TimedOperation[], faults: FaultBand[], origin: number, stuck?: TimedOperation,
+  describe: (op: Operation) => string = describeOperation, width = 32): string {
   const ends = history.map((h) => (Number.isFinite(h.returnedAt) ? h.returnedAt - origin : h.invokedAt - origin));
   const times = [...history.map((h) => h.invokedAt - origin), ...ends, ...faults.flatMap((f) => [f.from, f.to ?? f.from])];
   const from = Math.min(...times);
@@ -51,7 +54,7 @@ export function faultTimeline(history: TimedOperation[], faults: FaultBand[], or
     lines.push({
       at,
       text: `${ms(at).padStart(11)}  client ${String(h.client).padEnd(2)} |${bar(scale(at), Number.isFinite(h.returnedAt) ? scale(ends[i]!) : width - 1, '=')}|  ` +
-        `${describeOperation(h.op)} -> ${describeOutcome(h.outcome)}${h === stuck ? '   <- cannot be placed' : ''}`,
+        `${describe(h.op)} -> ${describeOutcome(h.outcome)}${h === stuck ? '   <- cannot be placed' : ''}`,
     });
   });
   for (const fault of faults) {

@@ -1,10 +1,16 @@
-import { describeOperation, describeOutcome, type TimedOperation } from '../operations.ts';
+import { describeOperation, describeOutcome, type Operation, type TimedOperation } from '../operations.ts';
 import { step, type KeyState } from './kv-model.ts';
 import type { Violation } from './linearizability.ts';
 
 // Turns a violation found by the checker into words and a small timeline a
 // student can read: which operation could not be explained, what the key held
 // at that point in the longest consistent order, and the operations around it.
+// Operations are named by `describe`: a dialect's, so that a run in the redis
+// dialect names the commands it sent (`SET k "v" NX`); by default our own
+// names (`POST k "v"`).
+
+/** Names an operation for people: a dialect's describe. */
+export type Describe = (op: Operation) => string;
 
 export interface Explanation {
   /** A short name for the kind of anomaly: 'stale read', 'double create'... */
@@ -14,19 +20,20 @@ export interface Explanation {
   timeline: string;
 }
 
-export function explainViolation(key: string, violation: Violation, origin: number): Explanation {
+export function explainViolation(key: string, violation: Violation, origin: number,
+  describe: Describe = describeOperation): Explanation {
   const { stuck, stateAfterExplained: state } = violation;
-  const who = `client ${stuck.client}'s ${describeOperation(stuck.op)} -> ${describeOutcome(stuck.outcome)}`;
-  const [kind, why] = reason(violation, state);
+  const who = `client ${stuck.client}'s ${describe(stuck.op)} -> ${describeOutcome(stuck.outcome)}`;
+  const [kind, why] = reason(violation, state, describe);
   const text =
     `No order of the ${violation.history.length} operations on key ${key} agrees with every reply. ` +
     `The longest order that does explains ${violation.explained.length} of them; after it the key ` +
     `${state === null ? 'is absent' : `holds ${JSON.stringify(state)}`}. Then ${who} ` +
     `(sent at ${ms(stuck.invokedAt - origin)}, answered at ${ms(stuck.returnedAt - origin)}) cannot be placed: ${why}`;
-  return { kind, text, timeline: timeline(violation, origin) };
+  return { kind, text, timeline: timeline(violation, origin, describe) };
 }
 
-function reason(violation: Violation, state: KeyState): [string, string] {
+function reason(violation: Violation, state: KeyState, describe: Describe): [string, string] {
   const { stuck, history } = violation;
   const { op, outcome } = stuck;
   const shown = state === null ? 'absent' : JSON.stringify(state);
@@ -39,14 +46,14 @@ function reason(violation: Violation, state: KeyState): [string, string] {
     }
     const writer = writers.sort((a, b) => b.invokedAt - a.invokedAt)[0];
     const writtenBy = writer === undefined ? 'as the key was at the start'
-      : `${outcome.value === null ? 'as left by' : 'written by'} client ${writer.client}'s ${describeOperation(writer.op)}`;
+      : `${outcome.value === null ? 'as left by' : 'written by'} client ${writer.client}'s ${describe(writer.op)}`;
     // A write of another value, sent after that one was answered and answered
     // before the read was sent: the value read had certainly been replaced.
     const newer = history.find((h) => writes(h) !== undefined && writes(h) !== outcome.value &&
       h.invokedAt > (writer?.returnedAt ?? -Infinity) && h.returnedAt < stuck.invokedAt);
     if (newer) {
       return ['stale read', `it read ${describeOutcome(outcome)}, ${writtenBy}, but client ${newer.client}'s ` +
-        `${describeOperation(newer.op)} -> ${describeOutcome(newer.outcome)} had changed the key before this read ` +
+        `${describe(newer.op)} -> ${describeOutcome(newer.outcome)} had changed the key before this read ` +
         'was sent (a stale read).'];
     }
     // Otherwise, in the longest consistent order: after the last moment the
@@ -55,7 +62,7 @@ function reason(violation: Violation, state: KeyState): [string, string] {
     const changer = changedAfterLastHeld(violation, outcome.value);
     if (changer && changer.returnedAt < stuck.invokedAt) {
       return ['stale read', `it read ${describeOutcome(outcome)}, but client ${changer.client}'s ` +
-        `${describeOperation(changer.op)} -> ${describeOutcome(changer.outcome)} had changed the key before this ` +
+        `${describe(changer.op)} -> ${describeOutcome(changer.outcome)} had changed the key before this ` +
         'read was sent, and nothing set it back (a stale read).'];
     }
     return ['wrong read', `it read ${describeOutcome(outcome)} where the key was ${shown}.`];
@@ -72,7 +79,7 @@ function reason(violation: Violation, state: KeyState): [string, string] {
     if (writer === undefined) {
       return ['lost update', `it returned ${outcome.value}, ${seen}, but the key was ${shown}.`];
     }
-    const by = `client ${writer.client}'s ${describeOperation(writer.op)} -> ${describeOutcome(writer.outcome)}`;
+    const by = `client ${writer.client}'s ${describe(writer.op)} -> ${describeOutcome(writer.outcome)}`;
     if (writer.op.kind === 'incr' && writer.outcome.kind === 'integer' && writer.outcome.value === outcome.value) {
       return ['lost update', `it returned ${outcome.value}, but ${by} had already returned ${outcome.value}: ` +
         'two increments read the same old value, and one of them was lost.'];
@@ -134,7 +141,7 @@ function writes(h: TimedOperation): string | null | undefined {
  *
  *     12.301 ms  client 3  |   ====       |  PUT k "30017" -> OK
  */
-export function timeline(violation: Violation, origin: number, width = 32): string {
+export function timeline(violation: Violation, origin: number, describe: Describe = describeOperation, width = 32): string {
   const { stuck } = violation;
   const end = Number.isFinite(stuck.returnedAt) ? stuck.returnedAt : stuck.invokedAt;
   // The last few explained operations, and everything in flight while the stuck one was.
@@ -150,7 +157,7 @@ export function timeline(violation: Violation, origin: number, width = 32): stri
     const bar = ' '.repeat(start) + '='.repeat(stop - start + 1) + ' '.repeat(width - 1 - stop);
     const mark = h === stuck ? '   <- cannot be placed' : '';
     return `${ms(h.invokedAt - origin).padStart(11)}  client ${String(h.client).padEnd(2)} |${bar}|  ` +
-      `${describeOperation(h.op)} -> ${describeOutcome(h.outcome)}${mark}`;
+      `${describe(h.op)} -> ${describeOutcome(h.outcome)}${mark}`;
   }).join('\n');
 }
 

@@ -7,9 +7,10 @@ import { together } from './together.ts';
 import { checkKey } from '../checker/linearizability.ts';
 import { explainViolation } from '../checker/explain.ts';
 import { keyTimeline, type KeyTimeline } from '../pictures.ts';
+import type { Dialect } from '../dialect.ts';
 
 // Many clients, one fresh key, all at once (a barrier before each phase).
-// Each round:
+// Each round (in the redis dialect, POST is SET NX and DELETE is DEL):
 //   1. every client POSTs the same new key: exactly one may get OK;
 //   2. every client INCRs one new counter several times: every INCR must
 //      return a different number, and the counter must end at the number of
@@ -19,21 +20,30 @@ import { keyTimeline, type KeyTimeline } from '../pictures.ts';
 // The operations of a phase that went wrong also go through the
 // linearizability checker, for the timeline of the report page.
 
-const MEANING = {
-  doubleCreate: 'several clients POSTed the same new key at the same moment and more than one got OK. Each believes ' +
-    'it created the key; all but one value were silently overwritten. (Check-then-act without a lock: each ' +
-    'checked "absent" before any of them stored.)',
-  lostUpdate: 'two INCRs returned the same number: both read the same old value and both wrote old+1, so one ' +
-    'increment was acknowledged and then lost.',
-  doubleDelete: 'more than one DELETE of the same key got OK: each client believes it removed the key.',
-  noWinner: 'no client got OK, although a correct server lets exactly one succeed.',
-  errorReply: 'a reply that no correct server gives to this command.',
-  finalState: 'the DUMP at the end does not hold what the acknowledged operations left.',
-};
+const ERROR_REPLY = 'a reply that no correct server gives to this command.';
+
+/** What each anomaly means, naming the commands as `dialect` sends them (POST, or SET NX). */
+function meanings(dialect: Dialect) {
+  const create = dialect.command('create');
+  const remove = dialect.command('delete');
+  return {
+    doubleCreate: `several clients sent ${create} for the same new key at the same moment and more than one got OK. ` +
+      'Each believes it created the key; all but one value were silently overwritten. (Check-then-act without a ' +
+      'lock: each checked "absent" before any of them stored.)',
+    lostUpdate: 'two INCRs returned the same number: both read the same old value and both wrote old+1, so one ' +
+      'increment was acknowledged and then lost.',
+    doubleDelete: `more than one ${remove} of the same key got OK: each client believes it removed the key.`,
+    noWinner: 'no client got OK, although a correct server lets exactly one succeed.',
+    finalState: 'the DUMP at the end does not hold what the acknowledged operations left.',
+  };
+}
 
 export async function contentionScenario(context: ScenarioContext): Promise<ScenarioResult> {
   const { options, prefix, dialect } = context;
   const anomalies = new AnomalyLog();
+  const MEANING = meanings(dialect);
+  const create = dialect.command('create');
+  const remove = dialect.command('delete');
   const expected = new Map<string, { value: string | null; or?: string[]; why: string }>();
   let lostIncrements = 0;
   const clients = await openClients(options.contentionClients, context.host, context.port, dialect);
@@ -50,12 +60,12 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
     const created = posts.filter((p) => p.outcome.kind === 'ok');
     if (created.length > 1) {
       anomalies.add('double create', MEANING.doubleCreate,
-        `round ${round}, key ${item}: ${created.length} of ${clients.length} clients got OK for POST ` +
+        `round ${round}, key ${item}: ${created.length} of ${clients.length} clients got OK for ${create} ` +
         `(${created.map((p) => `client ${p.client} wrote ${JSON.stringify(p.op.value)}`).join(', ')}); ` +
         'expected exactly one OK and ALREADY_EXISTS for the others',
-        anomalies.keepsSample('double create') ? raceTimeline(item, posts, started) : undefined);
+        anomalies.keepsSample('double create') ? raceTimeline(item, posts, started, dialect) : undefined);
     } else if (created.length === 0) {
-      anomalies.add('no winner', MEANING.noWinner, `round ${round}, key ${item}: every POST failed: ${summarize(posts)}`);
+      anomalies.add('no winner', MEANING.noWinner, `round ${round}, key ${item}: every ${create} failed: ${summarize(posts)}`);
     }
 
     // 2. Everyone increments the same counter, several times each.
@@ -76,7 +86,7 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
       anomalies.add('lost update', MEANING.lostUpdate,
         `round ${round}, key ${counter}: ${numbers.length} INCRs were acknowledged but only ${seen.size} different ` +
         `numbers came back (${lost} lost); for example clients ${who.join(', ')} all got ${value}`,
-        anomalies.keepsSample('lost update') ? raceTimeline(counter, incrs, started) : undefined);
+        anomalies.keepsSample('lost update') ? raceTimeline(counter, incrs, started, dialect) : undefined);
     }
     expected.set(counter, { value: String(numbers.length), why: `${numbers.length} INCRs were acknowledged` });
 
@@ -87,17 +97,17 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
       const removed = deletes.filter((p) => p.outcome.kind === 'ok');
       if (removed.length > 1) {
         anomalies.add('double delete', MEANING.doubleDelete,
-          `round ${round}, key ${item}: clients ${removed.map((p) => p.client).join(', ')} all got OK for DELETE; expected exactly one`,
-          anomalies.keepsSample('double delete') ? raceTimeline(item, [...posts, ...deletes], started) : undefined);
+          `round ${round}, key ${item}: clients ${removed.map((p) => p.client).join(', ')} all got OK for ${remove}; expected exactly one`,
+          anomalies.keepsSample('double delete') ? raceTimeline(item, [...posts, ...deletes], started, dialect) : undefined);
       } else if (removed.length === 0 && created.length > 0) {
-        anomalies.add('no winner', MEANING.noWinner, `round ${round}, key ${item}: every DELETE failed: ${summarize(deletes)}`);
+        anomalies.add('no winner', MEANING.noWinner, `round ${round}, key ${item}: every ${remove} failed: ${summarize(deletes)}`);
       }
-      if (removed.length > 0) expected.set(item, { value: null, why: `client ${removed[0]!.client}'s DELETE was acknowledged` });
+      if (removed.length > 0) expected.set(item, { value: null, why: `client ${removed[0]!.client}'s ${remove} was acknowledged` });
     } else if (created.length > 0) {
       expected.set(item, {
         value: created.length === 1 ? created[0]!.op.value! : null,
         or: created.map((p) => p.op.value!),
-        why: created.length === 1 ? `client ${created[0]!.client}'s POST was the one that succeeded` : 'one of the successful POSTs',
+        why: created.length === 1 ? `client ${created[0]!.client}'s ${create} was the one that succeeded` : `one of the successful ${create}s`,
       });
     }
   }
@@ -138,16 +148,17 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
 }
 
 /** The checker's view of one phase on a fresh key: its timeline, if the checker finds it not linearizable within a second. */
-function raceTimeline(key: string, operations: TimedOperation[], origin: number): KeyTimeline | undefined {
+function raceTimeline(key: string, operations: TimedOperation[], origin: number, dialect: Dialect): KeyTimeline | undefined {
   const verdict = checkKey(key, operations, performance.now() + 1000, null);
   if (verdict.verdict !== 'violation') return undefined;
-  return keyTimeline(key, verdict.violation, origin, explainViolation(key, verdict.violation, origin).text);
+  const { text } = explainViolation(key, verdict.violation, origin, dialect.describe);
+  return keyTimeline(key, verdict.violation, origin, text, dialect.describe);
 }
 
 function reportErrors(results: TimedOperation[], anomalies: AnomalyLog): void {
   for (const result of results) {
     if (result.outcome.kind === 'error' || result.outcome.kind === 'noreply') {
-      anomalies.add('error reply', MEANING.errorReply, `client ${result.client}: ${describeOutcome(result.outcome)}`);
+      anomalies.add('error reply', ERROR_REPLY, `client ${result.client}: ${describeOutcome(result.outcome)}`);
     }
   }
 }

@@ -49,10 +49,10 @@ export async function linearizabilityScenario(context: ScenarioContext): Promise
   }
   for (const key of result.keys) {
     if (key.verdict !== 'violation') continue;
-    const explanation = explainViolation(key.key, key.violation, origin);
+    const explanation = explainViolation(key.key, key.violation, origin, dialect.describe);
     anomalies.add(explanation.kind, 'the history of a key is not linearizable: no one-at-a-time order of its operations ' +
       'gives the replies that were seen. Timeline (time from the start, bar = in flight):',
-    `${explanation.text}\n${explanation.timeline}`, keyTimeline(key.key, key.violation, origin, explanation.text));
+    `${explanation.text}\n${explanation.timeline}`, keyTimeline(key.key, key.violation, origin, explanation.text, dialect.describe));
   }
   const unknown = result.keys.filter((k) => k.verdict === 'unknown');
   const list = anomalies.list();

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { closeClients, openClients } from '../client.ts';
 import { ProcessTreeMonitor, type ProcessFigures } from '../proc-stats.ts';
-import { describeOperation, describeOutcome, type OpKind, type Operation } from '../operations.ts';
+import { describeOutcome, type OpKind, type Operation } from '../operations.ts';
 import { AnomalyLog, type ScenarioResult } from '../report.ts';
 import { BUCKET_LIMITS_MS, histogram, summarize, thousands } from '../stats.ts';
 import { latencyHistogram, sparkline, throughput } from '../pictures.ts';
@@ -101,7 +101,7 @@ export async function loadScenario(context: ScenarioContext): Promise<ScenarioRe
           const outcome = dialect.outcome(ops[i]!, reply);
           if (outcome.kind === 'error') {
             anomalies.add('error reply', 'a reply that no correct server gives to this command.',
-              `client ${client.id}: ${describeOperation(ops[i]!)} -> ${describeOutcome(outcome)}`);
+              `client ${client.id}: ${dialect.describe(ops[i]!)} -> ${describeOutcome(outcome)}`);
           }
         });
       } catch (caught) {

@@ -40,7 +40,7 @@ const LOST_UPDATE: Record<RmwMode, string> = {
   watch: 'the counter ended below the number of acknowledged increments although every increment was a ' +
     'WATCH/MULTI/EXEC transaction: two EXECs both found the watched key unchanged and both wrote value+1. ' +
     'EXEC\'s check and its commands were not atomic - a server without a lock (step 02) runs other threads\' ' +
-    'commands between them, exactly like POST\'s check-then-act.',
+    'commands between them, exactly like the check-then-act of a create (POST, SET NX) without a lock.',
   'client-lock': 'the counter ended below the number of acknowledged increments although every client took the ' +
     'lock (SET NX) first: two clients held it at once, so SET NX itself was not atomic on this server (step 02).',
   'server-incr': 'the counter ended below the number of acknowledged INCRs: the server\'s own read-add-write was ' +

@@ -11,7 +11,7 @@ import { describeOutcome, type Operation, type TimedOperation } from '../operati
 import { keyTimeline } from '../pictures.ts';
 import { AnomalyLog, type ScenarioResult } from '../report.ts';
 import { replicationInfo, startNode, waitFor, within, type NodeKind, type ReplicationNode } from '../replication-nodes.ts';
-import { inDialect, type Dialect } from '../dialect.ts';
+import type { Dialect } from '../dialect.ts';
 import type { ScenarioContext, TesterOptions } from '../options.ts';
 
 // Asynchronous replication, and what it does not promise. A primary and a
@@ -203,10 +203,10 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
     const verdict = checkHistory(pair.history, { timeLimitMs: context.options.timeLimit * 1000 }).keys.find((v) => v.key === k);
     if (verdict?.verdict !== 'violation') return false;
     // The checker's sentence and the text timeline, in the commands the dialect sent (SET k "v" XX, not PUT).
-    const spoken = (text: string) => inDialect(context.dialect, text, pair.history.map((h) => h.op));
-    const sentence = spoken(explainViolation(k, verdict.violation, pair.origin).text);
-    const timeline = { ...keyTimeline(k, verdict.violation, pair.origin, sentence, context.dialect.describe), faults: pair.faults.bands };
-    anomalies.add(kind, meaning, `${summary}\n${sentence}\n${spoken(faultTimeline(pair.history, pair.faults.bands, pair.origin, verdict.violation.stuck))}`, timeline);
+    const { describe } = context.dialect;
+    const sentence = explainViolation(k, verdict.violation, pair.origin, describe).text;
+    const timeline = { ...keyTimeline(k, verdict.violation, pair.origin, sentence, describe), faults: pair.faults.bands };
+    anomalies.add(kind, meaning, `${summary}\n${sentence}\n${faultTimeline(pair.history, pair.faults.bands, pair.origin, verdict.violation.stuck, describe)}`, timeline);
     return true;
   };
 
@@ -294,7 +294,7 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
       `client 2's GET on it returned ${describeOutcome(after.outcome)}.`);
     figures['writes WAIT confirmed, kept after the failover'] = lost ? '0 of 1' : '1 of 1';
     details.push('', `failover with WAIT: ${said(write)} confirmed by WAIT 1, then the primary SIGKILLed; after the promotion ${said(after)}:`,
-      ...inDialect(context.dialect, faultTimeline(pair.history, pair.faults.bands, pair.origin), pair.history.map((h) => h.op))
+      ...faultTimeline(pair.history, pair.faults.bands, pair.origin, undefined, context.dialect.describe)
         .split('\n').map((line) => `  ${line}`));
   });
 

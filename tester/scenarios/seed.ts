@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { closeClients, openClients } from '../client.ts';
 import { step, type KeyState } from '../checker/kv-model.ts';
-import { describeOperation, describeOutcome, type OpKind, type Operation } from '../operations.ts';
+import { describeOutcome, type OpKind, type Operation } from '../operations.ts';
 import { AnomalyLog, type ScenarioResult } from '../report.ts';
 import type { ScenarioContext } from '../options.ts';
 
@@ -36,7 +36,7 @@ export async function seedScenario(context: ScenarioContext): Promise<ScenarioRe
       const after = step(before, op, outcome);
       if (after === undefined || outcome.kind === 'error' || outcome.kind === 'noreply') {
         anomalies.add('wrong reply', 'a reply that a correct server could not give: only this client uses this key, so its ' +
-          'earlier operations decide the answer.', `client ${client.id}: ${describeOperation(op)} -> ` +
+          'earlier operations decide the answer.', `client ${client.id}: ${dialect.describe(op)} -> ` +
           `${describeOutcome(outcome)}, but the key was ${show(before)}`);
       }
       expected.set(op.key, after === undefined ? before : after);
