@@ -18,15 +18,17 @@ const SMALL: Partial<TesterOptions> = {
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}.ts`, import.meta.url));
 
-function withFixture(name: string, scenario: string, check: (report: TesterReport) => void): void {
-  describe(`tester fixture ${name}`, () => {
+function withFixture(name: string, scenario: string, check: (report: TesterReport) => void,
+  options: Partial<TesterOptions> = {}): void {
+  const dialect = options.dialect ?? 'native';
+  describe(`tester fixture ${name}${dialect === 'native' ? '' : `, ${dialect} dialect`}`, () => {
     let server: RunningServer;
     before(async () => {
       server = await launchServer(fixture(name));
     });
     after(() => server.stop());
     test(`the tester's verdict on ${name} (${scenario})`, async () => {
-      const report = await runTester({ ...TESTER_DEFAULTS, ...SMALL, port: server.port, host: server.host, scenario });
+      const report = await runTester({ ...TESTER_DEFAULTS, ...SMALL, ...options, port: server.port, host: server.host, scenario });
       check(report);
     });
   });
@@ -69,3 +71,36 @@ withFixture('stale-reads', 'contention,linearizability', (report) => {
   assert.match(sample, /cannot be placed: it read .* had changed the key before this read was sent.*\(a stale read\)/);
   assert.match(sample, /<- cannot be placed/); // the timeline
 });
+
+// In the redis dialect, every sentence and timeline names the commands sent:
+// SET ... NX and SET ... XX, DEL, never POST, PUT or DELETE.
+const NATIVE_NAMES = /\b(POST|PUT|DELETE)\b/;
+
+/** Every text of a report that names operations: meanings, samples (sentences and text timelines), the page's boxes. */
+function spokenTexts(report: TesterReport): string[] {
+  return report.scenarios.flatMap((s) => s.anomalies.flatMap((a) => [a.meaning, ...a.samples,
+    ...(a.timelines ?? []).flatMap((t) => [t.sentence, ...t.operations.map((o) => o.command)])]));
+}
+
+withFixture('double-create', 'contention', (report) => {
+  assert.equal(report.verdict, 'FAIL');
+  const anomaly = report.scenarios[0]!.anomalies.find((a) => a.kind === 'double create')!;
+  assert.match(anomaly.meaning, /several clients sent SET NX for the same new key at the same moment and more than one got OK/);
+  assert.match(anomaly.samples[0]!, /round \d+, key \S+: \d+ of 8 clients got OK for SET NX \(client \d+ wrote "client\d+"/);
+  const timeline = anomaly.timelines?.[0];
+  assert.ok(timeline, 'the double create has a timeline');
+  assert.match(timeline.sentence, /client \d+'s SET \S+ "client\d+" NX -> OK .* cannot be placed: it created the key/);
+  assert.ok(timeline.operations.every((o) => /^SET \S+ "client\d+" NX$/.test(o.command)), timeline.operations.map((o) => o.command).join());
+  for (const text of spokenTexts(report)) assert.doesNotMatch(text, NATIVE_NAMES);
+}, { dialect: 'redis' });
+
+withFixture('stale-reads', 'linearizability', (report) => {
+  assert.equal(report.verdict, 'FAIL');
+  const anomaly = report.scenarios[0]!.anomalies.find((a) => a.kind === 'stale read')!;
+  const sample = anomaly.samples[0]!;
+  assert.match(sample, /cannot be placed: it read .* had changed the key before this read was sent.*\(a stale read\)/);
+  assert.match(sample, /\|  (SET \S+ "\d+" (NX|XX)|DEL \S+|GET \S+|INCR \S+) -> /, 'the text timeline names the commands sent');
+  const texts = spokenTexts(report);
+  assert.ok(texts.some((text) => /SET \S+ "\d+" (NX|XX)/.test(text)), texts.join('\n'));
+  for (const text of texts) assert.doesNotMatch(text, NATIVE_NAMES);
+}, { dialect: 'redis', linKeys: 1 });

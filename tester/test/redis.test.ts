@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS } from '../options.ts';
 import { freePort } from '../harness/free-port.ts';
@@ -11,7 +15,6 @@ import { freePort } from '../harness/free-port.ts';
 // FAIL on the read-modify-write done with GET then SET, as every server does.
 
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
-
 
 test('tester against redis-server, redis dialect: SUCCESS', { skip: haveRedis ? false : 'redis-server is not installed (apt-get install redis-server)' }, async () => {
   const port = await freePort();
@@ -41,3 +44,51 @@ test('tester against redis-server, redis dialect: SUCCESS', { skip: haveRedis ? 
     await exited;
   }
 });
+
+// What the tester prints of a run in the redis dialect names the commands it
+// sent: the checker's sentences and the text timelines say SET ... NX and
+// SET ... XX, never POST or PUT, in the text report, in --json and on the
+// report page. The replication scenario is where a real redis-server gives
+// anomalies to explain (it starts two of its own).
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const NATIVE_NAMES = /\b(POST|PUT|DELETE)\b/;
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tester/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, KV_HTML: 'off' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('npm run tester -- --dialect redis: its sentences and timelines say SET ... NX, never POST (text, --json, the page)',
+  { skip: haveRedis ? false : 'redis-server is not installed (apt-get install redis-server)', timeout: 120_000 }, async () => {
+    const page = path.join(mkdtempSync(path.join(tmpdir(), 'kv-redis-dialect-')), 'report.html');
+    const text = await runCli(['--dialect', 'redis', '--scenario', 'replication', '--html', page]);
+    assert.equal(text.code, 1, text.stdout + text.stderr);
+    // The checker's sentence, and a line of the text timeline.
+    assert.match(text.stdout, /it read "v1", written by client 1's SET \S+ "v1" NX, but client 1's SET \S+ "v2" XX -> OK had changed the key/);
+    assert.match(text.stdout, /\|  SET \S+ "v1" NX -> OK\n/);
+    assert.doesNotMatch(text.stdout, NATIVE_NAMES);
+
+    const json = await runCli(['--dialect', 'redis', '--scenario', 'replication', '--json']);
+    assert.equal(json.code, 1, json.stderr);
+    const anomalies: Array<{ samples: string[]; timelines?: Array<{ sentence: string; operations: Array<{ command: string }> }> }> =
+      JSON.parse(json.stdout).scenarios[0].anomalies;
+    const sentences = anomalies.flatMap((a) => [...a.samples, ...(a.timelines ?? []).map((t) => t.sentence)]);
+    assert.ok(sentences.some((s) => /client 1's SET \S+ "v1" NX/.test(s)), sentences.join('\n'));
+    const commands = anomalies.flatMap((a) => (a.timelines ?? []).flatMap((t) => t.operations.map((o) => o.command)));
+    assert.ok(commands.some((c) => /^SET \S+ "v1" NX$/.test(c)), commands.join('\n'));
+    for (const said of [...sentences, ...commands]) assert.doesNotMatch(said, NATIVE_NAMES);
+
+    // The page: each timeline's sentence and each box's command.
+    const html = readFileSync(page, 'utf8');
+    const figures = [...html.matchAll(/<figure id="timeline-\d+">([\s\S]*?)<\/figure>/g)].map((m) => m[1]!);
+    assert.equal(figures.length, 3, 'a timeline for the stale read, the lost write and the split brain');
+    for (const figure of figures) assert.doesNotMatch(figure, NATIVE_NAMES);
+    assert.ok(figures.some((figure) => /SET \S+ &quot;v1&quot; NX|SET \S+ "v1" NX/.test(figure)), figures[0]);
+  });
