@@ -26,9 +26,10 @@ const ERROR_REPLY = 'a reply that no correct server gives to this command.';
 function meanings(dialect: Dialect) {
   const create = dialect.command('create');
   const remove = dialect.command('delete');
+  // "POSTed" in ours, as the course says it; "sent SET NX for" in Redis's.
+  const created = dialect.name === 'native' ? 'POSTed' : `sent ${create} for`;
   return {
-    // "POSTed" in ours, as the course says it; "sent SET NX for" in Redis's.
-    doubleCreate: `several clients ${dialect.name === 'native' ? 'POSTed' : `sent ${create} for`} the same new key at the same moment and more than one got OK. ` +
+    doubleCreate: `several clients ${created} the same new key at the same moment and more than one got OK. ` +
       'Each believes it created the key; all but one value were silently overwritten. (Check-then-act without a ' +
       'lock: each checked "absent" before any of them stored.)',
     lostUpdate: 'two INCRs returned the same number: both read the same old value and both wrote old+1, so one ' +
