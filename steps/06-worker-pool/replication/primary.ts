@@ -151,6 +151,18 @@ export function commandOfRecord(record: Uint8Array): Buffer[] {
   return [ARRAY_HEADERS[count - 1] ?? Buffer.from(`*${count - 1}\r\n`), bytes.subarray(headerEnd + 2, nameEnd), bytes.subarray(seqEnd)];
 }
 
+const CRLF_BYTES = Buffer.from('\r\n');
+
+/** The command of a task (commandOfRecord), a big SET's value not copied (task.ts's setTask). */
+export function commandOfTask(task: PersistTask): Buffer[] {
+  const parts = commandOfRecord(task.record);
+  if (task.value !== undefined) {
+    // [*4, $3 SET, key and the value's header, KEEPTTL]: the value and its CRLF go before KEEPTTL.
+    parts.splice(parts.length - 1, 0, Buffer.from(task.value.buffer, task.value.byteOffset, task.value.byteLength), CRLF_BYTES);
+  }
+  return parts;
+}
+
 // commandOfRecord runs for every write a replica gets: its helpers are
 // plain functions at module level (no closures made per call), and the
 // array headers of the usual arities are made once.
@@ -289,7 +301,7 @@ export class ReplicationPrimary {
       if (this.streaming) this.append(MULTI);
       this.transactionEnd = last;
     }
-    if (this.streaming) for (const part of commandOfRecord(task.record)) this.append(part);
+    if (this.streaming) for (const part of commandOfTask(task)) this.append(part);
     if (task.seq === this.transactionEnd) {
       if (this.streaming) this.append(EXEC);
       this.transactionEnd = -1;
