@@ -41,6 +41,11 @@ export function recordParts(task: PersistTask): Uint8Array[] {
   return task.value === undefined ? [task.record] : [task.record, task.value, CRLF];
 }
 
+/** A referred value and the CRLF after it, as Buffers (a replica's SET: replication/primary.ts). */
+export function valueAndCrlf(value: Uint8Array): Buffer[] {
+  return [Buffer.from(value.buffer, value.byteOffset, value.byteLength), CRLF];
+}
+
 /** Values from this size on are referred to by their task when they can be (setTask()). */
 export const REFERRED_VALUE_BYTES = 64 * 1024;
 

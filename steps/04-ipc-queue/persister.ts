@@ -348,8 +348,12 @@ export class Persister {
     const message = { type: 'batch' as const, id, count: batch.length, sync: this.options.durable };
     // The callback runs once the message is in the channel (the kernel's
     // socket buffer): from then on, the worker gets it even if we die. The
-    // records go as they are (a big value is not copied into one buffer),
-    // and a large batch in pieces, one per turn (WorkerProcess.transmit).
+    // records go as they are: a big SET's value is not copied into one
+    // buffer with the others (its task refers to it: task.ts's setTask), and
+    // a batch over a megabyte goes in pieces, one per turn of the event loop
+    // (WorkerProcess.transmit), so a 100 MB value does not hold every other
+    // client up while it is serialized for the channel. The worker process
+    // writes the pieces only with the batch's last message, before its ack.
     worker.transmit(message, batch.flatMap((entry) => recordParts(entry.task)), (failed) => {
       if (failed || !worker.pending.has(id)) return;
       worker.delivered.add(id);

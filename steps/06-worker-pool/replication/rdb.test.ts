@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RdbError, crc64, decodeRdb, encodeRdb, lzfDecompress, type RdbEntry } from './rdb.ts';
 import { Backlog } from './backlog.ts';
-import { commandOfRecord, commandOfTask } from './primary.ts';
+import { commandOfRecord } from './primary.ts';
 import { commandRecord, delRecord, setRecord, setTask } from '../../../shared/persistence/task.ts';
 
 describe('replication: RDB', () => {
@@ -90,7 +90,7 @@ describe('replication: backlog and stream', () => {
     bytes.copy(parsed);
     const referred = setTask(9, 0, Buffer.from('key'), parsed);
     assert.ok(referred.value !== undefined, 'the task refers to the value');
-    assert.deepEqual(Buffer.concat(commandOfTask(referred)), Buffer.concat(commandOfRecord(setRecord(9, Buffer.from('key'), bytes))));
+    assert.deepEqual(Buffer.concat(commandOfRecord(referred.record, referred.value)), Buffer.concat(commandOfRecord(setRecord(9, Buffer.from('key'), bytes))));
   });
 
   it("expiry and list records become Redis's commands: TYPE k 2 a DEL (its SET k \"\" undone), PEXPIREAT k 0 a PERSIST", () => {
