@@ -9,6 +9,9 @@
 // Messages in:   { type: 'batch', id, count, bytes, sync }
 //                  bytes: `count` log records, one after the other
 //                  sync:  fsync before acknowledging (--durable)
+//                { type: 'piece', id, bytes }  the first bytes of batch `id`,
+//                  sent before it when it is large (worker-process.ts's
+//                  transmit); appended with the batch when it arrives
 //                { type: 'rewrite' }  rewrite the log now (BGREWRITEAOF)
 // Messages out:  { type: 'ready', log }  once the log is open
 //                { type: 'ack', id, log } once the batch is written (and synced)
@@ -41,7 +44,12 @@ export interface BatchMessage {
   bytes: Uint8Array;
   sync: boolean;
 }
-export type ToWorker = BatchMessage | { type: 'rewrite' };
+export interface PieceMessage {
+  type: 'piece';
+  id: number;
+  bytes: Uint8Array;
+}
+export type ToWorker = BatchMessage | PieceMessage | { type: 'rewrite' };
 export type WorkerMessage =
   | { type: 'ready'; log: LogFigures }
   | { type: 'ack'; id: number; log: LogFigures }
@@ -62,15 +70,26 @@ if (claim === null) {
 const policy: RewritePolicy = policyArg ? JSON.parse(policyArg) : { percentage: 0, minSize: 0 };
 const log = new RewritableLog(path.dirname(file), path.basename(file), policy, (figures) => reply({ type: 'figures', log: figures }));
 
+// The pieces of the batch on its way (all of one batch: the server sends
+// nothing else between a batch's pieces and the batch).
+let pieces: Uint8Array[] = [];
+
 process.on('message', (message: ToWorker) => {
   if (message.type === 'rewrite') {
     log.rewrite();
     return;
   }
+  if (message.type === 'piece') {
+    pieces.push(message.bytes);
+    return;
+  }
   // The "real work" a task could need before it is stored (compressing,
   // checksumming, ...), simulated with --task-cpu-ms.
   if (taskCpuMs > 0) burnCpuTime(taskCpuMs * message.count);
-  // One write for the whole batch: the records reach the kernel together.
+  // One write for the whole batch (a large one: one per piece, all in this
+  // turn, before the ack): the records reach the kernel together.
+  for (const piece of pieces) log.append(piece);
+  pieces = [];
   log.append(message.bytes);
   // A write is in the kernel's page cache: it survives this process dying,
   // not the machine losing power. fdatasync waits until it is on the disk.

@@ -1,5 +1,5 @@
 import { passThrough, type Store, type StoreExtras } from '../store/store.ts';
-import { commandRecord, delRecord, setRecord, type PersistTask } from './task.ts';
+import { commandRecord, delRecord, setTask, type PersistTask } from './task.ts';
 import { hashKey } from '../store/key-hash.ts';
 
 // A Store that passes every call to the real store and, for each write that
@@ -75,7 +75,7 @@ export class RecordingStore implements Store {
   set(key: Buffer, value: Buffer): void {
     this.inner.set(key, value); // throws on a limit: then nothing is recorded
     const seq = this.nextSeq();
-    this.tasks.push({ seq, keyHash: hashKey(key), record: setRecord(seq, key, value) });
+    this.tasks.push(setTask(seq, hashKey(key), key, value)); // a big value referred to, not copied
   }
 
   delete(key: Buffer): boolean {

@@ -25,9 +25,29 @@ export interface PersistTask {
   seq: number;
   /** A hash of the key: by-key dispatch sends every write of a key to one worker. */
   keyHash: number;
-  /** The log record, ready to append. */
+  /** The log record, ready to append; with `value`, its first bytes (recordParts()). */
   record: Uint8Array;
+  /**
+   * A big SET's value, referred to and not copied (setTask()): the record is
+   * then `record`, `value` and CRLF, one after the other.
+   */
+  value?: Uint8Array;
 }
+
+const CRLF = Buffer.from('\r\n');
+
+/** The bytes of a task's record, in order: the record, or with a value its three parts. */
+export function recordParts(task: PersistTask): Uint8Array[] {
+  return task.value === undefined ? [task.record] : [task.record, task.value, CRLF];
+}
+
+/** A referred value and the CRLF after it, as Buffers (a replica's SET: replication/primary.ts). */
+export function valueAndCrlf(value: Uint8Array): Buffer[] {
+  return [Buffer.from(value.buffer, value.byteOffset, value.byteLength), CRLF];
+}
+
+/** Values from this size on are referred to by their task when they can be (setTask()). */
+export const REFERRED_VALUE_BYTES = 64 * 1024;
 
 // One writer serves every record of this thread (encoding is synchronous).
 const records = new ReplyWriter();
@@ -41,6 +61,27 @@ export function setRecord(seq: number, key: Buffer, value: Buffer): Buffer {
   records.bulk(key);
   records.bulk(value);
   return records.take();
+}
+
+/**
+ * The task of `SET seq key value`. A value of REFERRED_VALUE_BYTES or more
+ * that fills a whole fixed-length SharedArrayBuffer - how the request parser
+ * hands over a big argument, a buffer no one writes afterwards (the store
+ * keeps it as it is too: growable-store.ts) - is not copied: the task refers
+ * to it, and its record is the bytes up to the value, the value, CRLF. Copying
+ * 100 MB into a fresh record buffer held the event loop for tens of
+ * milliseconds (issue 16). Any other value is copied into the record.
+ */
+export function setTask(seq: number, keyHash: number, key: Buffer, value: Buffer): PersistTask {
+  const whole = value.length >= REFERRED_VALUE_BYTES && value.buffer instanceof SharedArrayBuffer &&
+    !value.buffer.growable && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
+  if (!whole) return { seq, keyHash, record: setRecord(seq, key, value) };
+  records.arrayHeader(4);
+  records.bulk(SET);
+  records.bulkInteger(seq);
+  records.bulk(key);
+  records.bulkHeader(value.length);
+  return { seq, keyHash, record: records.take(), value };
 }
 
 /**
@@ -71,5 +112,8 @@ export function delRecord(seq: number, key: Buffer): Buffer {
  * more for each record of a few dozen bytes, kept alive as long as the task.
  */
 export function ownRecords(tasks: readonly PersistTask[]): PersistTask[] {
-  return tasks.map((task) => ({ seq: task.seq, keyHash: task.keyHash, record: new Uint8Array(task.record) }));
+  // A referred value is a SharedArrayBuffer's: it is shared, not copied.
+  return tasks.map((task) => (task.value === undefined
+    ? { seq: task.seq, keyHash: task.keyHash, record: new Uint8Array(task.record) }
+    : { seq: task.seq, keyHash: task.keyHash, record: new Uint8Array(task.record), value: task.value }));
 }

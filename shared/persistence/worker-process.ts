@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bundle } from '../threads/bundle.ts';
 import type { LogFigures, RewritePolicy } from './log-rewrite.ts';
-import type { WorkerMessage } from './log-worker.ts';
+import type { BatchMessage, WorkerMessage } from './log-worker.ts';
 import type { PersistTask } from './task.ts';
 
 // One log worker process as the server sees it (steps 04 to 06): the child
@@ -20,6 +20,14 @@ import type { PersistTask } from './task.ts';
 
 /** Batches per worker process at the most: one being written, one on its way. */
 export const MAX_IN_FLIGHT = 2;
+
+/**
+ * A batch larger than this goes to the worker process in pieces of this size,
+ * the next one once the last is in the channel (see transmit()): serializing
+ * a 100 MB value for the channel in one turn held every other client up for
+ * as long (issue 16).
+ */
+export const PIECE_BYTES = 1024 * 1024;
 
 /** One task in the server: its sequence number, its record, and the offer() it came with. */
 export interface Entry {
@@ -78,6 +86,9 @@ export class WorkerProcess {
   restarts = 0;
   /** Its log's figures, as of its last message. */
   log!: LogFigures;
+  /** A batch is going out in pieces: later ones wait in `waiting`, in order. */
+  private sendingPieces = false;
+  private waiting: Array<() => void> = [];
 
   constructor(child: Started, readonly file: string) {
     this.attach(child);
@@ -86,9 +97,57 @@ export class WorkerProcess {
   attach({ child, log }: Started): void {
     this.child = child;
     this.log = log;
+    // A dead process's half-sent batch and those waiting behind it are in
+    // `pending`: the persister sends them all again to this one.
+    this.sendingPieces = false;
+    this.waiting = [];
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     // Sending to a process that just died emits 'error'; its 'exit' handles it.
     child.on('error', () => {});
+  }
+
+  /**
+   * Sends the batch `message` with `parts` (its records, one after the other)
+   * to the worker process; `done` runs once all of it is in the channel (the
+   * kernel has it), or with an error if it never will be. Batches reach the
+   * channel in the order they were given. One larger than PIECE_BYTES goes as
+   * `piece` messages of at most that size, the next once the last is in the
+   * channel, and then the batch with the rest of its bytes; the worker
+   * process appends the pieces and the rest together when the batch itself
+   * arrives, so its log never holds part of a record.
+   */
+  transmit(message: Omit<BatchMessage, 'bytes'>, parts: readonly Uint8Array[], done: (failed: Error | null) => void): void {
+    if (this.sendingPieces) {
+      this.waiting.push(() => this.transmit(message, parts, done));
+      return;
+    }
+    const { child } = this;
+    const pieces = inPieces(parts);
+    if (pieces.length === 1) {
+      child.send({ ...message, bytes: joined(pieces[0]!) }, undefined, undefined, done);
+      return;
+    }
+    this.sendingPieces = true;
+    let next = 0;
+    const sendNext = (failed: Error | null) => {
+      if (child !== this.child) return done(failed ?? new Error('its worker process was replaced'));
+      if (failed) {
+        // The process is dying: its 'exit' hands everything pending to the next one.
+        this.sendingPieces = false;
+        return done(failed);
+      }
+      const bytes = joined(pieces[next++]!);
+      if (next < pieces.length) {
+        child.send({ type: 'piece', id: message.id, bytes }, undefined, undefined, sendNext);
+        return;
+      }
+      child.send({ ...message, bytes }, undefined, undefined, done);
+      this.sendingPieces = false;
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const send of waiting) send(); // behind the batch in the channel, in order
+    };
+    sendNext(null);
   }
 
   /** Whether it could take a batch from its outbox now. */
@@ -131,4 +190,27 @@ export function forkLogWorker(file: string, options: ForkOptions): Promise<Start
     child.once('message', (ready: WorkerMessage) => resolve({ child, log: ready.log }));
     child.once('exit', (code) => reject(new Error(`log worker exited (code ${code}) before it was ready`)));
   });
+}
+
+/** `parts` cut (a part over PIECE_BYTES) and grouped (small ones) into pieces of at most PIECE_BYTES. */
+function inPieces(parts: readonly Uint8Array[]): Uint8Array[][] {
+  const pieces: Uint8Array[][] = [[]];
+  let size = 0;
+  for (const part of parts) {
+    for (let at = 0; at < part.length; at += PIECE_BYTES) {
+      const slice = part.subarray(at, at + PIECE_BYTES);
+      if (size + slice.length > PIECE_BYTES) {
+        pieces.push([]);
+        size = 0;
+      }
+      pieces.at(-1)!.push(slice);
+      size += slice.length;
+    }
+  }
+  return pieces;
+}
+
+/** The bytes of one piece: its one part as it is (a view, no copy), or several copied together. */
+function joined(piece: Uint8Array[]): Uint8Array {
+  return piece.length === 1 ? piece[0]! : Buffer.concat(piece);
 }

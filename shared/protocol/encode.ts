@@ -92,6 +92,15 @@ export class ReplyWriter {
     this.buffer[this.length++] = LF;
   }
 
+  /**
+   * Appends only the header of a bulk string of `length` bytes, `$<length>\r\n`:
+   * its bytes and CRLF are sent after it by the caller (a big value's log
+   * record, shared/persistence/task.ts).
+   */
+  bulkHeader(length: number): void {
+    this.numberLine(36, length); // '$'
+  }
+
   /** Appends a RESP3 verbatim string: `=<length>\r\ntxt:<bytes>\r\n`. */
   private verbatim(bytes: Uint8Array): void {
     this.numberLine(61, TXT_PREFIX.length + bytes.length); // '='

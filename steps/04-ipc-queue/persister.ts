@@ -6,7 +6,7 @@ import { OWNERSHIP_OPTIONS } from '../../shared/persistence/ownership.ts';
 import type { LogFigures, RewritePolicy } from '../../shared/persistence/log-rewrite.ts';
 import type { ToWorker, WorkerMessage } from '../../shared/persistence/log-worker.ts';
 import { Sequencer } from '../../shared/persistence/sequencer.ts';
-import type { PersistTask } from '../../shared/persistence/task.ts';
+import { recordParts, type PersistTask } from '../../shared/persistence/task.ts';
 import {
   MAX_IN_FLIGHT, WorkerProcess, countDown, forkLogWorker, Ticket, type Entry, type Started,
 } from '../../shared/persistence/worker-process.ts';
@@ -345,16 +345,16 @@ export class Persister {
     worker.pending.set(id, batch);
     worker.inFlight++;
     this.batches++;
-    const message: ToWorker = {
-      type: 'batch',
-      id,
-      count: batch.length,
-      bytes: Buffer.concat(batch.map((entry) => entry.task.record)),
-      sync: this.options.durable,
-    };
+    const message = { type: 'batch' as const, id, count: batch.length, sync: this.options.durable };
     // The callback runs once the message is in the channel (the kernel's
-    // socket buffer): from then on, the worker gets it even if we die.
-    worker.child.send(message, undefined, undefined, (failed) => {
+    // socket buffer): from then on, the worker gets it even if we die. The
+    // records go as they are: a big SET's value is not copied into one
+    // buffer with the others (its task refers to it: task.ts's setTask), and
+    // a batch over a megabyte goes in pieces, one per turn of the event loop
+    // (WorkerProcess.transmit), so a 100 MB value does not hold every other
+    // client up while it is serialized for the channel. The worker process
+    // writes the pieces only with the batch's last message, before its ack.
+    worker.transmit(message, batch.flatMap((entry) => recordParts(entry.task)), (failed) => {
       if (failed || !worker.pending.has(id)) return;
       worker.delivered.add(id);
       worker.deliveredTasks += batch.length;

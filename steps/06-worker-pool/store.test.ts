@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Connection } from '../../shared/client/connection.ts';
 import { describeReply } from '../../shared/protocol/reply.ts';
-import { start, tempDataDir } from '../../tester/harness/persistence-suites.ts';
+import { killAndWaitForWorkers, start, tempDataDir } from '../../tester/harness/persistence-suites.ts';
 import { info } from '../../tester/harness/info.ts';
 import { stopAfter } from '../../tester/harness/launch.ts';
 
@@ -72,6 +72,52 @@ describe('step 06: the store', () => {
       slow.destroy();
       await other.close();
     });
+  });
+
+  it('--durable: big values sent slowly, with small writes between and behind them, are back byte for byte after SIGKILL and restart', async () => {
+    const dir = tempDataDir();
+    let server = await start('06', dir, ['--durable']);
+    try {
+      const other = await Connection.open(server.host, server.port);
+      // Bigger than a piece of the log worker's channel (1 MB): the log
+      // record refers to the value and goes to the worker process in pieces.
+      const values = [randomBytes(3 * 1024 * 1024 + 7), randomBytes(6 * 1024 * 1024 + 1)];
+      for (const [n, value] of values.entries()) {
+        const request = Buffer.concat([Buffer.from(`*3\r\n$3\r\nSET\r\n$4\r\nbig${n}\r\n$${value.length}\r\n`), value, Buffer.from('\r\n')]);
+        const slow = net.connect(server.port, server.host);
+        await new Promise((resolve) => slow.once('connect', resolve));
+        const answer = receive(slow, 5);
+        const parts = 4;
+        const step = Math.ceil(request.length / parts);
+        for (let p = 0; p < parts; p++) {
+          await new Promise<void>((resolve) => slow.write(request.subarray(p * step, (p + 1) * step), () => resolve()));
+          // The other client is answered while the big value is on its way.
+          if (p < parts - 1) assert.equal(describeReply(await other.send('SET', `small${n}.${p}`, `v${p}`)), 'OK');
+        }
+        // Sent with the big value's last bytes, answered (and logged) behind it.
+        const behind = other.send('SET', `after${n}`, 'yes');
+        assert.equal(await answer, '+OK\r\n');
+        assert.equal(describeReply(await behind), 'OK');
+        slow.destroy();
+      }
+      assert.equal(describeReply(await other.send('SET', 'big0', 'small now')), 'OK', 'the first big value overwritten');
+      await other.close();
+      await killAndWaitForWorkers(server);
+
+      server = await start('06', dir, ['--durable']);
+      const back = await Connection.open(server.host, server.port);
+      assert.equal(describeReply(await back.send('GET', 'big0')), '"small now"');
+      const big = await back.send('GET', 'big1');
+      assert.ok(big.type === 'bulk' && big.value !== null && big.value.equals(values[1]!), 'the 6 MB value, byte for byte');
+      for (const n of [0, 1]) {
+        for (const p of [0, 1, 2]) assert.equal(describeReply(await back.send('GET', `small${n}.${p}`)), `"v${p}"`);
+        assert.equal(describeReply(await back.send('GET', `after${n}`)), '"yes"');
+      }
+      assert.equal(describeReply(await back.send('DBSIZE')), '(integer) 10');
+      await back.close();
+    } finally {
+      await server.stop();
+    }
   });
 
   it('an argument over --proto-max-bulk-len gets a clear error and only that connection closes', async () => {

@@ -13,6 +13,12 @@
 //    read's copy, not for the whole value).
 // Each on a fresh step 06 with its own data folder (logs included: the
 // writes are persisted as usual), started as `npm start` starts it.
+//
+//   npx tsx steps/06-worker-pool/bench/big-values.ts 100mb [RUNS] [--before DIR]
+//
+// only the 100 MB SET, RUNS times (default 1), with the PINGs' max and p99;
+// with --before, in turn with the step 06 of another tree (a `git archive` of
+// an older commit, with node_modules), and the medians of each.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,13 +26,19 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '../../../shared/client/connection.ts';
-import { launchStep } from '../../../tester/harness/launch.ts';
+import { launchServer, launchStep } from '../../../tester/harness/launch.ts';
+
+const onlyBig = process.argv[2] === '100mb';
+const beforeAt = process.argv.indexOf('--before');
+const beforeTree = beforeAt > 0 ? process.argv[beforeAt + 1] : undefined;
+const runs = onlyBig && /^\d+$/.test(process.argv[3] ?? '') ? Number(process.argv[3]) : 1;
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'kv-big-'));
 
-async function fresh() {
+async function fresh(tree?: string) {
   // With the allocator setting npm start uses (see tester/course/run-step.ts).
-  return launchStep('06', { args: ['--quiet', '--data-dir', mkdtempSync(path.join(scratch, 'data-'))], env: { MALLOC_MMAP_THRESHOLD_: '131072' } });
+  const options = { args: ['--quiet', '--data-dir', mkdtempSync(path.join(scratch, 'data-'))], env: { MALLOC_MMAP_THRESHOLD_: '131072' } };
+  return tree === undefined ? launchStep('06', options) : launchServer(path.resolve(tree, 'steps/06-worker-pool/server.ts'), options);
 }
 
 function infoLines(port: number, pattern: RegExp): string {
@@ -34,38 +46,20 @@ function infoLines(port: number, pattern: RegExp): string {
   return text.split(/\r?\n/).filter((line) => pattern.test(line)).join(' ');
 }
 
-for (const args of [['-r', '1000000', '-n', '2000000', '-t', 'set', '-d', '1000'], ['-r', '10000', '-n', '20000', '-t', 'set', '-d', '100000']]) {
-  const server = await fresh();
-  const started = Date.now();
-  let out: string;
-  try {
-    out = execFileSync('redis-benchmark', ['-p', String(server.port), ...args, '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (caught) {
-    throw new Error(`redis-benchmark ${args.join(' ')} failed: ${(caught as { stderr?: string }).stderr ?? caught}`);
-  }
-  const errors = /error/i.test(out) ? 'ERROR REPLIES' : 'no error reply';
-  const rate = /SET: ([\d.]+) requests per second/.exec(out)?.[1] ?? '?';
-  console.log(`redis-benchmark ${args.join(' ')}: ${errors}, ${rate} SET/s, ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  console.log(`  DBSIZE ${execFileSync('redis-cli', ['-p', String(server.port), 'DBSIZE'], { encoding: 'utf8' }).trim()}; ` +
-    infoLines(server.port, /^(used_memory_human|used_memory_rss_human|store_fragmentation_ratio):/));
-  await server.stop();
-}
-
-{
-  const server = await fresh();
+/** One 100 MB SET and GET on a fresh server (of `tree`, or this one), another client PINGing meanwhile. */
+async function bigValue(tree?: string): Promise<{ slowest: number; p99: number }> {
+  const server = await fresh(tree);
   const value = randomBytes(100 * 1024 * 1024);
   const file = path.join(scratch, 'value.bin');
   writeFileSync(file, value);
   const pinger = await Connection.open(server.host, server.port);
-  let slowestPingMs = 0;
-  let pings = 0;
+  const pingMs: number[] = [];
   let pinging = true;
   const pingLoop = (async () => {
     while (pinging) {
       const sent = performance.now();
       await pinger.send('PING');
-      slowestPingMs = Math.max(slowestPingMs, performance.now() - sent);
-      pings++;
+      pingMs.push(performance.now() - sent);
     }
   })();
   const setStarted = performance.now();
@@ -83,10 +77,45 @@ for (const args of [['-r', '1000000', '-n', '2000000', '-t', 'set', '-d', '1000'
   const back = execFileSync('redis-cli', ['-p', String(server.port), 'GET', 'big'], { maxBuffer: 200 * 1024 * 1024 });
   const getMs = performance.now() - getStarted;
   const same = back.length === value.length + 1 && back.subarray(0, value.length).equals(value);
-  console.log(`100 MB value: SET ${setReply} in ${setMs.toFixed(0)} ms (another client's ${pings} PINGs meanwhile, the slowest ${slowestPingMs.toFixed(1)} ms); ` +
-    `GET in ${getMs.toFixed(0)} ms, ${same ? 'byte for byte the same' : 'DIFFERENT BYTES'}`);
+  pingMs.sort((a, b) => a - b);
+  const slowest = pingMs.at(-1) ?? 0;
+  const p99 = pingMs[Math.floor(pingMs.length * 0.99)] ?? 0;
+  console.log(`${tree === undefined ? '' : `${tree}: `}100 MB value: SET ${setReply} in ${setMs.toFixed(0)} ms (another client's ${pingMs.length} PINGs meanwhile, ` +
+    `the slowest ${slowest.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms); GET in ${getMs.toFixed(0)} ms, ${same ? 'byte for byte the same' : 'DIFFERENT BYTES'}`);
   console.log(`  ${infoLines(server.port, /^(used_memory_human|used_memory_peak_human|used_memory_rss_human):/)}`);
   await pinger.close();
   await server.stop();
+  return { slowest, p99 };
+}
+
+for (const args of onlyBig ? [] : [['-r', '1000000', '-n', '2000000', '-t', 'set', '-d', '1000'], ['-r', '10000', '-n', '20000', '-t', 'set', '-d', '100000']]) {
+  const server = await fresh();
+  const started = Date.now();
+  let out: string;
+  try {
+    out = execFileSync('redis-benchmark', ['-p', String(server.port), ...args, '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (caught) {
+    throw new Error(`redis-benchmark ${args.join(' ')} failed: ${(caught as { stderr?: string }).stderr ?? caught}`);
+  }
+  const errors = /error/i.test(out) ? 'ERROR REPLIES' : 'no error reply';
+  const rate = /SET: ([\d.]+) requests per second/.exec(out)?.[1] ?? '?';
+  console.log(`redis-benchmark ${args.join(' ')}: ${errors}, ${rate} SET/s, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`  DBSIZE ${execFileSync('redis-cli', ['-p', String(server.port), 'DBSIZE'], { encoding: 'utf8' }).trim()}; ` +
+    infoLines(server.port, /^(used_memory_human|used_memory_rss_human|store_fragmentation_ratio):/));
+  await server.stop();
+}
+
+const figures = new Map<string, Array<{ slowest: number; p99: number }>>();
+for (let run = 0; run < runs; run++) {
+  for (const tree of beforeTree === undefined ? [undefined] : [beforeTree, undefined]) {
+    const label = tree ?? 'this tree';
+    figures.set(label, [...(figures.get(label) ?? []), await bigValue(tree)]);
+  }
+}
+const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+if (runs > 1 || beforeTree !== undefined) {
+  for (const [label, list] of figures) {
+    console.log(`${label}: median of ${list.length}: slowest PING ${median(list.map((f) => f.slowest)).toFixed(1)} ms, p99 ${median(list.map((f) => f.p99)).toFixed(1)} ms`);
+  }
 }
 rmSync(scratch, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Sequencer } from '../../../shared/persistence/sequencer.ts';
-import type { PersistTask } from '../../../shared/persistence/task.ts';
+import { valueAndCrlf, type PersistTask } from '../../../shared/persistence/task.ts';
 import { encodeCommand } from '../../../shared/protocol/encode.ts';
 import { OK, array, bulk, error, integer, type Reply } from '../../../shared/protocol/reply.ts';
 import { RequestParser, type ParseEvent } from '../../../shared/protocol/request-parser.ts';
@@ -127,9 +127,9 @@ const FOUR = Buffer.from('*4\r\n');
  *   `PEXPIREAT <seq> k 0` (the time removed) -> `PERSIST k`.
  * Another TYPE (a string's tag: never logged today) sends nothing. The rest
  * (DEL, PEXPIREAT k ms, RPUSH/LPUSH k element, LPOP/RPOP k) are Redis's
- * commands with Redis's arities as they are.
+ * commands with Redis's arities as they are. `value`: a big SET's (task.ts).
  */
-export function commandOfRecord(record: Uint8Array): Buffer[] {
+export function commandOfRecord(record: Uint8Array, value?: Uint8Array): Buffer[] {
   const bytes = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
   const headerEnd = bytes.indexOf(CRLF);
   const count = digitsAt(bytes, 1, headerEnd);
@@ -138,7 +138,7 @@ export function commandOfRecord(record: Uint8Array): Buffer[] {
   if (count === 4) {
     // SET, the usual record, told by its bytes ($3\r\nSET\r\n): no string made.
     if (nameEnd - headerEnd === 11 && bytes[headerEnd + 6] === 0x53 && bytes[headerEnd + 7] === 0x45 && bytes[headerEnd + 8] === 0x54) {
-      return [FOUR, bytes.subarray(headerEnd + 2, nameEnd), bytes.subarray(seqEnd), KEEPTTL];
+      return [FOUR, bytes.subarray(headerEnd + 2, nameEnd), bytes.subarray(seqEnd), ...(value === undefined ? [] : valueAndCrlf(value)), KEEPTTL];
     }
     const name = bulkText(bytes, headerEnd + 2, nameEnd);
     if (name === 'TYPE' || name === 'PEXPIREAT') {
@@ -289,7 +289,7 @@ export class ReplicationPrimary {
       if (this.streaming) this.append(MULTI);
       this.transactionEnd = last;
     }
-    if (this.streaming) for (const part of commandOfRecord(task.record)) this.append(part);
+    if (this.streaming) for (const part of commandOfRecord(task.record, task.value)) this.append(part);
     if (task.seq === this.transactionEnd) {
       if (this.streaming) this.append(EXEC);
       this.transactionEnd = -1;

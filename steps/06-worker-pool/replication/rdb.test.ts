@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { RdbError, crc64, decodeRdb, encodeRdb, lzfDecompress, type RdbEntry } from './rdb.ts';
 import { Backlog } from './backlog.ts';
 import { commandOfRecord } from './primary.ts';
-import { commandRecord, delRecord, setRecord } from '../../../shared/persistence/task.ts';
+import { commandRecord, delRecord, setRecord, setTask } from '../../../shared/persistence/task.ts';
 
 describe('replication: RDB', () => {
   it("CRC64 is Redis's (crc64.c's test vector)", () => {
@@ -82,6 +82,15 @@ describe('replication: backlog and stream', () => {
     assert.equal(set.toString(), '*4\r\n$3\r\nSET\r\n$3\r\nkey\r\n$8\r\na\r\nvalue\r\n$7\r\nKEEPTTL\r\n');
     const del = Buffer.concat(commandOfRecord(delRecord(7, Buffer.from('k'))));
     assert.equal(del.toString(), '*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n');
+  });
+
+  it('a big SET whose task refers to its value (not copied into the record) becomes the same command as one copied', () => {
+    const bytes = Buffer.alloc(100 * 1024, 'x');
+    const parsed = Buffer.from(new SharedArrayBuffer(bytes.length)); // as the request parser hands a big argument over
+    bytes.copy(parsed);
+    const referred = setTask(9, 0, Buffer.from('key'), parsed);
+    assert.ok(referred.value !== undefined, 'the task refers to the value');
+    assert.deepEqual(Buffer.concat(commandOfRecord(referred.record, referred.value)), Buffer.concat(commandOfRecord(setRecord(9, Buffer.from('key'), bytes))));
   });
 
   it("expiry and list records become Redis's commands: TYPE k 2 a DEL (its SET k \"\" undone), PEXPIREAT k 0 a PERSIST", () => {
