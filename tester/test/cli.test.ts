@@ -1,29 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS } from '../options.ts';
+import { runCli } from './run-cli.ts';
 
 // The tester as a program: exit status, output, and no server left running.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // No report page unless a test asks for one (--html beats KV_HTML).
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tester/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, KV_HTML: 'off' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function refused(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {

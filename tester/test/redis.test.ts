@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS } from '../options.ts';
 import { freePort } from '../harness/free-port.ts';
+import { runCli } from './run-cli.ts';
 
 // The tester checked against a reference: a real Redis, spoken to in the
 // redis dialect (SET NX, SET XX, DEL, SCAN + GET), must get SUCCESS - and
@@ -51,19 +51,7 @@ test('tester against redis-server, redis dialect: SUCCESS', { skip: haveRedis ? 
 // report page. The replication scenario is where a real redis-server gives
 // anomalies to explain (it starts two of its own).
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NATIVE_NAMES = /\b(POST|PUT|DELETE)\b/;
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tester/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, KV_HTML: 'off' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('npm run tester -- --dialect redis: its sentences and timelines say SET ... NX, never POST (text, --json, the page)',
   { skip: haveRedis ? false : 'redis-server is not installed (apt-get install redis-server)', timeout: 120_000 }, async () => {
