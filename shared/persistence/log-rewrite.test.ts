@@ -211,6 +211,14 @@ describe('shared: log rewrite', () => {
       assert.equal(figures!.aof_last_bgrewrite_status, 'ok');
     }
     for (let i = 0; i < 200; i++) step();
+    // Whatever the random steps left, a key with a time and a list of two,
+    // outside their keys (k0-k39), so that the last rewrite folds both.
+    append(setRecord(++seq, Buffer.from('timed'), Buffer.from('v')));
+    append(commandRecord(++seq, 'PEXPIREAT', Buffer.from('timed'), String(4_000_000_000_000 + seq)));
+    append(setRecord(++seq, Buffer.from('list'), Buffer.alloc(0)));
+    append(commandRecord(++seq, 'TYPE', Buffer.from('list'), String(TYPE_LIST)));
+    append(commandRecord(++seq, 'RPUSH', Buffer.from('list'), Buffer.from('a')));
+    append(commandRecord(++seq, 'RPUSH', Buffer.from('list'), Buffer.from('b')));
     // And one with no writes during it: the base then holds every key's
     // whole history, folded (and a fault in the fold is not hidden by
     // records after it).
