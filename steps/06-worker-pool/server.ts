@@ -135,8 +135,6 @@ log(`replayed ${replay.records} records from ${logFiles.join(', ')} in ${options
   `${Date.now() - replayStarted} ms` +
   (replay.truncatedBytes > 0 ? ` (dropped ${replay.truncatedBytes} bytes of a cut-short record)` : ''));
 
-const rewritesAtExit = new Map<number, number>(); // aof_rewrites as a worker process died
-let rewritesOfEndedWorkers = 0;
 const sequence = newSequence(replay.lastSeq + 1);
 // 3. The thread pool: a fixed number of threads, whatever the connections.
 // Made before the worker processes are forked: the threads start while
@@ -149,6 +147,8 @@ const pool = new ThreadPool(options.threads, (i) => ({
 }));
 
 // 4. The worker processes, supervised.
+const rewritesAtExit = new Map<number, number>(); // aof_rewrites as a worker process died
+let rewritesOfEndedWorkers = 0;
 const persister = await Persister.start({
   dataDir: options.dataDir,
   workers: options.workers,
