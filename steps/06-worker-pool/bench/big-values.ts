@@ -14,11 +14,13 @@
 // Each on a fresh step 06 with its own data folder (logs included: the
 // writes are persisted as usual), started as `npm start` starts it.
 //
-//   npx tsx steps/06-worker-pool/bench/big-values.ts 100mb [RUNS] [--before DIR]
+//   npx tsx steps/06-worker-pool/bench/big-values.ts 100mb [RUNS] [--before DIR] [--redis]
 //
 // only the 100 MB SET, RUNS times (default 1), with the PINGs' max and p99;
 // with --before, in turn with the step 06 of another tree (a `git archive` of
-// an older commit, with node_modules), and the medians of each.
+// an older commit, with node_modules), and the medians of each; with
+// --redis, in turn with a redis-server (no persistence) too: the yardstick
+// for how long a real server makes the other clients wait meanwhile.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,10 +29,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '../../../shared/client/connection.ts';
 import { launchServer, launchStep } from '../../../tester/harness/launch.ts';
+import { startRedis } from './servers.ts';
 
 const onlyBig = process.argv[2] === '100mb';
 const beforeAt = process.argv.indexOf('--before');
 const beforeTree = beforeAt > 0 ? process.argv[beforeAt + 1] : undefined;
+const withRedis = process.argv.includes('--redis');
 const runs = onlyBig && /^\d+$/.test(process.argv[3] ?? '') ? Number(process.argv[3]) : 1;
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'kv-big-'));
@@ -46,9 +50,15 @@ function infoLines(port: number, pattern: RegExp): string {
   return text.split(/\r?\n/).filter((line) => pattern.test(line)).join(' ');
 }
 
-/** One 100 MB SET and GET on a fresh server (of `tree`, or this one), another client PINGing meanwhile. */
+/** A fresh redis-server, with the shape of a launched step. */
+async function freshRedis() {
+  const redis = await startRedis();
+  return { host: '127.0.0.1', port: redis.port, stop: async () => redis.stop() };
+}
+
+/** One 100 MB SET and GET on a fresh server (of `tree`, this one, or redis-server), another client PINGing meanwhile. */
 async function bigValue(tree?: string): Promise<{ slowest: number; p99: number }> {
-  const server = await fresh(tree);
+  const server = tree === 'redis-server' ? await freshRedis() : await fresh(tree);
   const value = randomBytes(100 * 1024 * 1024);
   const file = path.join(scratch, 'value.bin');
   writeFileSync(file, value);
@@ -107,13 +117,14 @@ for (const args of onlyBig ? [] : [['-r', '1000000', '-n', '2000000', '-t', 'set
 
 const figures = new Map<string, Array<{ slowest: number; p99: number }>>();
 for (let run = 0; run < runs; run++) {
-  for (const tree of beforeTree === undefined ? [undefined] : [beforeTree, undefined]) {
+  const trees = [...(beforeTree === undefined ? [] : [beforeTree]), undefined, ...(withRedis ? ['redis-server'] : [])];
+  for (const tree of trees) {
     const label = tree ?? 'this tree';
     figures.set(label, [...(figures.get(label) ?? []), await bigValue(tree)]);
   }
 }
 const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-if (runs > 1 || beforeTree !== undefined) {
+if (runs > 1 || beforeTree !== undefined || withRedis) {
   for (const [label, list] of figures) {
     console.log(`${label}: median of ${list.length}: slowest PING ${median(list.map((f) => f.slowest)).toFixed(1)} ms, p99 ${median(list.map((f) => f.p99)).toFixed(1)} ms`);
   }
