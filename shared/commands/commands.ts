@@ -156,8 +156,9 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     summary: 'subtract a 64-bit integer from an integer value',
     run([key, by], context) {
       const decrement = parseInt64(by!);
-      // -(-2^63) does not fit in 64 bits: Redis refuses it the same way.
-      if (decrement === null || decrement === INT64_MIN) return NOT_AN_INTEGER;
+      if (decrement === null) return NOT_AN_INTEGER;
+      // -(-2^63) does not fit in 64 bits: Redis refuses it with these words.
+      if (decrement === INT64_MIN) return error('ERR', 'decrement would overflow');
       return incrementBy(key!, -decrement, context);
     },
   },
@@ -376,12 +377,13 @@ export const COMMANDS: Record<string, Omit<CommandSpec, 'name'>> = {
     },
   },
   CONFIG: {
-    usage: 'CONFIG GET parameter [parameter ...]', minArgs: 2, maxArgs: Infinity, writes: false,
+    usage: 'CONFIG GET parameter [parameter ...]', minArgs: 1, maxArgs: Infinity, writes: false, redisErrors: true,
     summary: 'the settings clients ask for, by Redis\'s names (glob patterns too, as Redis 7)',
     run([sub, ...parameters], { config }) {
-      if (sub!.toString('latin1').toUpperCase() !== 'GET') {
-        return error(ErrorCode.INVALID_COMMAND, 'only CONFIG GET is supported');
-      }
+      const name = sub!.toString('latin1').toUpperCase();
+      // Redis's replies: CONFIG GET with no parameter is an arity error of 'config|get'.
+      if (name === 'GET' && parameters.length === 0) return error('ERR', "wrong number of arguments for 'config|get' command");
+      if (name !== 'GET') return error('ERR', `unknown subcommand '${sub!.toString('latin1')}'. Try CONFIG HELP.`);
       const settings = { ...REDIS_CONFIG, ...config?.() };
       const found = new Map<string, string>();
       for (const parameter of parameters) {

@@ -35,23 +35,28 @@ function absoluteMs(text: Buffer, unitMs: number, relative: boolean, command: st
 function expireCommand(name: string, unitMs: number, relative: boolean): Spec {
   const unit = unitMs === 1 ? 'milliseconds' : 'seconds';
   return {
-    usage: `${name} key ${relative ? unit : `unix-time-${unit}`} [NX|XX|GT|LT]`, minArgs: 2, maxArgs: 3, writes: true, redisErrors: true,
+    usage: `${name} key ${relative ? unit : `unix-time-${unit}`} [NX|XX|GT|LT ...]`, minArgs: 2, maxArgs: Infinity, writes: true, redisErrors: true,
     summary: relative ? `expire the key in that many ${unit}` : `expire the key at that Unix time (${unit})`,
-    run([key, time, option], { store }) {
+    run([key, time, ...options], { store }) {
       if (store.setExpiresAt === undefined) return NO_EXPIRY;
+      // As Redis 7: the options first (several may be given: XX GT), then the time.
+      const flags = new Set<string>();
+      for (const option of options) {
+        const flag = option.toString('latin1').toUpperCase();
+        if (!['NX', 'XX', 'GT', 'LT'].includes(flag)) return error('ERR', `Unsupported option ${option.toString('latin1')}`);
+        flags.add(flag);
+      }
+      if (flags.has('NX') && flags.size > 1) return error('ERR', 'NX and XX, GT or LT options at the same time are not compatible');
+      if (flags.has('GT') && flags.has('LT')) return error('ERR', 'GT and LT options at the same time are not compatible');
       const now = Date.now();
       const at = absoluteMs(time!, unitMs, relative, name.toLowerCase(), now);
       if (typeof at !== 'number') return at;
-      const condition = option?.toString('latin1').toUpperCase();
-      if (condition !== undefined && !['NX', 'XX', 'GT', 'LT'].includes(condition)) {
-        return error('ERR', `Unsupported option ${option!.toString('latin1')}`);
-      }
       const current = store.expiresAt!(key!);
       if (current === undefined) return integer(0);
       // Redis: no time counts as infinite for GT and LT.
       const currentOrInfinity = current === 0 ? Infinity : current;
-      if ((condition === 'NX' && current !== 0) || (condition === 'XX' && current === 0)
-        || (condition === 'GT' && !(at > currentOrInfinity)) || (condition === 'LT' && !(at < currentOrInfinity))) {
+      if ((flags.has('NX') && current !== 0) || (flags.has('XX') && current === 0)
+        || (flags.has('GT') && !(at > currentOrInfinity)) || (flags.has('LT') && !(at < currentOrInfinity))) {
         return integer(0);
       }
       // A time already past deletes the key now, as Redis does (logged as DEL).

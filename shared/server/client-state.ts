@@ -79,6 +79,9 @@ const CONNECTION_COMMANDS: Record<string, { min: number; max: number; summary: s
   UNWATCH: { min: 0, max: 0, usage: 'UNWATCH', summary: 'forget the watched keys' },
 };
 
+/** The connection's commands' names (HELLO, MULTI...), for the check that docs/protocol.md lists them all. */
+export const CONNECTION_COMMAND_NAMES: readonly string[] = Object.keys(CONNECTION_COMMANDS);
+
 /** Usage lines of the connection's commands, for HELP. */
 export const CONNECTION_HELP: ReadonlyArray<[string, string]> =
   Object.values(CONNECTION_COMMANDS).map(({ usage, summary }) => [usage, summary]);

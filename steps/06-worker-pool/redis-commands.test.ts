@@ -8,6 +8,7 @@ import { describeReply } from '../../shared/protocol/reply.ts';
 import { launchStep, type RunningServer } from '../../tester/harness/launch.ts';
 import { tempDataDir, workerPids } from '../../tester/harness/persistence-suites.ts';
 import { until } from '../../tester/harness/until.ts';
+import { HAVE_REDIS, NO_REDIS, startRedis } from './replication/fixtures.ts';
 
 // Commands and figures that Redis's own tools and client libraries ask step
 // 06 for, answered as Redis 7 answers them: STRLEN, MEMORY USAGE, CONFIG GET
@@ -116,6 +117,48 @@ describe('step 06: Redis\'s commands for tools and clients', () => {
       await rewriteOnce(3);
     } finally {
       await connection.close();
+      await server.stop();
+    }
+  });
+});
+
+// Bad requests to Redis's commands, sent through redis-cli to a real
+// redis-server and to step 06, one after the other: the replies must be the
+// same, word for word (wrong arity, WRONGTYPE, numbers out of range, options
+// that cannot go together). The seed's own commands (SET's unknown option,
+// DEL, PING) keep the course's INVALID_COMMAND and are not in this list.
+const BAD_REQUESTS: string[][] = [
+  ['RPUSH', 'l', 'a'], ['SET', 's', '5'], ['SET', 'big', '9223372036854775807'],
+  ['GET', 'l'], ['INCR', 'l'], ['INCRBY', 'l', '1'], ['INCRBY', 's', 'x'], ['INCRBY', 's', '99999999999999999999'],
+  ['INCRBY', 's'], ['DECR'], ['DECRBY', 's', '1', '2'], ['DECRBY', 's', '-9223372036854775808'], ['INCR', 'big'],
+  ['INCRBYFLOAT', 's', 'abc'], ['INCRBYFLOAT', 'l', '1'], ['MGET'], ['MSET', 'a'], ['MSET', 'a', '1', 'b'],
+  ['EXISTS'], ['TYPE', 'a', 'b'], ['KEYS'], ['SCAN'], ['SCAN', 'abc'], ['SCAN', '0', 'COUNT', '0'],
+  ['SCAN', '0', 'COUNT', 'x'], ['SCAN', '0', 'MATCH'], ['DBSIZE', 'x'], ['FLUSHDB', 'x'],
+  ['EXPIRE', 's'], ['EXPIRE', 's', 'x'], ['EXPIRE', 's', '10', 'FOO'], ['EXPIRE', 's', 'x', 'FOO'],
+  ['EXPIRE', 's', '10', 'NX', 'XX'], ['EXPIRE', 's', '10', 'GT', 'LT'], ['EXPIRE', 's', '10', 'XX', 'GT'],
+  ['EXPIRE', 's', '99999999999999999'], ['PEXPIRE', 's', '9223372036854775807'], ['TTL'], ['PERSIST'],
+  ['SET', 'k', 'v', 'EX', '0'], ['SET', 'k', 'v', 'EX', 'x'], ['SET', 'k', 'v', 'NX', 'XX'], ['SET', 'l', 'v', 'GET'],
+  ['LPUSH', 's', 'x'], ['LPUSH', 'l'], ['LPOP', 'l', '-1'], ['LPOP', 's'], ['LLEN', 's'], ['LRANGE', 'l', 'a', 'b'],
+  ['LRANGE', 's', '0', '-1'], ['BLPOP', 'l'], ['BLPOP', 'l', 'x'], ['BLPOP', 'l', '-1'], ['BRPOP', 's', '0.01'],
+  ['HELLO', '4'], ['HELLO', 'x'], ['HELLO', '3', 'AUTH'], ['AUTH'], ['AUTH', 'bob', 'pw'], ['SELECT', 'x'],
+  ['CLIENT'], ['CLIENT', 'FOO'], ['CLIENT', 'SETNAME', 'a b'], ['EXEC'], ['DISCARD'], ['WATCH'], ['UNWATCH', 'x'],
+  ['ECHO'], ['STRLEN', 'l'], ['CONFIG'], ['CONFIG', 'FOO'], ['CONFIG', 'GET'],
+];
+
+describe('step 06: bad requests answered as redis-server answers them', { skip: HAVE_REDIS ? false : NO_REDIS }, () => {
+  it('the same reply, word for word, through redis-cli', BOUNDED, async () => {
+    const server = await start();
+    const redis = await startRedis();
+    try {
+      const differences: string[] = [];
+      for (const request of BAD_REQUESTS) {
+        const theirs = (await cli(redis.port, ...request)).join('\n');
+        const ours = (await cli(server.port, ...request)).join('\n');
+        if (ours !== theirs) differences.push(`${request.join(' ')}\n  redis-server: ${theirs}\n  step 06:      ${ours}`);
+      }
+      assert.deepEqual(differences, [], differences.join('\n'));
+    } finally {
+      await redis.stop();
       await server.stop();
     }
   });
