@@ -1,0 +1,94 @@
+// Where the CPU goes when step 06 replicates: the same redis-benchmark
+// against a primary alone and a primary with one replica, in turn, and the
+// CPU seconds per 100,000 SETs of each process: the primary's event loop
+// (with its pool threads), its worker processes, the replica's event loop,
+// the replica's worker processes, and redis-benchmark itself. The medians of
+// RUNS such pairs.
+//
+//   npx tsx steps/06-worker-pool/bench/replication-cpu.ts [RUNS] [REQUESTS] [--before DIR]
+//
+// With --before, the same for the step 06 of another tree (a checkout with
+// node_modules), each pair of that tree's run in turn with this tree's, so
+// that a drift of the machine favours neither. The CPU figures come from
+// /proc (Linux only): utime + stime of each process; redis-benchmark's from
+// the shell that waited for it (its children's times).
+
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '../../../shared/client/connection.ts';
+import { HAVE_PROC, TICKS_PER_SECOND, allPids, cpuTicks, statFields } from '../../../shared/os/proc.ts';
+import { describeReply } from '../../../shared/protocol/reply.ts';
+import { launchServer, type RunningServer } from '../../../tester/harness/launch.ts';
+import { scratchDir } from '../../../tester/harness/scratch-dir.ts';
+
+if (!HAVE_PROC) throw new Error('this benchmark reads /proc (Linux)');
+const numbers = process.argv.slice(2).filter((arg) => /^\d+$/.test(arg));
+const runs = Number(numbers[0] ?? 5);
+const requests = Number(numbers[1] ?? 100_000);
+const beforeAt = process.argv.indexOf('--before');
+const trees = beforeAt > 0 ? [path.resolve(process.argv[beforeAt + 1]!), path.resolve('.')] : [path.resolve('.')];
+
+const GROUPS = ['primary loop', 'primary workers', 'replica loop', 'replica workers', 'redis-benchmark'] as const;
+type Figures = Record<(typeof GROUPS)[number], number> & { rate: number };
+
+const childrenOf = (pid: number) => allPids().filter((p) => statFields(p)?.[1] === String(pid));
+const ticks = (pids: number[]) => pids.reduce((sum, pid) => sum + (cpuTicks(pid) ?? 0), 0);
+const per100k = (t: number) => (t / TICKS_PER_SECOND / requests) * 100_000;
+
+/** redis-benchmark's SET rate and its CPU ticks (from the shell that waited for it: cutime + cstime). */
+async function benchmark(port: number): Promise<{ rate: number; ticks: number }> {
+  const { stdout } = await promisify(execFile)('sh', ['-c', 'redis-benchmark "$@"; cat /proc/$$/stat', 'sh',
+    '-p', String(port), '-t', 'set', '-P', '1', '-c', '50', '-r', '100000', '-n', String(requests), '-q'], { encoding: 'utf8' });
+  const fields = stdout.slice(stdout.lastIndexOf(')') + 2).split(' ');
+  return { rate: Number(/SET: ([\d.]+) requests per second/.exec(stdout)?.[1]), ticks: Number(fields[13]) + Number(fields[14]) };
+}
+
+async function measure(server: RunningServer, replica: RunningServer | null): Promise<Figures> {
+  const pids = {
+    'primary loop': [server.child.pid!], 'primary workers': childrenOf(server.child.pid!),
+    'replica loop': replica ? [replica.child.pid!] : [], 'replica workers': replica ? childrenOf(replica.child.pid!) : [],
+  };
+  const before = Object.fromEntries(Object.entries(pids).map(([group, list]) => [group, ticks(list)]));
+  const run = await benchmark(server.port);
+  const figures = { rate: run.rate, 'redis-benchmark': per100k(run.ticks) } as Figures;
+  for (const [group, list] of Object.entries(pids)) figures[group as keyof typeof pids] = per100k(ticks(list) - before[group]!);
+  return figures;
+}
+
+interface Tree { name: string; alone: RunningServer; primary: RunningServer; replica: RunningServer; without: Figures[]; with: Figures[] }
+const setUp: Tree[] = [];
+for (const tree of trees) {
+  const start = (args: string[] = []) => launchServer(path.join(tree, 'steps/06-worker-pool/server.ts'),
+    { args: ['--quiet', '--data-dir', scratchDir('repl-cpu-'), ...args] });
+  const alone = await start();
+  const primary = await start();
+  const replica = await start(['--replicaof', `127.0.0.1 ${primary.port}`]);
+  const r = await Connection.open(replica.host, replica.port);
+  for (const deadline = Date.now() + 30_000; !describeReply(await r.send('ROLE')).includes('"connected"');) {
+    if (Date.now() > deadline) throw new Error('the replica never synced');
+  }
+  await r.close();
+  setUp.push({ name: tree === path.resolve('.') ? 'this tree' : tree, alone, primary, replica, without: [], with: [] });
+}
+
+for (let run = 1; run <= runs; run++) {
+  for (const tree of run % 2 === 1 ? setUp : [...setUp].reverse()) {
+    if (run % 2 === 1) { tree.without.push(await measure(tree.alone, null)); tree.with.push(await measure(tree.primary, tree.replica)); }
+    else { tree.with.push(await measure(tree.primary, tree.replica)); tree.without.push(await measure(tree.alone, null)); }
+  }
+  console.log(`run ${run} of ${runs} done`);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const line = (list: Figures[]) => `${median(list.map((f) => f.rate)).toFixed(0).padStart(6)} SET/s | ` +
+  GROUPS.map((group) => median(list.map((f) => f[group])).toFixed(2).padStart(5)).join(' | ');
+console.log(`medians of ${runs} runs (redis-benchmark -t set -P 1 -c 50 -r 100000 -n ${requests}), CPU seconds per 100,000 SETs:`);
+console.log(`  (rate | ${GROUPS.join(' | ')})`);
+for (const tree of setUp) {
+  console.log(`${tree.name}`);
+  console.log(`  without a replica: ${line(tree.without)}`);
+  console.log(`  with one replica:  ${line(tree.with)}`);
+  console.log(`  ratio of the medians: ${(median(tree.with.map((f) => f.rate)) / median(tree.without.map((f) => f.rate))).toFixed(2)}x`);
+}
+for (const tree of setUp) await Promise.all([tree.replica.stop(), tree.primary.stop(), tree.alone.stop()]);
