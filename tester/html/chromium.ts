@@ -104,6 +104,10 @@ function chromium(args: string[], timeoutMs: number): Promise<{ stdout: string; 
     const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${profile}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    // Decoded as text by the stream, not chunk by chunk: a character of several
+    // bytes (→) split between two chunks would otherwise turn into garbage.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const timer = setTimeout(() => {

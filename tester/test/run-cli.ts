@@ -13,6 +13,10 @@ export function runCli(args: string[]): Promise<{ code: number | null; stdout: s
     const child = spawn(process.execPath, ['--import', 'tsx', 'tester/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, KV_HTML: 'off' } });
     let stdout = '';
     let stderr = '';
+    // Decoded as text by the stream, not chunk by chunk: a character of several
+    // bytes (→) split between two chunks would otherwise turn into garbage.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
