@@ -100,7 +100,7 @@ export async function startByNpm(checkout: string, dataDir: string, env: Record<
   const c = await Connection.open('127.0.0.1', port);
   const info = await c.send('INFO');
   c.destroy();
-  const serverPid = Number(/server_pid:(\d+)/.exec(info.type === 'bulk' ? String(info.value) : '')?.[1]);
+  const serverPid = Number(/process_id:(\d+)/.exec(info.type === 'bulk' ? String(info.value) : '')?.[1]);
   return {
     port,
     phases: phases as Phases,
