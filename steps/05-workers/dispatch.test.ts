@@ -1,18 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { MapStore } from '../../shared/store/map-store.ts';
 import { RecordingStore, newSequence } from '../../shared/persistence/recording-store.ts';
 import { replayLogs } from '../../shared/persistence/replay.ts';
 import { Persister, type Dispatch } from '../04-ipc-queue/persister.ts';
 import { DISPATCHES } from './dispatch.ts';
+import { scratchDir } from '../../tester/harness/scratch-dir.ts';
 
 // Step 05's two dispatch strategies, behind step 04's persister: free
 // dispatch lets a key's writes reach the log out of order, by-key does not.
 
-const tempDir = () => mkdtempSync(path.join(tmpdir(), 'dispatch-'));
+// Removed when this test file's process ends, also after a failure (scratch-dir.ts).
+const tempDir = () => scratchDir('dispatch-');
 
 function replayed(dataDir: string, workers: number, dispatch: Dispatch) {
   const store = new MapStore();

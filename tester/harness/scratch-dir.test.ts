@@ -58,3 +58,26 @@ test('scratch dirs: removed after a failure while a step 04 server writes into o
   assert.equal(result.code, 1, result.stderr);
   assert.deepEqual([result.during, result.after], [2, 0], result.stderr);
 });
+
+// `npm run test:step -- 05` left two dispatch-* folders (the dispatch tests made theirs with mkdtemp).
+test("scratch dirs: step 05's dispatch tests leave nothing in TMPDIR", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'scratch-dir-test-'));
+  try {
+    const file = path.join(ROOT, 'steps', '05-workers', 'dispatch.test.ts');
+    // A run of its own: without NODE_TEST_CONTEXT, the child would report to this runner (and take its filters).
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', file], {
+      cwd: ROOT, env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, output);
+    assert.match(output, /pass 2/, output);
+    // tsx keeps its compile cache in TMPDIR (tsx-0): not a data folder.
+    assert.deepEqual(readdirSync(tmp).filter((name) => !name.startsWith('tsx-')), []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
