@@ -146,8 +146,8 @@ function run(variant: Variant, timeoutMs: number): Promise<string> {
     running = child.pid ?? null;
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
     const timer = setTimeout(() => {
       killGroup(child.pid!, 'SIGTERM');
       setTimeout(() => killGroup(child.pid!, 'SIGKILL'), 5_000).unref();

@@ -76,7 +76,7 @@ async function bigValue(tree?: string): Promise<{ slowest: number; p99: number }
   const setReply = await new Promise<string>((resolve, reject) => {
     const cli = spawn('redis-cli', ['-p', String(server.port), '-x', 'SET', 'big'], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
-    cli.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    cli.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
     cli.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`redis-cli exited ${code}`))));
     createReadStream(file).pipe(cli.stdin);
   });
