@@ -103,8 +103,8 @@ export function readModifyWriteScenario(mode: RmwMode) {
     return {
       name: mode,
       verdict: list.length === 0 ? 'SUCCESS' : 'FAIL',
-      description: `${clients.length} clients, ${options.rounds} rounds, a barrier before each, ${options.incrs} ` +
-        `read-modify-write increments per client per round, done with ${DESCRIPTION[mode]}`,
+      description: `${clients.length} clients x ${options.incrs} read-modify-write increments per round, ` +
+        `${options.rounds} rounds, a barrier before each, done with ${DESCRIPTION[mode]}`,
       figures: {
         rounds: options.rounds,
         'rounds with lost increments': roundsWithLoss,
