@@ -112,7 +112,7 @@ export function formatScenario(result: ScenarioResult): string {
     }
   }
   lines.push(`   ${result.verdict}`);
-  return lines.join('\n');
+  return lines.map((line) => line.trimEnd()).join('\n');
 }
 
 /** `tester: TARGET, dialect D, random seed N`, or on two lines if that is wider than COLUMNS. */

@@ -62,8 +62,8 @@ test('npm run tester -- --dialect redis: its sentences and timelines say SET ...
     const page = path.join(mkdtempSync(path.join(tmpdir(), 'kv-redis-dialect-')), 'report.html');
     const text = await runCli(['--dialect', 'redis', '--scenario', 'replication', '--html', page]);
     assert.equal(text.code, 1, text.stdout + text.stderr);
-    // The checker's sentence, and a line of the text timeline.
-    assert.match(text.stdout, /it read "v1", written by client 1's SET \S+ "v1" NX, but client 1's SET \S+ "v2" XX -> OK had changed the key/);
+    // The checker's sentence (its wrapped lines joined again), and a line of the text timeline.
+    assert.match(text.stdout.replace(/\n +/g, ' '), /it read "v1", written by client 1's SET \S+ "v1" NX, but client 1's SET \S+ "v2" XX -> OK had changed the key/);
     assert.match(text.stdout, /\|  SET \S+ "v1" NX -> OK\n/);
     assert.doesNotMatch(text.stdout, NATIVE_NAMES);
     assertWithinColumns(text.stdout, 'npm run tester -- --dialect redis --scenario replication');
