@@ -35,9 +35,9 @@ export class FaultLog {
  * (a fault), on one scale from the first event to the last, in at most
  * `columns` (text-timeline.ts):
  *
- *        0.412 ms  client 1  |=                       |  POST k "v1" -> OK
- *       10.020 ms  fault     |     ###################|  link blackholed
- *       10.400 ms  client 1  |     =                  |  PUT k "v2" -> OK
+ *        0.412 ms  client 1  |==                              |  POST k "v1" -> OK
+ *       10.020 ms  fault     |                            ####|  link blackholed (to the end)
+ *       10.400 ms  client 1  |                              ==|  PUT k "v2" -> OK
  *
  * `stuck` is marked as the operation the checker could not place. `describe`
  * names each operation: a dialect's (`SET k "v1" NX` in Redis's), by default

@@ -4,10 +4,10 @@ import { wrap } from './wrap.ts';
 // around the one the checker could not place, faults.ts adds the faults): a
 // row per operation or fault, a bar for when it was in flight, on one scale.
 //
-//        222.257 ms  client 10 |====                   |  GET k1 -> "1000004"
-//        232.235 ms  client 10 |          ==========   |  PUT k1 "1000010" -> OK
-//        241.487 ms  client 8  |                 ====  |  GET k1 -> "1000006"
-//                                                ^^^^ cannot be placed
+//      222.257 ms  client 10 |====                            |  GET k1 -> "1000004"
+//      232.235 ms  client 10 |              =============     |  PUT k1 "1000010" -> OK
+//      241.487 ms  client 8  |                            ====|  GET k1 -> "1000006"
+//                                                         ^^^^ cannot be placed
 //
 // The rows fit in `columns`: the bars are as wide as the room left by the
 // longest text allows (from 12 to 32 columns), and a text longer than that

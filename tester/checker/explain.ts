@@ -142,9 +142,10 @@ function writes(h: TimedOperation): string | null | undefined {
  * sent, with a bar showing when each was in flight, the stuck one marked
  * under its bar, in at most `columns` (../text-timeline.ts):
  *
- *        12.301 ms  client 3  |   ====                |  PUT k "30017" -> OK
- *        13.020 ms  client 1  |      ===              |  GET k -> "30016"
- *                                    ^^^ cannot be placed
+ *       12.000 ms  client 2  |=======                         |  INCR k -> 30017
+ *       12.301 ms  client 3  |    ==================          |  PUT k "30017" -> OK
+ *       13.020 ms  client 1  |              ==================|  GET k -> "30016"
+ *                                          ^^^^^^^^^^^^^^^^^^ cannot be placed
  */
 export function timeline(violation: Violation, origin: number, describe: Describe = describeOperation,
   columns = SAMPLE_COLUMNS): string {
