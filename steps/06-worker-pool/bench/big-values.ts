@@ -64,6 +64,7 @@ async function bigValue(tree?: string): Promise<{ slowest: number; p99: number }
   const name = tree ?? 'this tree';
   line.step(`100 MB value, ${name}: starting the server`);
   const server = tree === 'redis-server' ? await freshRedis() : await fresh(tree);
+  line.step(`100 MB value, ${name}: writing a file of 100 MB of random bytes`);
   const value = randomBytes(100 * 1024 * 1024);
   const file = path.join(scratch, 'value.bin');
   writeFileSync(file, value);
@@ -89,7 +90,7 @@ async function bigValue(tree?: string): Promise<{ slowest: number; p99: number }
   const setMs = performance.now() - setStarted;
   pinging = false;
   await pingLoop;
-  line.step(`100 MB value, ${name}: redis-cli GET big`);
+  line.step(`100 MB value, ${name}: redis-cli GET big`); // (execFileSync: the line is not redrawn until it returns)
   const getStarted = performance.now();
   const back = execFileSync('redis-cli', ['-p', String(server.port), 'GET', 'big'], { maxBuffer: 200 * 1024 * 1024 });
   const getMs = performance.now() - getStarted;
