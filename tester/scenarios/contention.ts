@@ -133,7 +133,7 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
   return {
     name: 'contention',
     verdict: list.length === 0 ? 'SUCCESS' : 'FAIL',
-    description: `${clients.length} clients, ${options.rounds} rounds on fresh keys, a barrier before each phase, ${options.incrs} INCRs per client per round`,
+    description: `${clients.length} clients x ${options.incrs} INCRs per round, ${options.rounds} rounds on fresh keys, a barrier before each phase`,
     figures: {
       rounds: options.rounds,
       'rounds with a double create': anomalies.count('double create'),

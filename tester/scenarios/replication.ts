@@ -10,6 +10,7 @@ import { FaultProxy } from '../fault-proxy.ts';
 import { describeOutcome, type Operation, type TimedOperation } from '../operations.ts';
 import { keyTimeline } from '../pictures.ts';
 import { AnomalyLog, type ScenarioResult } from '../report.ts';
+import { COLUMNS } from '../wrap.ts';
 import { replicationInfo, startNode, waitFor, within, type NodeKind, type ReplicationNode } from '../replication-nodes.ts';
 import type { Dialect } from '../dialect.ts';
 import type { ScenarioContext, TesterOptions } from '../options.ts';
@@ -294,7 +295,8 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
       `client 2's GET on it returned ${describeOutcome(after.outcome)}.`);
     figures['writes WAIT confirmed, kept after the failover'] = lost ? '0 of 1' : '1 of 1';
     details.push('', `failover with WAIT: ${said(write)} confirmed by WAIT 1, then the primary SIGKILLed; after the promotion ${said(after)}:`,
-      ...faultTimeline(pair.history, pair.faults.bands, pair.origin, undefined, context.dialect.describe)
+      // (Indented by 2 here and by 3 in the text report: 5 columns fewer.)
+      ...faultTimeline(pair.history, pair.faults.bands, pair.origin, undefined, context.dialect.describe, COLUMNS - 5)
         .split('\n').map((line) => `  ${line}`));
   });
 

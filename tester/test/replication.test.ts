@@ -10,6 +10,7 @@ import { writeReportPage } from '../html/write.ts';
 import { CHROMIUM, chromiumAvailable, dumpDom, evaluateInPage } from '../html/chromium.ts';
 import { formatReport, type ScenarioResult, type TesterReport } from '../report.ts';
 import { HAVE_REDIS_SERVER } from '../replication-nodes.ts';
+import { assertWithinColumns } from './run-cli.ts';
 
 // The replication scenario against step 06 and against two real
 // redis-servers: the same anomalies, every run, because the faults are made
@@ -81,7 +82,7 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
         'the key before this read was sent \\(a stale read\\)'));
       assert.match(sample, new RegExp(`\\|  ${update('v2')} -> OK\n`), 'the text timeline names the command sent');
       assert.match(sample, /fault +\|[ #]+\| +link primary -> replica blackholed \(for [\d.]+ ms\)/, 'the fault is a line of the text timeline');
-      assert.match(sample, /GET \S+ -> "v1" +<- cannot be placed/);
+      assert.match(sample, /GET \S+ -> "v1"\n +\^+ cannot be placed($|\n)/);
       if (redis) {
         const said = [...scenario.anomalies.flatMap((a) => a.samples), ...scenario.details];
         for (const text of said) assert.doesNotMatch(text, /\b(POST|PUT|DELETE)\b/, 'the redis dialect names the commands it sent');
@@ -107,6 +108,11 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
       assert.equal(scenario.figures['split brain: writes of one key acknowledged by both primaries'], 2);
       assert.equal(scenario.figures['acknowledged writes lost when the old primary rejoined'], 1);
       assert.ok(!scenario.details.some((line) => line.startsWith('processes left running')), scenario.details.join('\n'));
+    });
+
+    it('its text report (what npm run tester prints) fits in 100 columns, the fault timelines too', () => {
+      assertWithinColumns(formatReport(report), `the replication scenario against ${name}`);
+      assert.match(formatReport(report), /fault +\|[ #]+\|  link primary -> replica blackholed/, 'with its timelines');
     });
 
     it('the report page draws each fault as a band on the anomaly\'s timeline', () => {
