@@ -52,6 +52,8 @@ export interface FaultBand {
   to: number | null;
   /** `link blackholed`, `primary SIGKILLed`. */
   label: string;
+  /** What ended it (`SIGCONT`, `the link healed`), when it ended: the page says `LABEL until ENDED BY`. */
+  endedBy?: string;
 }
 
 /** Counts per latency bucket: `counts[i]` latencies below `limitsMs[i]` (and not below the one before); the last limit is Infinity (null in --json). */

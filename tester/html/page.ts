@@ -1,5 +1,5 @@
 import type { Anomaly, ScenarioResult, TesterReport } from '../report.ts';
-import type { KeyTimeline, LatencyHistogram, ProcessSeries, Throughput, TimelineOperation } from '../pictures.ts';
+import type { FaultBand, KeyTimeline, LatencyHistogram, ProcessSeries, Throughput, TimelineOperation } from '../pictures.ts';
 
 // The report page: one self-contained HTML file (no network, no library, no
 // framework), every picture hand-drawn SVG, made here in Node. A few lines of
@@ -218,8 +218,11 @@ function timelineFigure(timeline: KeyTimeline): string {
     const event = events[rank]!;
     return event.call ? callX[event.op]! : replyX[event.op]! - step * 0.8;
   }
+  // A fault that ended says what ended it: `primary SIGSTOPped (pid 12) until SIGCONT`.
+  const faultLabel = (fault: FaultBand) =>
+    (fault.endedBy !== undefined && fault.to !== null && fault.to !== fault.from ? `${fault.label} until ${fault.endedBy}` : fault.label);
   const width = Math.ceil(Math.max(eventsWidth, stuckX + callout.length * CALLOUT_CHAR_WIDTH + 10,
-    ...faults.map((fault) => xAt(fault.from) + fault.label.length * FAULT_CHAR_WIDTH + 10)));
+    ...faults.map((fault) => xAt(fault.from) + faultLabel(fault).length * FAULT_CHAR_WIDTH + 10)));
 
   const lanes = clients.map((client) =>
     `<g class="lane" data-client="${client}"><rect class="lane-bg" x="0" y="${laneTop.get(client)}" width="${width}" height="${laneHeight(client)}"/></g>`).join('');
@@ -280,11 +283,11 @@ function timelineFigure(timeline: KeyTimeline): string {
     const w = fault.to === null ? width - x : Math.max(xAt(fault.to) - x, 0);
     const labelY = lanesBottom + (row + 1) * FAULT_LINE;
     const when = `from ${ms(fault.from)}${fault.to === null ? ' to the end' : fault.to === fault.from ? '' : ` to ${ms(fault.to)}`}`;
-    return `<g class="fault${w === 0 ? ' fault-moment' : ''}"><title>${esc(`${fault.label}, ${when}`)}</title>` +
+    return `<g class="fault${w === 0 ? ' fault-moment' : ''}"><title>${esc(`${faultLabel(fault)}, ${when}`)}</title>` +
       (w === 0 ? `<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${lanesBottom}"/>`
         : `<rect x="${x.toFixed(1)}" y="${top}" width="${w.toFixed(1)}" height="${lanesBottom - top}"/>`) +
       `<line class="fault-leader" x1="${x.toFixed(1)}" y1="${lanesBottom}" x2="${x.toFixed(1)}" y2="${labelY - 4}"/>` +
-      `<text x="${(x + 3).toFixed(1)}" y="${labelY}">${esc(fault.label)}</text></g>`;
+      `<text x="${(x + 3).toFixed(1)}" y="${labelY}">${esc(faultLabel(fault))}</text></g>`;
   }).join('');
 
   const svg = `<svg class="timeline" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
