@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS } from '../options.ts';
 import { DEFAULT_HTML, reportPagePath, writeReportPage } from '../html/write.ts';
@@ -28,7 +29,7 @@ test('report page of step 02: a lane per client, the marked operation, the sente
   assert.ok(doubleCreate?.timelines?.length, `no double create with a timeline in ${JSON.stringify(report.scenarios[0]!.anomalies.map((a) => a.kind))}`);
 
   const file = reportPagePath(DEFAULT_HTML, 'report-page-test-step-02')!;
-  writeReportPage(file, [{ heading: 'step 02-threads', report }], 'tester report: step 02', 'report-page.test.ts');
+  const shown = writeReportPage(file, [{ heading: 'step 02-threads', report }], 'tester report: step 02', 'report-page.test.ts');
   const page = await dumpDom(file);
 
   assert.deepEqual(page.consoleLines, [], 'the page logged to the console');
@@ -64,9 +65,10 @@ test('report page of step 02: a lane per client, the marked operation, the sente
   const png = file.replace(/\.html$/, '.png');
   await screenshot(file, png, 1200);
   assert.ok(statSync(png).size > 10_000, 'the screenshot is (nearly) empty');
-  t.diagnostic(`report page: ${file}`);
-  t.diagnostic(`screenshot: ${png}`);
-  console.log(`report page test: screenshot written to ${png}`);
+  // As writeReportPage says a path: from where the tests were started when inside it.
+  const pngShown = shown === file ? png : path.join(path.dirname(shown), path.basename(png));
+  t.diagnostic(`report page: ${shown}`);
+  t.diagnostic(`screenshot: ${pngShown}`);
 });
 
 // Steps 04 to 06 write their logs in worker processes: the CPU and memory
@@ -84,8 +86,7 @@ test('report page of step 06: the CPU and memory of the server and of each log w
   assert.deepEqual(roles.filter((role) => !['server', 'log worker process', 'esbuild (compiling TypeScript)'].includes(role)), [],
     'a process of unknown role');
   const file = reportPagePath(DEFAULT_HTML, 'report-page-test-step-06')!;
-  writeReportPage(file, [{ heading: 'step 06-worker-pool', report }], 'tester report: step 06', 'report-page.test.ts');
-  t.diagnostic(`report page: ${file}`);
+  t.diagnostic(`report page: ${writeReportPage(file, [{ heading: 'step 06-worker-pool', report }], 'tester report: step 06', 'report-page.test.ts')}`);
   const dom = chromiumAvailable() ? (await dumpDom(file)).dom : readFileSync(file, 'utf8');
   const chart = /<figcaption>CPU and memory of the server's processes<\/figcaption>([\s\S]*?)<\/figure>/.exec(dom)?.[1] ?? '';
   // Two charts (CPU, memory), each with a line and a key entry per process.
