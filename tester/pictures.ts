@@ -74,7 +74,7 @@ export interface ProcessSeries {
   times: number[];
   processes: Array<{
     pid: number;
-    /** 'server' for the process the tester started, 'worker process' for the others. */
+    /** What it runs: 'server' for the process the tester started, 'log worker process', ... (proc-stats.ts processRole). */
     role: string;
     /** Per sample: % of one core since the previous sample (null before it existed or after it ended). */
     cpuPercent: Array<number | null>;
