@@ -108,8 +108,9 @@ export class ProcessTreeMonitor {
  * What a process of a server's tree is, for a picture's legend, from its
  * command line (`argv`; null when unknown): the server itself (`isRoot`); a
  * log worker process (steps 04-06: log-worker.ts, or its bundle
- * log-worker-HASH.mjs); esbuild (a child for a moment while tsx compiles a
- * file the first time, or a bundle is built: not part of the server's work);
+ * log-worker-HASH.mjs); esbuild (tsx's compiler: a server that had a file
+ * to compile, tsx's cache in TMPDIR being cold, keeps it as a child from then
+ * on, idle; not part of the server's work);
  * else `child process` and the file it runs.
  */
 export function processRole(argv: string[] | null, isRoot: boolean): string {
