@@ -15,9 +15,9 @@ export class FaultLog {
 
   constructor(private readonly origin: number) {}
 
-  /** A fault that lasts until `end()` is called (or to the end of the timeline). */
-  begin(label: string): { end(): void } {
-    const band: FaultBand = { from: performance.now() - this.origin, to: null, label };
+  /** A fault that lasts until `end()` is called (or to the end of the timeline); `endedBy` names what ends it (`SIGCONT`). */
+  begin(label: string, endedBy?: string): { end(): void } {
+    const band: FaultBand = { from: performance.now() - this.origin, to: null, label, ...(endedBy === undefined ? {} : { endedBy }) };
     this.bands.push(band);
     return { end: () => { band.to ??= performance.now() - this.origin; } };
   }

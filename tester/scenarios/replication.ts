@@ -227,7 +227,7 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
     const k = key('stale');
     await pair.run('writer', create(k, 'v1'));
     await pair.confirm('after the first write');
-    const blackhole = pair.faults.begin('link primary -> replica blackholed');
+    const blackhole = pair.faults.begin('link primary -> replica blackholed', 'the link healed');
     pair.proxy.blackhole();
     const write = await pair.run('writer', update(k, 'v2'));
     const stale = await pair.run('reader', read(k));
@@ -236,7 +236,7 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
     await pair.confirm('after the link healed');
     const caughtUp = await pair.run('reader', read(k));
     // With the link delayed, WAIT waits for the write to cross it and the acknowledgement to come back.
-    const delay = pair.faults.begin('link delayed 100 ms each way');
+    const delay = pair.faults.begin('link delayed 100 ms each way', 'the link healed');
     pair.proxy.delay(100);
     await pair.run('writer', update(k, 'v3'));
     const waitStarted = performance.now();
@@ -305,7 +305,7 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
     const k = key('split');
     await pair.run('writer', create(k, 'v1'));
     await pair.confirm('after the first write');
-    const stopped = pair.faults.begin(`primary SIGSTOPped (pid ${pair.primary.pid})`);
+    const stopped = pair.faults.begin(`primary SIGSTOPped (pid ${pair.primary.pid})`, 'SIGCONT');
     pair.primary.signal('SIGSTOP');
     pair.faults.begin('link primary -> replica cut');
     pair.proxy.cut();

@@ -122,10 +122,17 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
       }
       const html = renderPage([{ heading: name, report }], { title: 'replication', command: 'replication.test.ts', generatedAt: 'now' });
       const bands = [...html.matchAll(/<g class="fault( fault-moment)?"><title>([^<]*)<\/title>/g)].map((m) => m[2]!);
-      assert.ok(bands.some((title) => /^link primary -&gt; replica blackholed, from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
+      assert.ok(bands.some((title) => /^link primary -&gt; replica blackholed until the link healed, from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
+      assert.ok(bands.some((title) => /^link delayed 100 ms each way until the link healed, from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
       assert.ok(bands.some((title) => /^primary SIGKILLed \(pid \d+\), from [\d.]+ ms to the end$/.test(title)), bands.join('\n'));
       assert.ok(bands.some((title) => /^replica promoted \(REPLICAOF NO ONE\), from [\d.]+ ms$/.test(title)), bands.join('\n'));
-      assert.ok(bands.some((title) => /^primary SIGSTOPped \(pid \d+\), from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
+      assert.ok(bands.some((title) => /^primary SIGSTOPped \(pid \d+\) until SIGCONT, from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
+      // Each band's label is drawn under the lanes, what ended it included.
+      const labels = [...html.matchAll(/<g class="fault[^"]*">[\s\S]*?<text [^>]*>([^<]*)<\/text><\/g>/g)].map((m) => m[1]!);
+      for (const label of [/^primary SIGSTOPped \(pid \d+\) until SIGCONT$/, /^primary SIGKILLed \(pid \d+\)$/, /^link primary -&gt; replica cut$/,
+        /^link primary -&gt; replica blackholed until the link healed$/, /^link delayed 100 ms each way until the link healed$/]) {
+        assert.ok(labels.some((text) => label.test(text)), `no fault labelled ${label} in ${labels.join(' | ')}`);
+      }
     });
 
     it('the page opens in headless Chromium without an error, the bands drawn', { skip: NO_CHROMIUM, timeout: 60_000 }, async () => {
