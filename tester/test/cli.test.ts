@@ -86,8 +86,8 @@ test('tester: step 01 (one thread, a Map) passes every scenario', async () => {
 
 // Every line the tester prints, in the scenarios a student runs first, fits in
 // 100 columns: a real run of step 02 (FAIL: every anomaly's sentences, samples
-// and timelines), of step 03 (SUCCESS), the read-modify-write scenarios, and
-// compare 02 03. The sizes are the defaults where they shape the lines (8
+// and timelines), of step 03 (SUCCESS), the read-modify-write scenarios (step
+// 06: get-then-set FAILS, the others SUCCEED), and compare 02 03. The sizes are the defaults where they shape the lines (8
 // contention clients, 10 linearizability clients), smaller where they only
 // take time. The three runs go at once.
 test('tester cli and compare: every line of the text report fits in 100 columns (step 02, step 03, read-modify-write, compare 02 03)', { timeout: 300_000 }, async () => {
@@ -95,14 +95,15 @@ test('tester cli and compare: every line of the text report fits in 100 columns 
   const [step02, step03, rmw, compare] = await Promise.all([
     runCli(['--step', '02', ...quick]),
     runCli(['--step', '03', ...quick]),
-    runCli(['--step', '02', '--scenario', 'get-then-set,watch,client-lock,server-incr', '--rounds', '3']),
+    // (On step 06: on step 02 a race may corrupt the table, and a GET of the counter then meets nil: ERROR.)
+    runCli(['--step', '06', '--scenario', 'get-then-set,watch,client-lock,server-incr', '--rounds', '3']),
     runProgram('tester/compare.ts', ['02', '03', '--rounds', '5']),
   ]);
   assert.equal(step02.code, 1, step02.stdout + step02.stderr);
   assert.equal(step03.code, 0, step03.stdout + step03.stderr);
   assert.equal(rmw.code, 1, rmw.stdout + rmw.stderr);
   assert.equal(compare.code, 1, compare.stdout + compare.stderr);
-  for (const [what, run] of Object.entries({ 'step 02': step02, 'step 03': step03, 'read-modify-write on step 02': rmw, 'compare 02 03': compare })) {
+  for (const [what, run] of Object.entries({ 'step 02': step02, 'step 03': step03, 'read-modify-write on step 06': rmw, 'compare 02 03': compare })) {
     assertWithinColumns(run.stdout, `${what}, stdout`);
     assertWithinColumns(run.stderr, `${what}, stderr`);
   }
