@@ -62,6 +62,7 @@ import { Lists } from '../../shared/store/lists.ts';
 import { TYPE_LIST } from '../../shared/store/store.ts';
 import { CommandCounts, LatencyHistogram, RateMeter, memoryFigures, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
+import { IdleCompaction } from '../../shared/server/idle-compaction.ts';
 import { ReplicationPrimary } from './replication/primary.ts';
 import { ReplicationRole } from './replication/role.ts';
 import type { RdbEntry } from './replication/rdb.ts';
@@ -432,6 +433,9 @@ if (options.replicaof !== '') {
 //    beside them (calls per command, latency, the persister, the pool).
 //    `INFO replication`, `INFO server clients`: shared/commands/info.ts.
 const opsPerSecond = new RateMeter(() => counts.total);
+// Once the commands stop, one full garbage collection: the young generation
+// a load grew goes back (shared/server/idle-compaction.ts).
+const idleCompaction = new IdleCompaction(() => counts.total);
 function infoSections(): InfoSection[] {
   const self = processFigures(process.pid);
   const uptimeSeconds = Math.floor((Date.now() - startedAt) / 1000);
@@ -461,7 +465,10 @@ function infoSections(): InfoSection[] {
       execute: options.execute,
     } },
     { name: 'Clients', fields: { connected_clients: connections.size, maxclients: options.maxConnections } },
-    { name: 'Memory', fields: memoryFigures(store, self === null ? undefined : self.rssMb * 1024 * 1024) },
+    { name: 'Memory', fields: {
+      ...memoryFigures(store, self === null ? undefined : self.rssMb * 1024 * 1024),
+      idle_collections: idleCompaction.collections, // ours: the full collections once idle (see above)
+    } },
     { name: 'Persistence', fields: persistence },
     { name: 'Stats', fields: {
       total_connections_received: totalConnections,
