@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { IdleCompaction, fullCollection } from './idle-compaction.ts';
 
 // The timer is off (lookMs 0): each look() stands for one second, so these
@@ -69,4 +71,17 @@ test("fullCollection is V8's gc(), without --expose-gc", () => {
   const gc = fullCollection();
   assert.equal(typeof gc, 'function');
   gc(); // a full collection, synchronously
+});
+
+test('its timer does not keep the process alive', async () => {
+  // A process whose only task is an IdleCompaction looking every 10 ms: it
+  // must end by itself (with the timer not unref-ed, execFile's timeout kills it).
+  const module = fileURLToPath(new URL('./idle-compaction.ts', import.meta.url));
+  const script = `const { IdleCompaction } = await import(${JSON.stringify(module)}); ` +
+    `let work = 1; new IdleCompaction(() => work++, { lookMs: 10 }); console.log('made');`;
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout));
+  });
+  assert.equal(output.trim(), 'made');
 });
