@@ -433,9 +433,10 @@ if (options.replicaof !== '') {
 //    beside them (calls per command, latency, the persister, the pool).
 //    `INFO replication`, `INFO server clients`: shared/commands/info.ts.
 const opsPerSecond = new RateMeter(() => counts.total);
-// Once the commands stop, one full garbage collection: the young generation
-// a load grew goes back (shared/server/idle-compaction.ts).
-const idleCompaction = new IdleCompaction(() => counts.total);
+// Once the commands stop, full garbage collections: the young generation a
+// load grew goes back (shared/server/idle-compaction.ts). INFO is not work:
+// a monitor polling it (redis-cli --stat) must not keep the server from it.
+const idleCompaction = new IdleCompaction(() => counts.total - counts.calls('INFO'));
 function infoSections(): InfoSection[] {
   const self = processFigures(process.pid);
   const uptimeSeconds = Math.floor((Date.now() - startedAt) / 1000);
