@@ -172,6 +172,11 @@ const persister = await Persister.start({
   // MB under a write flood, and stays): a worker process allocates little
   // per batch, and its log rewrites' states are long-lived anyway.
   execArgv: ['--max-semi-space-size=1'],
+  // glibc gives every freed block of 16 KB or more straight back (npm start
+  // sets 128 KB for the server): a batch's bytes, received by the hundred a
+  // second, otherwise leave holes in its heap that an idle process keeps
+  // (2-3 MB per worker process after the 60,000-key load, docs/store.md).
+  env: { MALLOC_MMAP_THRESHOLD_: '16384' },
   // Without --durable no reply waits for the workers: gather 10 ms of writes
   // per message (thousands fewer messages per second, measured in
   // docs/step-06-measurements.md).
