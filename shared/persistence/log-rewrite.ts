@@ -165,6 +165,13 @@ export class RewritableLog {
     if (this.paused) removeUnreferenced(this.dataDir, this.log);
   }
 
+  /** Drops the read and write buffers kept for the next rewrite (unless one runs): an idle worker process's 2 MB. */
+  releaseBuffers(): void {
+    if (this.running) return;
+    this.output = undefined;
+    this.input = undefined;
+  }
+
   current(): LogFigures {
     return { ...this.figures, aof_current_size: this.baseBytes + this.incrBytes };
   }

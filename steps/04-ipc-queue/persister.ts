@@ -80,6 +80,8 @@ export interface PersisterOptions {
   bundled?: boolean;
   /** Node.js options for each worker process (step 06: a small young generation). */
   execArgv?: string[];
+  /** Environment variables added for each worker process (step 06: glibc's malloc settings). */
+  env?: Record<string, string>;
   /** When each worker rewrites its log by itself (needs a log per worker); none by default. */
   rewrite?: RewritePolicy;
 }
