@@ -8,10 +8,12 @@
 // Each run, for each server in turn (this checkout's step 06, then DIR's):
 // `redis-benchmark -c 50 -t set` and `-t get`, with -n 100000 and with
 // `-P 16 -n 300000`; the server process's CPU (user + system, every thread,
-// from /proc/PID/stat) around each, divided by the requests. Medians at the end.
+// from /proc/PID/stat) around each, divided by the requests, and apart the
+// same for its worker processes (the server's child processes, together).
+// Medians at the end.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launchServer, launchStep, type RunningServer } from '../../../tester/harness/launch.ts';
@@ -28,6 +30,11 @@ const cpuSeconds = (pid: number) => {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in 1/100 s
 };
+// The worker processes: the children of every thread of the server process.
+const childPids = (pid: number) =>
+  readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1').split(' ').filter(Boolean).map(Number));
+const workersCpuSeconds = (pid: number) => childPids(pid).reduce((sum, child) => sum + cpuSeconds(child), 0);
 
 const servers: Array<[string, RunningServer]> = [
   ['step 06', await launchStep('06', { args: ['--quiet', '--data-dir', mkdtempSync(path.join(scratch, 'a-'))] })],
@@ -45,24 +52,28 @@ const bench = (port: number, args: readonly string[]) =>
 for (const [, server] of servers) bench(server.port, ['-t', 'set,get', '-n', '50000', '-P', '16']); // warm up
 
 const all = new Map<string, number[]>();
-console.log('server CPU per request, in microseconds (redis-benchmark -c 50):');
+console.log('CPU per request, in microseconds, server process / its worker processes (redis-benchmark -c 50):');
 for (let run = 1; run <= runs; run++) {
   for (const [label, args] of benchmarks) {
     const cells: string[] = [];
     for (const [name, server] of servers) {
       const pid = server.child.pid!;
       const before = cpuSeconds(pid);
+      const workersBefore = workersCpuSeconds(pid);
       bench(server.port, args);
-      const us = ((cpuSeconds(pid) - before) * 1e6) / Number(args[args.indexOf('-n') + 1]);
-      cells.push(`${name} ${us.toFixed(2).padStart(6)}`);
+      const requests = Number(args[args.indexOf('-n') + 1]);
+      const us = ((cpuSeconds(pid) - before) * 1e6) / requests;
+      const workersUs = ((workersCpuSeconds(pid) - workersBefore) * 1e6) / requests;
+      cells.push(`${name} ${us.toFixed(2).padStart(6)} / ${workersUs.toFixed(2).padStart(5)}`);
       all.set(`${label}|${name}`, [...(all.get(`${label}|${name}`) ?? []), us]);
+      all.set(`${label}|${name}|workers`, [...(all.get(`${label}|${name}|workers`) ?? []), workersUs]);
     }
     console.log(`run ${run} ${label.padEnd(9)} ${cells.join('   ')}`);
   }
 }
 console.log(`median of ${runs} runs:`);
 for (const [label] of benchmarks) {
-  console.log(`median ${label.padEnd(9)} ${servers.map(([name]) => `${name} ${median(all.get(`${label}|${name}`)!).toFixed(2).padStart(6)}`).join('   ')}`);
+  console.log(`median ${label.padEnd(9)} ${servers.map(([name]) => `${name} ${median(all.get(`${label}|${name}`)!).toFixed(2).padStart(6)} / ${median(all.get(`${label}|${name}|workers`)!).toFixed(2).padStart(5)}`).join('   ')}`);
 }
 await Promise.all(servers.map(([, server]) => server.stop()));
 rmSync(scratch, { recursive: true, force: true });
