@@ -52,6 +52,8 @@ export interface FaultBand {
   to: number | null;
   /** `link blackholed`, `primary SIGKILLed`. */
   label: string;
+  /** What ended it (`SIGCONT`, `the link healed`), when it ended: the page says `LABEL until ENDED BY`. */
+  endedBy?: string;
 }
 
 /** Counts per latency bucket: `counts[i]` latencies below `limitsMs[i]` (and not below the one before); the last limit is Infinity (null in --json). */
@@ -72,7 +74,7 @@ export interface ProcessSeries {
   times: number[];
   processes: Array<{
     pid: number;
-    /** 'server' for the process the tester started, 'worker process' for the others. */
+    /** What it runs: 'server' for the process the tester started, 'log worker process', ... (proc-stats.ts processRole). */
     role: string;
     /** Per sample: % of one core since the previous sample (null before it existed or after it ended). */
     cpuPercent: Array<number | null>;

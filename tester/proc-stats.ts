@@ -1,4 +1,5 @@
-import { HAVE_PROC, TICKS_PER_SECOND, allPids, cpuTicks, memoryBytes, statFields } from '../shared/os/proc.ts';
+import { HAVE_PROC, TICKS_PER_SECOND, allPids, commandLine, cpuTicks, memoryBytes, statFields } from '../shared/os/proc.ts';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ProcessSeries } from './pictures.ts';
 
@@ -15,7 +16,9 @@ import type { ProcessSeries } from './pictures.ts';
 //   /proc/PID/status) at each sample, and the highest sum seen; at least the
 //   server's own peak (VmHWM, which the kernel keeps exactly).
 // - Over time (for the report page): every sample's CPU ticks and VmRSS of
-//   each process, turned by series() into % of one core and MB per process.
+//   each process, turned by series() into % of one core and MB per process,
+//   each named by what it runs (processRole: the server, a log worker
+//   process, esbuild compiling TypeScript for tsx or a bundle).
 
 export interface ProcessFigures {
   /** CPU seconds used since the monitor started, all processes together. */
@@ -33,6 +36,8 @@ export class ProcessTreeMonitor {
   private timer: NodeJS.Timeout | null = null;
   private startedAt = 0;
   private readonly samples: Array<{ at: number; byPid: Map<number, { ticks: number; rss: number }> }> = [];
+  /** What each process runs, read from its command line when it was first seen. */
+  private readonly roles = new Map<number, string>();
 
   constructor(private readonly rootPid: number) {}
 
@@ -67,7 +72,7 @@ export class ProcessTreeMonitor {
       times: this.samples.map((s) => Math.round(s.at - this.startedAt)),
       processes: pids.map((pid) => ({
         pid,
-        role: pid === this.rootPid ? 'server' : 'worker process',
+        role: this.roles.get(pid) ?? processRole(null, pid === this.rootPid),
         cpuPercent: this.samples.map((s, i) => {
           const now = s.byPid.get(pid);
           const before = i === 0 ? undefined : this.samples[i - 1]!.byPid.get(pid);
@@ -92,10 +97,32 @@ export class ProcessTreeMonitor {
       const resident = memoryBytes(pid, 'VmRSS') ?? 0;
       rss += resident;
       if (cpu !== null) byPid.set(pid, { ticks: cpu, rss: resident });
+      if (!this.roles.has(pid)) this.roles.set(pid, processRole(commandLine(pid), pid === this.rootPid));
     }
     this.peakRss = Math.max(this.peakRss, rss);
     this.samples.push({ at: performance.now(), byPid });
   }
+}
+
+/**
+ * What a process of a server's tree is, for a picture's legend, from its
+ * command line (`argv`; null when unknown): the server itself (`isRoot`); a
+ * log worker process (steps 04-06: log-worker.ts, or its bundle
+ * log-worker-HASH.mjs); esbuild (tsx's compiler: a server that had a file
+ * to compile, tsx's cache in TMPDIR being cold, keeps it as a child from then
+ * on, idle; not part of the server's work);
+ * else `child process` and the file it runs.
+ */
+export function processRole(argv: string[] | null, isRoot: boolean): string {
+  if (isRoot) return 'server';
+  if (argv === null) return 'child process';
+  const program = path.basename(argv[0]!);
+  if (argv.some((arg) => /(^|\/)log-worker(-[0-9a-f]+)?\.(ts|mjs|js)$/.test(arg))) return 'log worker process';
+  if (/^esbuild(\.exe)?$/.test(program) || argv.some((arg) => /(^|\/)esbuild\/bin\/esbuild$/.test(arg))) {
+    return 'esbuild (compiling TypeScript)';
+  }
+  const script = argv.slice(1).find((arg) => /\.(ts|mts|js|mjs|cjs)$/.test(arg));
+  return `child process (${script === undefined ? program : path.basename(script)})`;
 }
 
 /** `root` and all its descendants that are alive now (without /proc: `root` alone). */

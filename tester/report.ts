@@ -1,4 +1,5 @@
 import type { KeyTimeline, Pictures } from './pictures.ts';
+import { COLUMNS, displayWidth, wrap } from './wrap.ts';
 
 // What a scenario finds, and how it is shown: to people (text, and the
 // report page of html/page.ts) or to programs (--json).
@@ -11,7 +12,11 @@ export interface Anomaly {
   count: number;
   /** What it means, in plain words, once for the kind. */
   meaning: string;
-  /** Up to three concrete cases: which key, which clients, what each saw, what was expected. */
+  /**
+   * Up to three concrete cases: which key, which clients, what each saw, what
+   * was expected. The text report wraps a sample's lines that are wider than
+   * SAMPLE_COLUMNS (prose); a timeline's lines are laid out to fit it.
+   */
   samples: string[];
   /** The timelines of samples that have one (a key the checker found not linearizable), for the report page. */
   timelines?: KeyTimeline[];
@@ -84,30 +89,45 @@ export function exitCodeOf(verdict: Verdict | 'ERROR'): 0 | 1 | 2 {
   return verdict === 'SUCCESS' ? 0 : verdict === 'FAIL' ? 1 : 2;
 }
 
+/** What a line of a sample may fill: formatScenario indents it by 7 columns. */
+export const SAMPLE_COLUMNS = COLUMNS - 7;
+
+/**
+ * A scenario for people, within COLUMNS: prose (the header, a meaning, a
+ * sample's sentences) is wrapped at spaces, its later lines indented as its
+ * paragraph is; the lines that are laid out to fit (figures, histograms,
+ * timelines) come out as they are.
+ */
 export function formatScenario(result: ScenarioResult): string {
-  const lines = [`== ${result.name}: ${result.description}`];
+  const lines = wrap(`== ${result.name}: ${result.description}`, '   ');
   const width = Math.max(...Object.keys(result.figures).map((label) => label.length));
-  for (const [label, value] of Object.entries(result.figures)) lines.push(`   ${label.padEnd(width)}  ${value}`);
-  for (const line of result.details) lines.push(`   ${line}`);
+  for (const [label, value] of Object.entries(result.figures)) {
+    lines.push(...wrap(`   ${label.padEnd(width)}  ${value}`, ' '.repeat(width + 5)));
+  }
+  for (const line of result.details) lines.push(...wrap(`   ${line}`, /^ */.exec(`   ${line}`)![0]));
   for (const anomaly of result.anomalies) {
-    lines.push('', `   ${anomaly.kind} (${anomaly.count}x): ${anomaly.meaning}`);
+    lines.push('', ...wrap(`   ${anomaly.kind} (${anomaly.count}x): ${anomaly.meaning}`, '   '));
     for (const sample of anomaly.samples) {
-      lines.push(...sample.split('\n').map((line, i) => `${i === 0 ? '     - ' : '       '}${line}`));
+      sample.split('\n').forEach((line, i) => lines.push(...wrap(`${i === 0 ? '     - ' : '       '}${line}`, '       ')));
     }
   }
   lines.push(`   ${result.verdict}`);
-  return lines.join('\n');
+  return lines.map((line) => line.trimEnd()).join('\n');
 }
 
+/** `tester: TARGET, dialect D, random seed N`, or on two lines if that is wider than COLUMNS. */
 export function reportHeader(report: TesterReport): string {
-  return `tester: ${report.target}, dialect ${report.dialect}, random seed ${report.randomSeed}`;
+  const target = `tester: ${report.target}`;
+  const run = `dialect ${report.dialect}, random seed ${report.randomSeed}`;
+  if (displayWidth(`${target}, ${run}`) <= COLUMNS) return `${target}, ${run}`;
+  return [...wrap(target, '        '), `        ${run}`].join('\n');
 }
 
 /** The last lines: an error if any, then the overall result. */
 export function reportFooter(report: TesterReport): string {
-  const lines = report.error ? [`error: ${report.error}`] : [];
+  const lines = report.error ? wrap(`error: ${report.error}`, '       ') : [];
   const failed = report.scenarios.filter((s) => s.verdict !== 'SUCCESS').map((s) => `${s.name} ${s.verdict}`);
-  lines.push(`RESULT: ${report.verdict}${failed.length > 0 ? ` (${failed.join(', ')})` : ''}`);
+  lines.push(...wrap(`RESULT: ${report.verdict}${failed.length > 0 ? ` (${failed.join(', ')})` : ''}`, '        '));
   return lines.join('\n');
 }
 
@@ -115,9 +135,20 @@ export function formatReport(report: TesterReport): string {
   return [reportHeader(report), '', ...report.scenarios.flatMap((s) => [formatScenario(s), '']), reportFooter(report)].join('\n');
 }
 
-/** A table with a header row, columns padded to fit (for compare and bench). */
+/**
+ * A table with a header row, columns padded to fit (for compare and bench).
+ * A table wider than COLUMNS gets its first column (the labels) narrowed to
+ * what is left, and a label too long for it goes on, indented, on the lines
+ * below its row's values.
+ */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const others = widths.slice(1).reduce((sum, w) => sum + 2 + w, 0);
+  widths[0] = Math.min(widths[0]!, Math.max(COLUMNS - others, 16));
+  const line = (cells: string[]) => {
+    const [label = '', ...more] = wrap(cells[0] ?? '', '  ', widths[0]);
+    const values = cells.slice(1).map((cell, i) => `  ${cell.padStart(widths[i + 1]!)}`).join('');
+    return [`${label.padEnd(widths[0]!)}${values}`, ...more].join('\n');
+  };
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

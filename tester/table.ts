@@ -1,9 +1,11 @@
 import { formatTable, type TesterReport } from './report.ts';
 import { raceWindowNote } from './scenarios/load.ts';
+import { wrap } from './wrap.ts';
 
 // One table, one column per run: the verdict of each scenario, its figures,
 // and the kinds of anomaly seen; under it, a note for each load figure that a
-// race window inside a lock capped (step 03). Used by compare and bench.
+// race window inside a lock capped (step 03), wrapped to the report's 100
+// columns (wrap.ts). Used by compare and bench.
 
 export function comparisonTable(columns: string[], reports: TesterReport[]): string {
   const rows: string[][] = [];
@@ -23,7 +25,7 @@ export function comparisonTable(columns: string[], reports: TesterReport[]): str
   const notes = reports.flatMap((report, i) => {
     const window = report.scenarios.find((s) => s.name === 'load')?.figures['server race window'];
     const note = typeof window === 'string' ? raceWindowNote(columns[i]!, window) : null;
-    return note === null ? [] : [`note: ${note}`];
+    return note === null ? [] : wrap(`note: ${note}`, '      ');
   });
   return [formatTable(['', ...columns], rows), ...notes].join('\n');
 }

@@ -15,7 +15,7 @@ async function withClosedStdout(file: string, args: string[], alsoStderr = false
   child.stdout.destroy();
   if (alsoStderr) child.stderr.destroy();
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('exit', (status) => resolve(status)));
   return { code, stderr };
 }

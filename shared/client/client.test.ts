@@ -11,8 +11,8 @@ function runClient(args: string[], input = ''): Promise<{ code: number | null; s
     const child = spawn(process.execPath, ['--import', 'tsx', 'shared/client/client.ts', ...args], { cwd: ROOT });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(input);
   });

@@ -55,6 +55,16 @@ export function memoryBytes(pid: number | 'self', name: 'VmRSS' | 'VmHWM'): numb
   }
 }
 
+/** The process's command line (its argv: program, then arguments), or null without /proc or once it is gone. */
+export function commandLine(pid: number): string[] | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return text === '' ? null : text.replace(/\0$/, '').split('\0');
+  } catch {
+    return null;
+  }
+}
+
 /** The id of this boot of the machine, or null: process ids and start times count from it. */
 export function bootId(): string | null {
   try {

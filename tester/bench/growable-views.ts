@@ -7,6 +7,8 @@
 // 10^7 reads of Int32 words through each view; the best of 8 rounds, in ns
 // per read.
 
+import { stepLine } from '../progress.ts';
+
 const growable = new SharedArrayBuffer(1 << 20, { maxByteLength: 2 ** 32 });
 const plain = new SharedArrayBuffer(1 << 20);
 const views: Record<string, Int32Array> = {
@@ -22,12 +24,16 @@ function readAll(view: Int32Array): number {
 }
 
 const best: Record<string, number> = {};
+// The reads block the event loop: the progress line (on stderr) is drawn at each step.
+const line = stepLine();
 for (let round = 0; round < 8; round++) {
   for (const [name, view] of Object.entries(views)) {
+    line.step(`round ${round + 1}/8: ${name}`);
     const started = performance.now();
     readAll(view);
     const ns = ((performance.now() - started) * 1e6) / 1e7;
     best[name] = Math.min(best[name] ?? Infinity, ns);
   }
 }
+line.clear();
 for (const [name, ns] of Object.entries(best)) console.log(`${name.padEnd(46)} ${ns.toFixed(2)} ns per read`);

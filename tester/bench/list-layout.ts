@@ -12,6 +12,7 @@
 
 import { GrowableStore } from '../../shared/store/growable-store.ts';
 import { Lists } from '../../shared/store/lists.ts';
+import { stepLine } from '../progress.ts';
 
 const n = Number(process.argv[2] ?? 20_000);
 const element = Buffer.from('xyz'); // redis-benchmark's LPUSH pushes 3 bytes
@@ -42,10 +43,15 @@ function deque(): number {
 }
 
 const times: Record<string, number[]> = { 'one value': [], deque: [] };
+// The pushes block the event loop: the progress line (on stderr) is drawn at each step.
+const line = stepLine();
 for (let run = 0; run < 5; run++) {
+  line.step(`run ${run + 1}/5: ${n} pushes to one value`);
   times['one value']!.push(oneValue());
+  line.step(`run ${run + 1}/5: ${n} pushes to a deque`);
   times.deque!.push(deque());
 }
+line.clear();
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[2]!;
 console.log(`${n} RPUSHes of 3 bytes to one list, median of 5 runs (interleaved):`);
 for (const [name, values] of Object.entries(times)) {

@@ -1,6 +1,8 @@
 import { describeOperation, describeOutcome, type Operation, type TimedOperation } from '../operations.ts';
 import { step, type KeyState } from './kv-model.ts';
 import type { Violation } from './linearizability.ts';
+import { drawTimeline } from '../text-timeline.ts';
+import { SAMPLE_COLUMNS } from '../report.ts';
 
 // Turns a violation found by the checker into words and a small timeline a
 // student can read: which operation could not be explained, what the key held
@@ -137,28 +139,30 @@ function writes(h: TimedOperation): string | null | undefined {
 
 /**
  * The operations around the stuck one, one line each, in the order they were
- * sent, with a bar showing when each was in flight:
+ * sent, with a bar showing when each was in flight, the stuck one marked
+ * under its bar, in at most `columns` (../text-timeline.ts):
  *
- *     12.301 ms  client 3  |   ====       |  PUT k "30017" -> OK
+ *       12.000 ms  client 2  |=======                         |  INCR k -> 30017
+ *       12.301 ms  client 3  |    ==================          |  PUT k "30017" -> OK
+ *       13.020 ms  client 1  |              ==================|  GET k -> "30016"
+ *                                          ^^^^^^^^^^^^^^^^^^ cannot be placed
  */
-export function timeline(violation: Violation, origin: number, describe: Describe = describeOperation, width = 32): string {
+export function timeline(violation: Violation, origin: number, describe: Describe = describeOperation,
+  columns = SAMPLE_COLUMNS): string {
   const { stuck } = violation;
   const end = Number.isFinite(stuck.returnedAt) ? stuck.returnedAt : stuck.invokedAt;
   // The last few explained operations, and everything in flight while the stuck one was.
   const recent = violation.explained.slice(-6);
   const overlapping = violation.history.filter((h) => h.invokedAt <= end && h.returnedAt >= stuck.invokedAt - 0.001);
   const shown = [...new Set([...recent, ...overlapping])].sort((a, b) => a.invokedAt - b.invokedAt).slice(-12);
-  const from = Math.min(...shown.map((h) => h.invokedAt));
-  const to = Math.max(...shown.map((h) => (Number.isFinite(h.returnedAt) ? h.returnedAt : h.invokedAt)));
-  const scale = (t: number) => Math.round(((t - from) / Math.max(to - from, 1e-6)) * (width - 1));
-  return shown.map((h) => {
-    const start = scale(h.invokedAt);
-    const stop = Number.isFinite(h.returnedAt) ? scale(h.returnedAt) : width - 1;
-    const bar = ' '.repeat(start) + '='.repeat(stop - start + 1) + ' '.repeat(width - 1 - stop);
-    const mark = h === stuck ? '   <- cannot be placed' : '';
-    return `${ms(h.invokedAt - origin).padStart(11)}  client ${String(h.client).padEnd(2)} |${bar}|  ` +
-      `${describe(h.op)} -> ${describeOutcome(h.outcome)}${mark}`;
-  }).join('\n');
+  return drawTimeline(shown.map((h) => ({
+    from: h.invokedAt - origin,
+    to: Number.isFinite(h.returnedAt) ? h.returnedAt - origin : null,
+    who: `client ${h.client}`,
+    fill: '=',
+    text: `${describe(h.op)} -> ${describeOutcome(h.outcome)}`,
+    stuck: h === stuck,
+  })), columns);
 }
 
 function ms(value: number): string {

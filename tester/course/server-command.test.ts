@@ -32,7 +32,7 @@ async function npmStep06(args: string[]) {
   };
   process.once('exit', kill);
   let log = '';
-  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no 'listening on' within 60 s:\n${log}`)), 60_000);

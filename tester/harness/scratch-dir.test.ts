@@ -23,7 +23,7 @@ async function run(mode: string, signal?: NodeJS.Signals) {
       cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (...end) => resolve(end)));
     let during = 0;
     for await (const line of createInterface({ input: child.stdout })) {
@@ -70,8 +70,8 @@ test("scratch dirs: step 05's dispatch tests leave nothing in TMPDIR", { timeout
       cwd: ROOT, env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 0, output);
     assert.match(output, /pass 2/, output);

@@ -17,8 +17,8 @@ test('test runner: a test file that hangs, and leaves a server open, ends with a
   const fixture = path.join(ROOT, 'tester', 'harness', 'hang.fixture.ts');
   const child = spawn(process.execPath, [...testRunnerArgs(1500), fixture], { cwd: ROOT, env });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const [code] = await new Promise<[number | null]>((resolve) => child.once('exit', (status) => resolve([status])));
   assert.equal(code, 1, output);
   assert.match(output, /timed out after 1500ms/);

@@ -1,5 +1,5 @@
 import type { Anomaly, ScenarioResult, TesterReport } from '../report.ts';
-import type { KeyTimeline, LatencyHistogram, ProcessSeries, Throughput, TimelineOperation } from '../pictures.ts';
+import type { FaultBand, KeyTimeline, LatencyHistogram, ProcessSeries, Throughput, TimelineOperation } from '../pictures.ts';
 
 // The report page: one self-contained HTML file (no network, no library, no
 // framework), every picture hand-drawn SVG, made here in Node. A few lines of
@@ -17,7 +17,8 @@ import type { KeyTimeline, LatencyHistogram, ProcessSeries, Throughput, Timeline
 // placed outlined, above the checker's sentence, and the faults made meanwhile
 // (the replication scenario) as bands behind them; for the load scenario the
 // latency histogram, the throughput over time and the CPU and memory of each
-// server process.
+// server process. Side by side, a scenario's charts share their scales
+// (sharedScales): the same buckets, seconds and heights in every column.
 
 export interface PageColumn {
   /** `step 02`, or the target of a single run. */
@@ -37,7 +38,8 @@ export interface PageOptions {
 export function renderPage(columns: PageColumn[], options: PageOptions): string {
   let id = 0;
   const ids = { next: (prefix: string) => `${prefix}-${++id}` };
-  const body = columns.map((column) => renderColumn(column, ids)).join('\n');
+  const scales = sharedScales(columns);
+  const body = columns.map((column) => renderColumn(column, ids, scales)).join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -65,19 +67,19 @@ interface Ids {
   next(prefix: string): string;
 }
 
-function renderColumn({ heading, report }: PageColumn, ids: Ids): string {
+function renderColumn({ heading, report }: PageColumn, ids: Ids, scales: Map<string, Scales>): string {
   const parts = [
     `<section class="column">`,
     `<h2>${esc(heading)} ${badge(report.verdict)}</h2>`,
     `<p class="target">${esc(report.target)}, dialect ${esc(report.dialect)}, random seed ${report.randomSeed}</p>`,
   ];
   if (report.error) parts.push(`<p class="error">error: ${esc(report.error)}</p>`);
-  for (const scenario of report.scenarios) parts.push(renderScenario(scenario, ids));
+  for (const scenario of report.scenarios) parts.push(renderScenario(scenario, ids, scales.get(scenario.name) ?? {}));
   parts.push('</section>');
   return parts.join('\n');
 }
 
-function renderScenario(scenario: ScenarioResult, ids: Ids): string {
+function renderScenario(scenario: ScenarioResult, ids: Ids, scales: Scales): string {
   const id = ids.next(`scenario-${scenario.name}`);
   const figures = Object.entries(scenario.figures)
     .map(([label, value]) => `<tr><th>${esc(label)}</th><td>${esc(String(value))}</td></tr>`).join('');
@@ -88,10 +90,12 @@ function renderScenario(scenario: ScenarioResult, ids: Ids): string {
     `<table class="figures">${figures}</table>`,
   ];
   const pictures = scenario.pictures;
-  if (pictures?.latency) parts.push(figure(ids.next('latency'), 'Latency histogram', latencyChart(pictures.latency)));
-  if (pictures?.throughput) parts.push(figure(ids.next('throughput'), 'Throughput over time', throughputChart(pictures.throughput)));
+  if (pictures?.latency) parts.push(figure(ids.next('latency'), 'Latency histogram', latencyChart(pictures.latency, scales.latency)));
+  if (pictures?.throughput) {
+    parts.push(figure(ids.next('throughput'), 'Throughput over time', throughputChart(pictures.throughput, scales.throughput)));
+  }
   if (pictures?.processes && pictures.processes.times.length > 1) {
-    parts.push(figure(ids.next('processes'), 'CPU and memory of the server\'s processes', processCharts(pictures.processes)));
+    parts.push(figure(ids.next('processes'), 'CPU and memory of the server\'s processes', processCharts(pictures.processes, scales.cpu, scales.memory)));
   }
   for (const anomaly of scenario.anomalies) parts.push(renderAnomaly(anomaly, ids));
   parts.push('</article>');
@@ -218,8 +222,11 @@ function timelineFigure(timeline: KeyTimeline): string {
     const event = events[rank]!;
     return event.call ? callX[event.op]! : replyX[event.op]! - step * 0.8;
   }
+  // A fault that ended says what ended it: `primary SIGSTOPped (pid 12) until SIGCONT`.
+  const faultLabel = (fault: FaultBand) =>
+    (fault.endedBy !== undefined && fault.to !== null && fault.to !== fault.from ? `${fault.label} until ${fault.endedBy}` : fault.label);
   const width = Math.ceil(Math.max(eventsWidth, stuckX + callout.length * CALLOUT_CHAR_WIDTH + 10,
-    ...faults.map((fault) => xAt(fault.from) + fault.label.length * FAULT_CHAR_WIDTH + 10)));
+    ...faults.map((fault) => xAt(fault.from) + faultLabel(fault).length * FAULT_CHAR_WIDTH + 10)));
 
   const lanes = clients.map((client) =>
     `<g class="lane" data-client="${client}"><rect class="lane-bg" x="0" y="${laneTop.get(client)}" width="${width}" height="${laneHeight(client)}"/></g>`).join('');
@@ -280,11 +287,11 @@ function timelineFigure(timeline: KeyTimeline): string {
     const w = fault.to === null ? width - x : Math.max(xAt(fault.to) - x, 0);
     const labelY = lanesBottom + (row + 1) * FAULT_LINE;
     const when = `from ${ms(fault.from)}${fault.to === null ? ' to the end' : fault.to === fault.from ? '' : ` to ${ms(fault.to)}`}`;
-    return `<g class="fault${w === 0 ? ' fault-moment' : ''}"><title>${esc(`${fault.label}, ${when}`)}</title>` +
+    return `<g class="fault${w === 0 ? ' fault-moment' : ''}"><title>${esc(`${faultLabel(fault)}, ${when}`)}</title>` +
       (w === 0 ? `<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${lanesBottom}"/>`
         : `<rect x="${x.toFixed(1)}" y="${top}" width="${w.toFixed(1)}" height="${lanesBottom - top}"/>`) +
       `<line class="fault-leader" x1="${x.toFixed(1)}" y1="${lanesBottom}" x2="${x.toFixed(1)}" y2="${labelY - 4}"/>` +
-      `<text x="${(x + 3).toFixed(1)}" y="${labelY}">${esc(fault.label)}</text></g>`;
+      `<text x="${(x + 3).toFixed(1)}" y="${labelY}">${esc(faultLabel(fault))}</text></g>`;
   }).join('');
 
   const svg = `<svg class="timeline" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
@@ -326,10 +333,10 @@ const TICK_CHAR_WIDTH = 6;
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
-function latencyChart(histogram: LatencyHistogram): string {
-  const first = histogram.counts.findIndex((c) => c > 0);
-  const last = histogram.counts.findLastIndex((c) => c > 0);
-  if (first < 0) return '<p>no operations</p>';
+function latencyChart(histogram: LatencyHistogram, scale?: LatencyScale): string {
+  const own = latencyScale(histogram);
+  if (own === null) return '<p>no operations</p>';
+  const { first, last, topShare } = scale ?? own;
   const total = histogram.counts.reduce((a, b) => a + b, 0);
   const buckets = histogram.counts.slice(first, last + 1).map((count, i) => {
     const limit = histogram.limitsMs[first + i];
@@ -347,8 +354,7 @@ function latencyChart(histogram: LatencyHistogram): string {
   const bottom = turned ? 30 + Math.ceil(longest * Math.sin((40 * Math.PI) / 180)) : 36;
   const height = 174 + bottom;
   const plotHeight = height - bottom - 14;
-  const top = Math.max(...buckets.map((b) => b.share));
-  const ticks = niceTicks(top);
+  const ticks = niceTicks(topShare);
   const yOf = (share: number) => 14 + plotHeight - (share / ticks[ticks.length - 1]!) * plotHeight;
   const bars = buckets.map((b, i) => {
     const x = left + i * slot + slot * 0.12;
@@ -366,13 +372,16 @@ function latencyChart(histogram: LatencyHistogram): string {
     `<text class="axis-title" x="${(width + left) / 2}" y="${height - 4}">latency (from the write of a batch to its replies)</text></svg>`;
 }
 
-function throughputChart(series: Throughput): string {
-  const perSecond = series.counts.map((count) => (count * 1000) / series.intervalMs);
-  const points = perSecond.map((rate, i): [number, number] => [((i + 1) * series.intervalMs) / 1000, rate]);
-  return lineChart([{ label: `ops/s in each ${series.intervalMs} ms`, colour: PALETTE[0]!, points }], 'seconds', 'operations per second');
+function throughputChart(series: Throughput, extent?: Extent): string {
+  return lineChart([{ label: `ops/s in each ${series.intervalMs} ms`, colour: PALETTE[0]!, points: throughputPoints(series) }],
+    'seconds', 'operations per second', extent);
 }
 
-function processCharts(series: ProcessSeries): string {
+function throughputPoints(series: Throughput): Array<[number, number]> {
+  return series.counts.map((count, i): [number, number] => [((i + 1) * series.intervalMs) / 1000, (count * 1000) / series.intervalMs]);
+}
+
+function processCharts(series: ProcessSeries, cpuExtent?: Extent, memoryExtent?: Extent): string {
   const seconds = series.times.map((t) => t / 1000);
   const label = (p: ProcessSeries['processes'][number]) => `${p.role} (pid ${p.pid})`;
   const cpu = series.processes.map((p, i) => ({
@@ -381,10 +390,11 @@ function processCharts(series: ProcessSeries): string {
   const rss = series.processes.map((p, i) => ({
     label: label(p), colour: PALETTE[i % PALETTE.length]!, points: p.rssMb.map((v, j): [number, number | null] => [seconds[j]!, v]),
   }));
-  return `<div class="pair">${lineChart(cpu, 'seconds', 'CPU, % of one core')}${lineChart(rss, 'seconds', 'resident memory, MB')}</div>`;
+  return `<div class="pair">${lineChart(cpu, 'seconds', 'CPU, % of one core', cpuExtent)}${lineChart(rss, 'seconds', 'resident memory, MB', memoryExtent)}</div>`;
 }
 
-function lineChart(series: Series[], xTitle: string, yTitle: string): string {
+/** `extent`: the largest x and y to make room for (the other columns' too), when larger than this chart's own. */
+function lineChart(series: Series[], xTitle: string, yTitle: string, extent?: Extent): string {
   const width = 560;
   const height = 220;
   const left = 56;
@@ -393,8 +403,8 @@ function lineChart(series: Series[], xTitle: string, yTitle: string): string {
   const bottom = 40;
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.flatMap((p) => (p[1] === null ? [] : [p[1]])));
-  const xMax = Math.max(1e-9, ...xs);
-  const yTicks = niceTicks(Math.max(1e-9, ...ys));
+  const xMax = Math.max(1e-9, extent?.x ?? 0, ...xs);
+  const yTicks = niceTicks(Math.max(1e-9, extent?.y ?? 0, ...ys));
   const yMax = yTicks[yTicks.length - 1]!;
   // The x axis ends at the last point (the end of the run), not at the next
   // round tick: round ticks up to it, and its own value at the end.
@@ -418,6 +428,82 @@ function lineChart(series: Series[], xTitle: string, yTitle: string): string {
     `<text class="axis-title" x="${(width + left) / 2}" y="${height - 6}">${esc(xTitle)}</text>` +
     `<text class="axis-title" transform="translate(12 ${(height - bottom) / 2 + top}) rotate(-90)">${esc(yTitle)}</text></svg>` +
     `<p class="legend">${key}</p></div>`;
+}
+
+// Side by side (npm run compare --html), a scenario's charts share their
+// scales across the columns: the same latency buckets and the same top share,
+// the same seconds and the same top rate, CPU and memory. Two steps' pictures
+// are then compared by eye: a taller bar, a higher line is more.
+
+/** The buckets drawn (first to last, indexes of the limits) and the top of the share axis, in %. */
+interface LatencyScale {
+  first: number;
+  last: number;
+  topShare: number;
+}
+
+/** The largest x and y a line chart must make room for. */
+interface Extent {
+  x: number;
+  y: number;
+}
+
+interface Scales {
+  latency?: LatencyScale;
+  throughput?: Extent;
+  cpu?: Extent;
+  memory?: Extent;
+}
+
+function latencyScale(histogram: LatencyHistogram): LatencyScale | null {
+  const first = histogram.counts.findIndex((c) => c > 0);
+  if (first < 0) return null;
+  const total = histogram.counts.reduce((a, b) => a + b, 0);
+  return { first, last: histogram.counts.findLastIndex((c) => c > 0), topShare: (100 * Math.max(...histogram.counts)) / total };
+}
+
+function extentOf(points: Array<[number, number | null]>): Extent {
+  return { x: Math.max(0, ...points.map((p) => p[0])), y: Math.max(0, ...points.flatMap((p) => (p[1] === null ? [] : [p[1]]))) };
+}
+
+function widest(a: Extent | undefined, b: Extent): Extent {
+  return a === undefined ? b : { x: Math.max(a.x, b.x), y: Math.max(a.y, b.y) };
+}
+
+/** Per scenario name, the scales of its charts over every column (one column: its own). */
+function sharedScales(columns: PageColumn[]): Map<string, Scales> {
+  const scales = new Map<string, Scales>();
+  // Buckets are shared only between histograms of the same limits (the load scenario's are always the same).
+  const limits = new Map<string, string>();
+  for (const { report } of columns) {
+    for (const scenario of report.scenarios) {
+      const pictures = scenario.pictures;
+      if (!pictures) continue;
+      const scale = scales.get(scenario.name) ?? {};
+      scales.set(scenario.name, scale);
+      const latency = pictures.latency ? latencyScale(pictures.latency) : null;
+      if (latency !== null) {
+        const key = JSON.stringify(pictures.latency!.limitsMs);
+        const same = limits.get(scenario.name) ?? key;
+        limits.set(scenario.name, same);
+        scale.latency = scale.latency === undefined ? latency : same !== key ? scale.latency : {
+          first: Math.min(scale.latency.first, latency.first),
+          last: Math.max(scale.latency.last, latency.last),
+          topShare: Math.max(scale.latency.topShare, latency.topShare),
+        };
+      }
+      if (pictures.throughput) scale.throughput = widest(scale.throughput, extentOf(throughputPoints(pictures.throughput)));
+      const processes = pictures.processes;
+      if (processes && processes.times.length > 1) {
+        const seconds = processes.times.map((t) => t / 1000);
+        for (const p of processes.processes) {
+          scale.cpu = widest(scale.cpu, extentOf(p.cpuPercent.map((v, j): [number, number | null] => [seconds[j]!, v])));
+          scale.memory = widest(scale.memory, extentOf(p.rssMb.map((v, j): [number, number | null] => [seconds[j]!, v])));
+        }
+      }
+    }
+  }
+  return scales;
 }
 
 /** Round ticks from 0 to at least `max`: 0, 10, 20... or 0, 2.5, 5... */

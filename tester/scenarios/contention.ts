@@ -87,7 +87,7 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
       const [value, who] = repeated[0]!;
       anomalies.add('lost update', MEANING.lostUpdate,
         `round ${round}, key ${counter}: ${numbers.length} INCRs were acknowledged but only ${seen.size} different ` +
-        `numbers came back (${lost} lost); for example clients ${who.join(', ')} all got ${value}`,
+        `numbers came back (${lost} lost); for example clients ${namesWithCounts(who)} all got ${value}`,
         anomalies.keepsSample('lost update') ? raceTimeline(counter, incrs, started, dialect) : undefined);
     }
     expected.set(counter, { value: String(numbers.length), why: `${numbers.length} INCRs were acknowledged` });
@@ -133,7 +133,7 @@ export async function contentionScenario(context: ScenarioContext): Promise<Scen
   return {
     name: 'contention',
     verdict: list.length === 0 ? 'SUCCESS' : 'FAIL',
-    description: `${clients.length} clients, ${options.rounds} rounds on fresh keys, a barrier before each phase, ${options.incrs} INCRs per client per round`,
+    description: `${clients.length} clients x ${options.incrs} INCRs per round, ${options.rounds} rounds on fresh keys, a barrier before each phase`,
     figures: {
       rounds: options.rounds,
       'rounds with a double create': anomalies.count('double create'),
@@ -167,4 +167,12 @@ function reportErrors(results: TimedOperation[], anomalies: AnomalyLog): void {
 
 function summarize(results: TimedOperation[]): string {
   return results.map((r) => `client ${r.client} ${describeOutcome(r.outcome)}`).join(', ');
+}
+
+/** `1, 2, 8 (twice)`: each client once, with how often it appears when more than once (a client's own INCRs can repeat a number too). */
+function namesWithCounts(clients: number[]): string {
+  const counts = new Map<number, number>();
+  for (const client of clients) counts.set(client, (counts.get(client) ?? 0) + 1);
+  const times = (n: number) => (n === 2 ? ' (twice)' : n > 2 ? ` (${n} times)` : '');
+  return [...counts].map(([client, n]) => `${client}${times(n)}`).join(', ');
 }

@@ -10,6 +10,7 @@ import { FaultProxy } from '../fault-proxy.ts';
 import { describeOutcome, type Operation, type TimedOperation } from '../operations.ts';
 import { keyTimeline } from '../pictures.ts';
 import { AnomalyLog, type ScenarioResult } from '../report.ts';
+import { COLUMNS } from '../wrap.ts';
 import { replicationInfo, startNode, waitFor, within, type NodeKind, type ReplicationNode } from '../replication-nodes.ts';
 import type { Dialect } from '../dialect.ts';
 import type { ScenarioContext, TesterOptions } from '../options.ts';
@@ -226,7 +227,7 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
     const k = key('stale');
     await pair.run('writer', create(k, 'v1'));
     await pair.confirm('after the first write');
-    const blackhole = pair.faults.begin('link primary -> replica blackholed');
+    const blackhole = pair.faults.begin('link primary -> replica blackholed', 'the link healed');
     pair.proxy.blackhole();
     const write = await pair.run('writer', update(k, 'v2'));
     const stale = await pair.run('reader', read(k));
@@ -235,7 +236,7 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
     await pair.confirm('after the link healed');
     const caughtUp = await pair.run('reader', read(k));
     // With the link delayed, WAIT waits for the write to cross it and the acknowledgement to come back.
-    const delay = pair.faults.begin('link delayed 100 ms each way');
+    const delay = pair.faults.begin('link delayed 100 ms each way', 'the link healed');
     pair.proxy.delay(100);
     await pair.run('writer', update(k, 'v3'));
     const waitStarted = performance.now();
@@ -294,7 +295,8 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
       `client 2's GET on it returned ${describeOutcome(after.outcome)}.`);
     figures['writes WAIT confirmed, kept after the failover'] = lost ? '0 of 1' : '1 of 1';
     details.push('', `failover with WAIT: ${said(write)} confirmed by WAIT 1, then the primary SIGKILLed; after the promotion ${said(after)}:`,
-      ...faultTimeline(pair.history, pair.faults.bands, pair.origin, undefined, context.dialect.describe)
+      // (Indented by 2 here and by 3 in the text report: 5 columns fewer.)
+      ...faultTimeline(pair.history, pair.faults.bands, pair.origin, undefined, context.dialect.describe, COLUMNS - 5)
         .split('\n').map((line) => `  ${line}`));
   });
 
@@ -303,7 +305,7 @@ export async function replicationScenario(context: ScenarioContext): Promise<Sce
     const k = key('split');
     await pair.run('writer', create(k, 'v1'));
     await pair.confirm('after the first write');
-    const stopped = pair.faults.begin(`primary SIGSTOPped (pid ${pair.primary.pid})`);
+    const stopped = pair.faults.begin(`primary SIGSTOPped (pid ${pair.primary.pid})`, 'SIGCONT');
     pair.primary.signal('SIGSTOP');
     pair.faults.begin('link primary -> replica cut');
     pair.proxy.cut();

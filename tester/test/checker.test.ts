@@ -73,7 +73,14 @@ test('tester checker: a stale read is a violation, explained as a stale read', (
   assert.equal(explanation.kind, 'stale read');
   assert.match(explanation.text, /client 2's GET k -> "a"/);
   assert.match(explanation.text, /client 1's PUT k "b" -> OK had changed the key before this read was sent/);
-  assert.match(explanation.timeline, /GET k -> "a"   <- cannot be placed/);
+  // The timeline marks it on the line under its row, a ^ under each = of its bar.
+  const rows = explanation.timeline.split('\n');
+  const row = rows.findIndex((line) => line.endsWith('|  GET k -> "a"'));
+  assert.ok(row >= 0, explanation.timeline);
+  const mark = rows[row + 1] ?? '';
+  assert.match(mark, /^ +\^+ cannot be placed$/, explanation.timeline);
+  const under = (char: string) => [...rows[row]!].flatMap((c, i) => (c === char ? [i] : []));
+  assert.deepEqual([...mark].flatMap((c, i) => (c === '^' ? [i] : [])), under('='), explanation.timeline);
 });
 
 test('tester checker: two overlapping creates that both succeed are a double create', () => {

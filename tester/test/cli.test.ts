@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS } from '../options.ts';
-import { runCli } from './run-cli.ts';
+import { assertWithinColumns, runCli, runProgram } from './run-cli.ts';
 
 // The tester as a program: exit status, output, and no server left running.
 
@@ -82,4 +82,35 @@ test('tester: step 01 (one thread, a Map) passes every scenario', async () => {
   assert.ok(load.details.some((line) => /^ {3}[▁▂▃▄▅▆▇█]+$/.test(line)), load.details.join('\n'));
   assert.ok(load.details.some((line) => /^ +< [\d.]+ ms +[\d.]+% #*$/.test(line)), load.details.join('\n'));
   for (const line of load.details) assert.ok(`   ${line}`.length <= 100, `wider than 100 columns: ${line}`);
+});
+
+// Every line the tester prints, in the scenarios a student runs first, fits in
+// 100 columns: a real run of step 02 (FAIL: every anomaly's sentences, samples
+// and timelines), of step 03 (SUCCESS), the read-modify-write scenarios (step
+// 06: get-then-set FAILS, the others SUCCEED), and compare 02 03. The sizes are the defaults where they shape the lines (8
+// contention clients, 10 linearizability clients), smaller where they only
+// take time. The three runs go at once.
+test('tester cli and compare: every line of the text report fits in 100 columns (step 02, step 03, read-modify-write, compare 02 03)', { timeout: 300_000 }, async () => {
+  const quick = ['--seed-ops', '10', '--think-ms', '0-5', '--duration', '1'];
+  const [step02, step03, rmw, compare] = await Promise.all([
+    runCli(['--step', '02', ...quick]),
+    runCli(['--step', '03', ...quick]),
+    // (On step 06: on step 02 a race may corrupt the table, and a GET of the counter then meets nil: ERROR.)
+    runCli(['--step', '06', '--scenario', 'get-then-set,watch,client-lock,server-incr', '--rounds', '3']),
+    runProgram('tester/compare.ts', ['02', '03', '--rounds', '5']),
+  ]);
+  assert.equal(step02.code, 1, step02.stdout + step02.stderr);
+  assert.equal(step03.code, 0, step03.stdout + step03.stderr);
+  assert.equal(rmw.code, 1, rmw.stdout + rmw.stderr);
+  assert.equal(compare.code, 1, compare.stdout + compare.stderr);
+  for (const [what, run] of Object.entries({ 'step 02': step02, 'step 03': step03, 'read-modify-write on step 06': rmw, 'compare 02 03': compare })) {
+    assertWithinColumns(run.stdout, `${what}, stdout`);
+    assertWithinColumns(run.stderr, `${what}, stderr`);
+  }
+  // What was checked: the anomalies' sentences and samples (contention's, every run), and, when the
+  // linearizability scenario found a key it could not order, its text timeline.
+  assert.match(step02.stdout, /double create \(\d+x\)[\s\S]*lost update \(\d+x\)/);
+  if (/linearizability FAIL/.test(step02.stdout)) assert.match(step02.stdout, /\n +\^+ cannot be placed\n/);
+  assert.match(step03.stdout, /RESULT: SUCCESS/);
+  assert.match(compare.stdout, /^verdict +FAIL +SUCCESS$/m, compare.stdout + compare.stderr);
 });

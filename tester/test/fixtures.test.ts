@@ -69,7 +69,7 @@ withFixture('stale-reads', 'contention,linearizability', (report) => {
   assert.ok(kinds(report, 'linearizability').includes('stale read'), kinds(report, 'linearizability').join());
   const sample = report.scenarios[1]!.anomalies.find((a) => a.kind === 'stale read')!.samples[0]!;
   assert.match(sample, /cannot be placed: it read .* had changed the key before this read was sent.*\(a stale read\)/);
-  assert.match(sample, /<- cannot be placed/); // the timeline
+  assert.match(sample, /\n +\^+ cannot be placed/); // the timeline
 });
 
 // In the redis dialect, every sentence and timeline names the commands sent:

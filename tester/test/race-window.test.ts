@@ -33,7 +33,11 @@ test('tester: compare and bench print a note under a throughput capped by a race
   });
   const table = comparisonTable(['step 02', 'step 03'], [report('1 ms'), report('1 ms in lock')]);
   assert.match(table, /^server race window +1 ms +1 ms in lock$/m);
+  // One note, wrapped to 100 columns (its lines after the first indented under its text).
   const notes = table.split('\n').filter((line) => line.startsWith('note: '));
   assert.equal(notes.length, 1, table);
-  assert.match(notes[0]!, /^note: step 03 holds its 1 ms race window inside its lock: .*--race-window-ms 0/);
+  const note = table.slice(table.indexOf('note: ')).split('\n');
+  for (const line of note) assert.ok(line.length <= 100, line);
+  assert.ok(note.slice(1).every((line) => line.startsWith('      ')), table);
+  assert.match(note.map((line) => line.trim()).join(' '), /^note: step 03 holds its 1 ms race window inside its lock: .*--race-window-ms 0/);
 });

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS } from '../options.ts';
+import { formatReport } from '../report.ts';
 import { freePort } from '../harness/free-port.ts';
-import { runCli } from './run-cli.ts';
+import { assertWithinColumns, runCli } from './run-cli.ts';
 
 // The tester checked against a reference: a real Redis, spoken to in the
 // redis dialect (SET NX, SET XX, DEL, SCAN + GET), must get SUCCESS - and
@@ -39,6 +40,9 @@ test('tester against redis-server, redis dialect: SUCCESS', { skip: haveRedis ? 
     const rmw = await runTester({ ...TESTER_DEFAULTS, port, dialect: 'redis', scenario: 'get-then-set,watch', rounds: 3 });
     assert.deepEqual(rmw.scenarios.map((s) => s.verdict), ['FAIL', 'SUCCESS'], JSON.stringify(rmw, null, 1));
     assert.ok(Number(rmw.scenarios[0]!.figures['increments lost (acknowledged, not counted)']) > 0);
+    // What npm run tester -- --dialect redis prints of both runs fits in 100 columns.
+    assertWithinColumns(formatReport(report), 'seed, contention, linearizability on redis-server');
+    assertWithinColumns(formatReport(rmw), 'get-then-set, watch on redis-server');
   } finally {
     redis.kill('SIGTERM');
     await exited;
@@ -58,10 +62,11 @@ test('npm run tester -- --dialect redis: its sentences and timelines say SET ...
     const page = path.join(mkdtempSync(path.join(tmpdir(), 'kv-redis-dialect-')), 'report.html');
     const text = await runCli(['--dialect', 'redis', '--scenario', 'replication', '--html', page]);
     assert.equal(text.code, 1, text.stdout + text.stderr);
-    // The checker's sentence, and a line of the text timeline.
-    assert.match(text.stdout, /it read "v1", written by client 1's SET \S+ "v1" NX, but client 1's SET \S+ "v2" XX -> OK had changed the key/);
+    // The checker's sentence (its wrapped lines joined again), and a line of the text timeline.
+    assert.match(text.stdout.replace(/\n +/g, ' '), /it read "v1", written by client 1's SET \S+ "v1" NX, but client 1's SET \S+ "v2" XX -> OK had changed the key/);
     assert.match(text.stdout, /\|  SET \S+ "v1" NX -> OK\n/);
     assert.doesNotMatch(text.stdout, NATIVE_NAMES);
+    assertWithinColumns(text.stdout, 'npm run tester -- --dialect redis --scenario replication');
 
     const json = await runCli(['--dialect', 'redis', '--scenario', 'replication', '--json']);
     assert.equal(json.code, 1, json.stderr);

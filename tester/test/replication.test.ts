@@ -10,6 +10,7 @@ import { writeReportPage } from '../html/write.ts';
 import { CHROMIUM, chromiumAvailable, dumpDom, evaluateInPage } from '../html/chromium.ts';
 import { formatReport, type ScenarioResult, type TesterReport } from '../report.ts';
 import { HAVE_REDIS_SERVER } from '../replication-nodes.ts';
+import { assertWithinColumns } from './run-cli.ts';
 
 // The replication scenario against step 06 and against two real
 // redis-servers: the same anomalies, every run, because the faults are made
@@ -81,7 +82,7 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
         'the key before this read was sent \\(a stale read\\)'));
       assert.match(sample, new RegExp(`\\|  ${update('v2')} -> OK\n`), 'the text timeline names the command sent');
       assert.match(sample, /fault +\|[ #]+\| +link primary -> replica blackholed \(for [\d.]+ ms\)/, 'the fault is a line of the text timeline');
-      assert.match(sample, /GET \S+ -> "v1" +<- cannot be placed/);
+      assert.match(sample, /GET \S+ -> "v1"\n +\^+ cannot be placed($|\n)/);
       if (redis) {
         const said = [...scenario.anomalies.flatMap((a) => a.samples), ...scenario.details];
         for (const text of said) assert.doesNotMatch(text, /\b(POST|PUT|DELETE)\b/, 'the redis dialect names the commands it sent');
@@ -109,6 +110,11 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
       assert.ok(!scenario.details.some((line) => line.startsWith('processes left running')), scenario.details.join('\n'));
     });
 
+    it('its text report (what npm run tester prints) fits in 100 columns, the fault timelines too', () => {
+      assertWithinColumns(formatReport(report), `the replication scenario against ${name}`);
+      assert.match(formatReport(report), /fault +\|[ #]+\|  link primary -> replica blackholed/, 'with its timelines');
+    });
+
     it('the report page draws each fault as a band on the anomaly\'s timeline', () => {
       for (const kind of ['stale read', 'lost write', 'split brain']) {
         const faults = anomaly(kind)?.timelines?.[0]?.faults ?? [];
@@ -116,10 +122,17 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
       }
       const html = renderPage([{ heading: name, report }], { title: 'replication', command: 'replication.test.ts', generatedAt: 'now' });
       const bands = [...html.matchAll(/<g class="fault( fault-moment)?"><title>([^<]*)<\/title>/g)].map((m) => m[2]!);
-      assert.ok(bands.some((title) => /^link primary -&gt; replica blackholed, from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
+      assert.ok(bands.some((title) => /^link primary -&gt; replica blackholed until the link healed, from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
+      assert.ok(bands.some((title) => /^link delayed 100 ms each way until the link healed, from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
       assert.ok(bands.some((title) => /^primary SIGKILLed \(pid \d+\), from [\d.]+ ms to the end$/.test(title)), bands.join('\n'));
       assert.ok(bands.some((title) => /^replica promoted \(REPLICAOF NO ONE\), from [\d.]+ ms$/.test(title)), bands.join('\n'));
-      assert.ok(bands.some((title) => /^primary SIGSTOPped \(pid \d+\), from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
+      assert.ok(bands.some((title) => /^primary SIGSTOPped \(pid \d+\) until SIGCONT, from [\d.]+ ms to [\d.]+ ms$/.test(title)), bands.join('\n'));
+      // Each band's label is drawn under the lanes, what ended it included.
+      const labels = [...html.matchAll(/<g class="fault[^"]*">[\s\S]*?<text [^>]*>([^<]*)<\/text><\/g>/g)].map((m) => m[1]!);
+      for (const label of [/^primary SIGSTOPped \(pid \d+\) until SIGCONT$/, /^primary SIGKILLed \(pid \d+\)$/, /^link primary -&gt; replica cut$/,
+        /^link primary -&gt; replica blackholed until the link healed$/, /^link delayed 100 ms each way until the link healed$/]) {
+        assert.ok(labels.some((text) => label.test(text)), `no fault labelled ${label} in ${labels.join(' | ')}`);
+      }
     });
 
     it('the page opens in headless Chromium without an error, the bands drawn', { skip: NO_CHROMIUM, timeout: 60_000 }, async () => {

@@ -23,6 +23,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseOptions } from '../../../shared/cli/options.ts';
 import { ROOT } from '../../../shared/cli/steps.ts';
+import { stepLine } from '../../../tester/progress.ts';
 import { CATALOG, type FigureDefinition, type Variant } from './catalog.ts';
 import {
   DATA_FILE, PAGE_FILE, checkFigureQuotes, loadFigures, quotingFiles, renderPage, serializeFigures, updateQuotesIn,
@@ -58,6 +59,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.exit(130);
   });
 }
+
+// The progress line, on stderr (tester/progress.ts): the figure and run in
+// progress, its seconds, and the last progress line the run printed itself.
+const line = stepLine();
 
 const data = loadFigures();
 const before = structuredClone(data);
@@ -109,9 +114,12 @@ async function measure(definition: FigureDefinition): Promise<FigureRecord> {
   for (let repeat = 1; repeat <= definition.repeats; repeat++) {
     const lines: string[] = [];
     for (const variant of definition.variants) {
-      process.stdout.write(`${definition.name}: ${variant.label}, run ${repeat} of ${definition.repeats}... `);
-      const reading = variant.read(await run(variant, definition.timeoutMs));
-      console.log(Object.entries(reading.figures).map(([k, v]) => `${k} ${v}`).join(', '));
+      const what = `${definition.name}: ${variant.label}, run ${repeat} of ${definition.repeats}`;
+      let said = '';
+      line.step(what, () => said);
+      const output = await run(variant, definition.timeoutMs, (text) => { said = text; }).finally(() => line.clear());
+      const reading = variant.read(output);
+      console.log(`${what}: ${Object.entries(reading.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       (runs[variant.label] ??= []).push(reading.figures);
       lines.push(`$ ${variant.command}`, ...reading.lines);
     }
@@ -137,8 +145,12 @@ async function measure(definition: FigureDefinition): Promise<FigureRecord> {
   };
 }
 
-/** Runs one variant to its end, or stops it (its whole process group) after `timeoutMs`. */
-function run(variant: Variant, timeoutMs: number): Promise<string> {
+/**
+ * Runs one variant to its end, or stops it (its whole process group) after
+ * `timeoutMs`. `progress` gets the last line the run wrote on its stderr (its
+ * own progress line, printed every 5 s since its stderr is not a terminal).
+ */
+function run(variant: Variant, timeoutMs: number, progress: (line: string) => void = () => {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...variant.program], {
       cwd: ROOT, env: { ...process.env, ...variant.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
@@ -146,8 +158,12 @@ function run(variant: Variant, timeoutMs: number): Promise<string> {
     running = child.pid ?? null;
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      const last = chunk.trimEnd().split('\n').at(-1)?.trim();
+      if (last) progress(last.slice(0, 60));
+    });
     const timer = setTimeout(() => {
       killGroup(child.pid!, 'SIGTERM');
       setTimeout(() => killGroup(child.pid!, 'SIGKILL'), 5_000).unref();

@@ -22,14 +22,16 @@
 // --redis, in turn with a redis-server (no persistence) too: the yardstick
 // for how long a real server makes the other clients wait meanwhile.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Connection } from '../../../shared/client/connection.ts';
 import { launchServer, launchStep } from '../../../tester/harness/launch.ts';
 import { startRedis } from './servers.ts';
+import { stepLine } from '../../../tester/progress.ts';
 
 const onlyBig = process.argv[2] === '100mb';
 const beforeAt = process.argv.indexOf('--before');
@@ -38,6 +40,7 @@ const withRedis = process.argv.includes('--redis');
 const runs = onlyBig && /^\d+$/.test(process.argv[3] ?? '') ? Number(process.argv[3]) : 1;
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'kv-big-'));
+const line = stepLine(); // the progress line, on stderr (tester/progress.ts)
 
 async function fresh(tree?: string) {
   // With the allocator setting npm start uses (see tester/course/run-step.ts).
@@ -58,7 +61,10 @@ async function freshRedis() {
 
 /** One 100 MB SET and GET on a fresh server (of `tree`, this one, or redis-server), another client PINGing meanwhile. */
 async function bigValue(tree?: string): Promise<{ slowest: number; p99: number }> {
+  const name = tree ?? 'this tree';
+  line.step(`100 MB value, ${name}: starting the server`);
   const server = tree === 'redis-server' ? await freshRedis() : await fresh(tree);
+  line.step(`100 MB value, ${name}: writing a file of 100 MB of random bytes`);
   const value = randomBytes(100 * 1024 * 1024);
   const file = path.join(scratch, 'value.bin');
   writeFileSync(file, value);
@@ -72,17 +78,19 @@ async function bigValue(tree?: string): Promise<{ slowest: number; p99: number }
       pingMs.push(performance.now() - sent);
     }
   })();
+  line.step(`100 MB value, ${name}: redis-cli -x SET big`, () => `${pingMs.length} PINGs answered`);
   const setStarted = performance.now();
   const setReply = await new Promise<string>((resolve, reject) => {
     const cli = spawn('redis-cli', ['-p', String(server.port), '-x', 'SET', 'big'], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
-    cli.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    cli.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
     cli.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`redis-cli exited ${code}`))));
     createReadStream(file).pipe(cli.stdin);
   });
   const setMs = performance.now() - setStarted;
   pinging = false;
   await pingLoop;
+  line.step(`100 MB value, ${name}: redis-cli GET big`); // (execFileSync: the line is not redrawn until it returns)
   const getStarted = performance.now();
   const back = execFileSync('redis-cli', ['-p', String(server.port), 'GET', 'big'], { maxBuffer: 200 * 1024 * 1024 });
   const getMs = performance.now() - getStarted;
@@ -90,6 +98,7 @@ async function bigValue(tree?: string): Promise<{ slowest: number; p99: number }
   pingMs.sort((a, b) => a - b);
   const slowest = pingMs.at(-1) ?? 0;
   const p99 = pingMs[Math.floor(pingMs.length * 0.99)] ?? 0;
+  line.clear();
   console.log(`${tree === undefined ? '' : `${tree}: `}100 MB value: SET ${setReply} in ${setMs.toFixed(0)} ms (another client's ${pingMs.length} PINGs meanwhile, ` +
     `the slowest ${slowest.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms); GET in ${getMs.toFixed(0)} ms, ${same ? 'byte for byte the same' : 'DIFFERENT BYTES'}`);
   console.log(`  ${infoLines(server.port, /^(used_memory_human|used_memory_peak_human|used_memory_rss_human):/)}`);
@@ -99,14 +108,18 @@ async function bigValue(tree?: string): Promise<{ slowest: number; p99: number }
 }
 
 for (const args of onlyBig ? [] : [['-r', '1000000', '-n', '2000000', '-t', 'set', '-d', '1000'], ['-r', '10000', '-n', '20000', '-t', 'set', '-d', '100000']]) {
+  line.step(`redis-benchmark ${args.join(' ')}: starting step 06`);
   const server = await fresh();
   const started = Date.now();
   let out: string;
+  // Run without blocking the event loop, so that the progress line keeps its seconds.
+  line.step(`redis-benchmark ${args.join(' ')}`);
   try {
-    out = execFileSync('redis-benchmark', ['-p', String(server.port), ...args, '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    out = (await promisify(execFile)('redis-benchmark', ['-p', String(server.port), ...args, '-q'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })).stdout;
   } catch (caught) {
     throw new Error(`redis-benchmark ${args.join(' ')} failed: ${(caught as { stderr?: string }).stderr ?? caught}`);
   }
+  line.clear();
   const errors = /error/i.test(out) ? 'ERROR REPLIES' : 'no error reply';
   const rate = /SET: ([\d.]+) requests per second/.exec(out)?.[1] ?? '?';
   console.log(`redis-benchmark ${args.join(' ')}: ${errors}, ${rate} SET/s, ${((Date.now() - started) / 1000).toFixed(1)} s`);

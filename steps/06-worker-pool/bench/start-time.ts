@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../../../shared/cli/steps.ts';
 import { median, startByNpm, type Phases } from './servers.ts';
+import { stepLine } from '../../../tester/progress.ts';
 
 const option = (name: string) => {
   const at = process.argv.indexOf(name);
@@ -41,11 +42,14 @@ const all: Record<string, Phases[]> = {};
 const row = (name: string, p: Phases) => `${name.padEnd(15)} code loaded ${String(p.code).padStart(5)} ms   replayed ${String(p.replayed).padStart(5)} ms   ` +
   `worker processes ${String(p.workers).padStart(5)} ms   listening ${String(p.listening).padStart(5)} ms`;
 console.log(`npm run step -- 06 on ${logs === undefined ? 'an empty folder' : `a copy of ${logs}`}: ms from the spawn to each line of its log`);
+const line = stepLine(); // the progress line, on stderr (tester/progress.ts)
 for (let run = 1; run <= runs; run++) {
   // Alternate which goes first: the machine's state drifts.
   const order = run % 2 === 1 ? checkouts : [...checkouts].reverse();
   for (const [name, checkout] of order) {
+    line.step(`run ${run}/${runs}: starting ${name}`);
     const phases = await startOnce(checkout);
+    line.clear();
     (all[name] ??= []).push(phases);
     console.log(`run ${run} ${row(name, phases)}`);
   }
