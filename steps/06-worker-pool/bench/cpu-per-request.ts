@@ -3,15 +3,16 @@
 // then depend on what else runs; the CPU a server spends on a request much
 // less).
 //
-//   npx tsx steps/06-worker-pool/bench/cpu-per-request.ts [RUNS] --before DIR
+//   npx tsx steps/06-worker-pool/bench/cpu-per-request.ts [RUNS] --before DIR [--before DIR2 ...]
 //
-// Each run, for each server in turn (this checkout's step 06, then DIR's):
+// Each run, for each server in turn (this checkout's step 06, then DIR's, and
+// DIR2's, each named by its folder when there are several):
 // `redis-benchmark -c 50 -t set` and `-t get`, with -n 100000 and with
 // `-P 16 -n 300000`; the server process's CPU (user + system, every thread,
 // from /proc/PID/stat) around each, divided by the requests, and beside it
 // (after the +) its worker processes' CPU per request, which shares the
 // machine's cores with the server and the benchmark (log writes and log
-// rewrites). The two servers take turns going first. Medians at the end.
+// rewrites). The servers take turns going first. Medians at the end.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,9 +22,8 @@ import { launchServer, launchStep, type RunningServer } from '../../../tester/ha
 import { median } from './servers.ts';
 import { stepLine } from '../../../tester/progress.ts';
 
-const beforeAt = process.argv.indexOf('--before');
-if (beforeAt < 0) throw new Error('usage: cpu-per-request.ts [RUNS] --before DIR');
-const beforeDir = process.argv[beforeAt + 1]!;
+const beforeDirs = process.argv.flatMap((arg, i) => (process.argv[i - 1] === '--before' ? [arg] : []));
+if (beforeDirs.length === 0) throw new Error('usage: cpu-per-request.ts [RUNS] --before DIR [--before DIR2 ...]');
 const runs = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 3);
 const scratch = mkdtempSync(path.join(tmpdir(), 'kv-cpu-'));
 
@@ -37,7 +37,10 @@ const line = stepLine(); // the progress line, on stderr (tester/progress.ts)
 line.step('starting both servers');
 const servers: Array<[string, RunningServer]> = [
   ['step 06', await launchStep('06', { args: ['--quiet', '--data-dir', mkdtempSync(path.join(scratch, 'a-'))] })],
-  ['step 06 before', await launchServer(path.resolve(beforeDir, 'steps/06-worker-pool/server.ts'), { args: ['--quiet', '--data-dir', mkdtempSync(path.join(scratch, 'b-'))] })],
+  ...await Promise.all(beforeDirs.map(async (dir, i): Promise<[string, RunningServer]> => [
+    beforeDirs.length === 1 ? 'step 06 before' : path.basename(path.resolve(dir)),
+    await launchServer(path.resolve(dir, 'steps/06-worker-pool/server.ts'), { args: ['--quiet', '--data-dir', mkdtempSync(path.join(scratch, `b${i}-`))] }),
+  ])),
 ];
 const benchmarks = [
   ['-P 1 SET', ['-t', 'set', '-n', '100000']],
@@ -65,9 +68,11 @@ console.log('CPU per request, in microseconds (redis-benchmark -c 50): the serve
 for (let run = 1; run <= runs; run++) {
   for (const [label, args] of benchmarks) {
     const cells = new Map<string, string>();
-    // Odd runs this checkout first, even runs the other: neither always
-    // runs right after the other's worker processes finished writing.
-    for (const [name, server] of run % 2 === 1 ? servers : [...servers].reverse()) {
+    // Each run starts with the next server (with two: odd runs this
+    // checkout first, even runs the other): none always runs right after
+    // another's worker processes finished writing.
+    const first = (run - 1) % servers.length;
+    for (const [name, server] of [...servers.slice(first), ...servers.slice(0, first)]) {
       line.step(`run ${run}/${runs}: redis-benchmark ${args.join(' ')} against ${name}`);
       const pid = server.child.pid!;
       const before = cpuSeconds(pid);
