@@ -87,7 +87,7 @@ export interface LogFigures {
 }
 
 const IO_BYTES = 1024 * 1024; // the frozen parts are read, and the new base written, this much at a time
-const READ_GAP_BYTES = 4096; // values read back together when at most this far apart (LiveKeys.value)
+const READ_GAP_BYTES = 4096; // records read back together when at most this far apart (LiveKeys.setRecordBytes)
 
 /**
  * The log one worker process appends to, as its parts (log-parts.ts).
@@ -234,7 +234,8 @@ export class RewritableLog {
           const got = readSync(fd, buffer, 0, Math.min(buffer.length, size - pos), pos);
           const slice = buffer.subarray(0, got);
           const at = pos; // the file offset of slice[0]
-          const end = scanRecords(slice, name, (op, seq, key, arg) => live.fold(op, seq, key, arg, part, arg === null ? 0 : at + arg.byteOffset - slice.byteOffset));
+          const end = scanRecords(slice, name, (op, seq, key, arg, recordAt) =>
+            live.fold(op, seq, key, arg, part, at + recordAt, arg === null ? 0 : at + arg.byteOffset - slice.byteOffset));
           if (end === 0 && pos + got >= size) break; // a cut-short tail: not a record
           if (end === 0) buffer = Buffer.allocUnsafeSlow(buffer.length * 2); // one record larger than the buffer
           pos += end;
@@ -350,13 +351,15 @@ class LiveKeys {
   private size = 0; // slots ever used
   private seq = new Float64Array(1024); // its last record's number
   private expiresAt = new Float64Array(1024); // ms since 1970; 0: never
-  private valuePart = new Int32Array(1024); // which frozen part holds the value
-  private valueAt = new Float64Array(1024); // its offset in that file
+  private valuePart = new Int32Array(1024); // which frozen part holds the value (in its SET record)
+  private recordAt = new Float64Array(1024); // where that SET record starts in that file
+  private valueAt = new Float64Array(1024); // where the value starts (the record ends 2 bytes after it)
   private valueLength = new Float64Array(1024);
   private type = new Uint8Array(1024); // TYPE_STRING or TYPE_LIST
+  private lastIsSet = new Uint8Array(1024); // 1: its SET record is its last: copied into the base as it is
   /** A list's elements (copies: lists are few), by slot. */
   private readonly lists = new Map<number, Deque>();
-  /** Values read back from the frozen parts: in `window`, the bytes of part `windowPart` from `windowStart` (see value()). */
+  /** SET records read back from the frozen parts: in `window`, the bytes of part `windowPart` from `windowStart` (see setRecordBytes()). */
   private windowPart = -1;
   private windowStart = 0;
   private windowEnd = 0;
@@ -370,10 +373,10 @@ class LiveKeys {
    * removes the key; PEXPIREAT and TYPE change a key that exists; a push or
    * pop changes its elements. (Replay also keeps elements pushed to a key
    * that does not exist, where no list command can see them: the live server
-   * always logs SET and TYPE before a list's first push.) `arg` is at
-   * offset `argAt` of frozen part `part`.
+   * always logs SET and TYPE before a list's first push.) The record starts
+   * at offset `recordAt` of frozen part `part`, `arg` at `argAt`.
    */
-  fold(op: RecordOp, seq: number, key: Buffer, arg: Buffer | null, part: number, argAt: number): void {
+  fold(op: RecordOp, seq: number, key: Buffer, arg: Buffer | null, part: number, recordAt: number, argAt: number): void {
     const id = key.toString('latin1');
     if (op === 'DEL') {
       const slot = this.byKey.get(id);
@@ -392,14 +395,17 @@ class LiveKeys {
       }
       this.seq[slot] = seq;
       this.valuePart[slot] = part;
+      this.recordAt[slot] = recordAt;
       this.valueAt[slot] = argAt;
       this.valueLength[slot] = arg!.length;
       this.type[slot] = TYPE_STRING;
+      this.lastIsSet[slot] = 1;
       this.lists.delete(slot);
       return;
     }
     if (slot === undefined) return;
     this.seq[slot] = seq;
+    this.lastIsSet[slot] = 0;
     switch (op) {
       case 'PEXPIREAT': this.expiresAt[slot] = Number(arg!.toString('latin1')); return;
       case 'TYPE': this.type[slot] = Number(arg!.toString('latin1')); return;
@@ -414,10 +420,11 @@ class LiveKeys {
   }
 
   /**
-   * The live keys, by slot, in the order their values lie in the frozen
-   * parts (part, then offset): read back in that order, one read brings the
-   * values of many keys (value()). The base's keys come in that order; any
-   * order replays the same, as each key's records stay together.
+   * The live keys, by slot, in the order their SET records lie in the
+   * frozen parts (part, then offset): read back in that order, one read
+   * brings the records of many keys (setRecordBytes()). The base's keys come
+   * in that order; any order replays the same, as each key's records stay
+   * together.
    */
   inFileOrder(): { names: string[]; slots: Int32Array } {
     const names: string[] = [];
@@ -427,59 +434,76 @@ class LiveKeys {
       names[slot] = id;
       slots[i++] = slot;
     }
-    slots.sort((a, b) => this.valuePart[a]! - this.valuePart[b]! || this.valueAt[a]! - this.valueAt[b]!);
+    slots.sort((a, b) => this.valuePart[a]! - this.valuePart[b]! || this.recordAt[a]! - this.recordAt[b]!);
     return { names, slots };
   }
 
   /**
    * The state of the key `order.slots[i]` as records, in the order replay
    * needs them, each handed to `put` before the next is made (task.ts
-   * reuses its bytes): `SET key value` (the value read back from the frozen
-   * part, `fds` by part), for a list `TYPE key 2` and one `RPUSH` per
-   * element (head first), then `PEXPIREAT key ms` if it has a time; all
-   * with its last number.
+   * reuses its bytes): `SET key value` (read back from the frozen part,
+   * `fds` by part), for a list `TYPE key 2` and one `RPUSH` per element
+   * (head first), then `PEXPIREAT key ms` if it has a time; all with its
+   * last number. A key whose last record is its SET (the usual case: a
+   * string written again and again) gets that record's bytes as they are,
+   * with no record made: they are `SET` with its last number already, and
+   * replay read them once (a rewrite under redis-benchmark's load spent
+   * half its time remaking such records).
    */
   records(order: { names: string[]; slots: Int32Array }, i: number, fds: number[], put: (record: Buffer) => void): void {
     const slot = order.slots[i]!;
-    const key = Buffer.from(order.names[slot]!, 'latin1');
+    const record = this.setRecordBytes(order.slots, i, fds);
+    const key = () => Buffer.from(order.names[slot]!, 'latin1');
     const seq = this.seq[slot]!;
-    put(setRecord(seq, key, this.value(order.slots, i, fds)));
+    const expiresAt = this.expiresAt[slot]!;
+    if (this.lastIsSet[slot] === 1) {
+      put(record);
+      if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', key(), String(expiresAt)));
+      return;
+    }
+    const valueEnd = record.length - 2;
+    put(setRecord(seq, key(), record.subarray(valueEnd - this.valueLength[slot]!, valueEnd)));
     const type = this.type[slot]!;
-    if (type !== TYPE_STRING) put(commandRecord(seq, 'TYPE', key, String(type)));
+    if (type !== TYPE_STRING) put(commandRecord(seq, 'TYPE', key(), String(type)));
     const list = this.lists.get(slot);
     if (list !== undefined && list.length > 0) {
-      for (const element of list.range(0, list.length - 1)) put(commandRecord(seq, 'RPUSH', key, element));
+      for (const element of list.range(0, list.length - 1)) put(commandRecord(seq, 'RPUSH', key(), element));
     }
-    const expiresAt = this.expiresAt[slot]!;
-    if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', key, String(expiresAt)));
+    if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', key(), String(expiresAt)));
+  }
+
+  /** Where the SET record of `slot` ends in its frozen part. */
+  private recordEnd(slot: number): number {
+    return this.valueAt[slot]! + this.valueLength[slot]! + 2;
   }
 
   /**
-   * The value of `slots[i]`, a view of the read-back window. A value not in
-   * the window is read with the values after it in file order that lie
-   * close behind it (gaps under READ_GAP_BYTES, up to IO_BYTES in all): one
-   * system call for a run of keys, not one per key (a rewrite under
-   * redis-benchmark's load spent a third of its time in those reads), and
-   * never much more read than the values themselves when the live keys are
-   * few and far apart in a large log.
+   * The SET record of `slots[i]` (the last SET of its key), a view of the
+   * read-back window. A record not in the window is read with the records
+   * after it in file order that lie close behind it (gaps under
+   * READ_GAP_BYTES, up to IO_BYTES in all): one system call for a run of
+   * keys, not one per key (a rewrite under redis-benchmark's load spent a
+   * third of its time in those reads), and never much more read than the
+   * records themselves when the live keys are few and far apart in a large
+   * log.
    */
-  private value(slots: Int32Array, i: number, fds: number[]): Buffer {
+  private setRecordBytes(slots: Int32Array, i: number, fds: number[]): Buffer {
     const slot = slots[i]!;
     const part = this.valuePart[slot]!;
-    const at = this.valueAt[slot]!;
-    const length = this.valueLength[slot]!;
+    const at = this.recordAt[slot]!;
+    const length = this.recordEnd(slot) - at;
     if (part !== this.windowPart || at < this.windowStart || at + length > this.windowEnd) {
       let end = at + length;
       for (let next = i + 1; next < slots.length; next++) {
         const s = slots[next]!;
-        const nextEnd = this.valueAt[s]! + this.valueLength[s]!;
-        if (this.valuePart[s] !== part || this.valueAt[s]! - end > READ_GAP_BYTES || nextEnd - at > IO_BYTES) break;
+        const nextEnd = this.recordEnd(s);
+        if (this.valuePart[s] !== part || this.recordAt[s]! - end > READ_GAP_BYTES || nextEnd - at > IO_BYTES) break;
         end = nextEnd;
       }
       // (A value larger than the window gets a buffer of its own.)
       const into = end - at > this.window.length ? Buffer.allocUnsafeSlow(end - at) : this.window;
       const got = readSync(fds[part]!, into, 0, end - at, at);
-      if (got !== end - at) throw new Error(`a frozen part of the log ended before a value it held (read ${got} of ${end - at} bytes)`);
+      if (got !== end - at) throw new Error(`a frozen part of the log ended before a record it held (read ${got} of ${end - at} bytes)`);
       if (into !== this.window) return into;
       this.windowPart = part;
       this.windowStart = at;
@@ -498,9 +522,11 @@ class LiveKeys {
       this.seq = grow(this.seq, (n) => new Float64Array(n));
       this.expiresAt = grow(this.expiresAt, (n) => new Float64Array(n));
       this.valuePart = grow(this.valuePart, (n) => new Int32Array(n));
+      this.recordAt = grow(this.recordAt, (n) => new Float64Array(n));
       this.valueAt = grow(this.valueAt, (n) => new Float64Array(n));
       this.valueLength = grow(this.valueLength, (n) => new Float64Array(n));
       this.type = grow(this.type, (n) => new Uint8Array(n));
+      this.lastIsSet = grow(this.lastIsSet, (n) => new Uint8Array(n));
     }
     return this.size++;
   }

@@ -162,11 +162,12 @@ const OPS = new Map<string, RecordOp>(Object.keys(RECORD_PARTS).map((op) => [op,
  * alike, `arg` null for those of 3 parts). Anything else is corruption
  * (ReplayRefusedError). Written for speed (start-up replays millions of
  * records): digits are read by hand, SET and DEL are told by their bytes,
- * and key and arg are views of `bytes`.
+ * and key and arg are views of `bytes`; `at` is where the record starts in
+ * `bytes` (it ends 2 bytes after `arg`, or `key` for a record of 3 parts).
  */
 export function scanRecords(
   bytes: Buffer, name: string,
-  visit: (op: RecordOp, seq: number, key: Buffer, arg: Buffer | null) => void,
+  visit: (op: RecordOp, seq: number, key: Buffer, arg: Buffer | null, at: number) => void,
 ): number {
   const length = bytes.length;
   let pos = 0;
@@ -224,7 +225,7 @@ export function scanRecords(
       arg = bytes.subarray(next, next + argLength);
       p = next + argLength + 2;
     }
-    visit(op!, seq, key, arg);
+    visit(op!, seq, key, arg, pos);
     pos = p;
   }
 }
