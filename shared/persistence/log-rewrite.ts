@@ -1,7 +1,7 @@
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { newPartName, partsInOrder, readManifest, removeUnreferenced, writeManifest, type Manifest } from './log-parts.ts';
-import { scanRecords, type RecordOp } from './replay.ts';
+import { scanRecordSpans, scanRecords, type RecordOp } from './replay.ts';
 import { commandRecord, setRecord } from './task.ts';
 import { Deque } from '../store/lists.ts';
 import { TYPE_STRING } from '../store/store.ts';
@@ -234,8 +234,8 @@ export class RewritableLog {
           const got = readSync(fd, buffer, 0, Math.min(buffer.length, size - pos), pos);
           const slice = buffer.subarray(0, got);
           const at = pos; // the file offset of slice[0]
-          const end = scanRecords(slice, name, (op, seq, key, arg, recordAt) =>
-            live.fold(op, seq, key, arg, part, at + recordAt, arg === null ? 0 : at + arg.byteOffset - slice.byteOffset));
+          const end = scanRecordSpans(slice, name, (op, seq, keyStart, keyEnd, argStart, argEnd, recordAt) =>
+            live.fold(op, seq, slice, keyStart, keyEnd, argStart, argEnd, recordAt, part, at));
           if (end === 0 && pos + got >= size) break; // a cut-short tail: not a record
           if (end === 0) buffer = Buffer.allocUnsafeSlow(buffer.length * 2); // one record larger than the buffer
           pos += end;
@@ -373,11 +373,15 @@ class LiveKeys {
    * removes the key; PEXPIREAT and TYPE change a key that exists; a push or
    * pop changes its elements. (Replay also keeps elements pushed to a key
    * that does not exist, where no list command can see them: the live server
-   * always logs SET and TYPE before a list's first push.) The record starts
-   * at offset `recordAt` of frozen part `part`, `arg` at `argAt`.
+   * always logs SET and TYPE before a list's first push.) The record is
+   * `bytes` from `recordAt`, its key and arg places in it (scanRecordSpans);
+   * `bytes` starts at offset `bytesAt` of frozen part `part`.
    */
-  fold(op: RecordOp, seq: number, key: Buffer, arg: Buffer | null, part: number, recordAt: number, argAt: number): void {
-    const id = key.toString('latin1');
+  fold(
+    op: RecordOp, seq: number, bytes: Buffer, keyStart: number, keyEnd: number, argStart: number, argEnd: number,
+    recordAt: number, part: number, bytesAt: number,
+  ): void {
+    const id = bytes.toString('latin1', keyStart, keyEnd);
     if (op === 'DEL') {
       const slot = this.byKey.get(id);
       if (slot === undefined) return;
@@ -395,9 +399,9 @@ class LiveKeys {
       }
       this.seq[slot] = seq;
       this.valuePart[slot] = part;
-      this.recordAt[slot] = recordAt;
-      this.valueAt[slot] = argAt;
-      this.valueLength[slot] = arg!.length;
+      this.recordAt[slot] = bytesAt + recordAt;
+      this.valueAt[slot] = bytesAt + argStart;
+      this.valueLength[slot] = argEnd - argStart;
       this.type[slot] = TYPE_STRING;
       this.lastIsSet[slot] = 1;
       this.lists.delete(slot);
@@ -407,12 +411,12 @@ class LiveKeys {
     this.seq[slot] = seq;
     this.lastIsSet[slot] = 0;
     switch (op) {
-      case 'PEXPIREAT': this.expiresAt[slot] = Number(arg!.toString('latin1')); return;
-      case 'TYPE': this.type[slot] = Number(arg!.toString('latin1')); return;
+      case 'PEXPIREAT': this.expiresAt[slot] = Number(bytes.toString('latin1', argStart, argEnd)); return;
+      case 'TYPE': this.type[slot] = Number(bytes.toString('latin1', argStart, argEnd)); return;
       case 'LPUSH': case 'RPUSH': {
         let list = this.lists.get(slot);
         if (list === undefined) this.lists.set(slot, (list = new Deque()));
-        list.push(Buffer.from(arg!), op === 'LPUSH'); // (arg is a view of a reused buffer)
+        list.push(Buffer.from(bytes.subarray(argStart, argEnd)), op === 'LPUSH'); // (a copy: `bytes` is a reused buffer)
         return;
       }
       case 'LPOP': case 'RPOP': this.lists.get(slot)?.pop(op === 'LPOP');
@@ -453,23 +457,23 @@ class LiveKeys {
   records(order: { names: string[]; slots: Int32Array }, i: number, fds: number[], put: (record: Buffer) => void): void {
     const slot = order.slots[i]!;
     const record = this.setRecordBytes(order.slots, i, fds);
-    const key = () => Buffer.from(order.names[slot]!, 'latin1');
     const seq = this.seq[slot]!;
     const expiresAt = this.expiresAt[slot]!;
     if (this.lastIsSet[slot] === 1) {
       put(record);
-      if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', key(), String(expiresAt)));
+      if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', Buffer.from(order.names[slot]!, 'latin1'), String(expiresAt)));
       return;
     }
+    const key = Buffer.from(order.names[slot]!, 'latin1');
     const valueEnd = record.length - 2;
-    put(setRecord(seq, key(), record.subarray(valueEnd - this.valueLength[slot]!, valueEnd)));
+    put(setRecord(seq, key, record.subarray(valueEnd - this.valueLength[slot]!, valueEnd)));
     const type = this.type[slot]!;
-    if (type !== TYPE_STRING) put(commandRecord(seq, 'TYPE', key(), String(type)));
+    if (type !== TYPE_STRING) put(commandRecord(seq, 'TYPE', key, String(type)));
     const list = this.lists.get(slot);
     if (list !== undefined && list.length > 0) {
-      for (const element of list.range(0, list.length - 1)) put(commandRecord(seq, 'RPUSH', key(), element));
+      for (const element of list.range(0, list.length - 1)) put(commandRecord(seq, 'RPUSH', key, element));
     }
-    if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', key(), String(expiresAt)));
+    if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', key, String(expiresAt)));
   }
 
   /** Where the SET record of `slot` ends in its frozen part. */

@@ -169,6 +169,20 @@ export function scanRecords(
   bytes: Buffer, name: string,
   visit: (op: RecordOp, seq: number, key: Buffer, arg: Buffer | null, at: number) => void,
 ): number {
+  return scanRecordSpans(bytes, name, (op, seq, keyStart, keyEnd, argStart, argEnd, at) =>
+    visit(op, seq, bytes.subarray(keyStart, keyEnd), argStart < 0 ? null : bytes.subarray(argStart, argEnd), at));
+}
+
+/**
+ * scanRecords with the key and the arg as places in `bytes` (`argStart`
+ * -1 when there is none) instead of views: no object made per record, for
+ * a reader that needs only some of them (the log rewrite's fold reads
+ * millions of records and keeps few).
+ */
+export function scanRecordSpans(
+  bytes: Buffer, name: string,
+  visit: (op: RecordOp, seq: number, keyStart: number, keyEnd: number, argStart: number, argEnd: number, at: number) => void,
+): number {
   const length = bytes.length;
   let pos = 0;
   const corrupt = (): never => {
@@ -216,16 +230,18 @@ export function scanRecords(
     p = next + seqLength + 2;
     const keyLength = header(p, 0x24);
     if (keyLength === -1 || next + keyLength + 2 > length) return pos;
-    const key = bytes.subarray(next, next + keyLength);
+    const keyStart = next;
     p = next + keyLength + 2;
-    let arg: Buffer | null = null;
+    let argStart = -1;
+    let argEnd = -1;
     if (count === 4) {
       const argLength = header(p, 0x24);
       if (argLength === -1 || next + argLength + 2 > length) return pos;
-      arg = bytes.subarray(next, next + argLength);
-      p = next + argLength + 2;
+      argStart = next;
+      argEnd = next + argLength;
+      p = argEnd + 2;
     }
-    visit(op!, seq, key, arg, pos);
+    visit(op!, seq, keyStart, keyStart + keyLength, argStart, argEnd, pos);
     pos = p;
   }
 }
