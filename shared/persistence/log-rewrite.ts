@@ -72,6 +72,12 @@ export interface RewritePolicy {
   percentage: number;
   /** ... and is at least this many bytes. */
   minSize: number;
+  /**
+   * ... and no rewrite started in the last this many ms: a rewrite due
+   * sooner waits for a timer (so a log that stops growing is still
+   * rewritten). Absent or 0: no wait. BGREWRITEAOF never waits.
+   */
+  minIntervalMs?: number;
 }
 
 /** A log's figures, named as Redis names them in INFO. */
@@ -84,6 +90,8 @@ export interface LogFigures {
   /** Seconds the last rewrite took; -1 before the first. */
   aof_last_rewrite_time_sec: number;
   aof_rewrite_in_progress: 0 | 1;
+  /** 1 while a due rewrite waits for the policy's interval (Redis's field, for its own wait). */
+  aof_rewrite_scheduled: 0 | 1;
 }
 
 const IO_BYTES = 1024 * 1024; // the frozen parts are read, and the new base written, this much at a time
@@ -104,6 +112,9 @@ export class RewritableLog {
   private figures: LogFigures;
   private rewriteAgain = false; // BGREWRITEAOF during a rewrite: another one after it
   private running: Promise<void> | null = null; // the rewrite in progress
+  private lastStartAt = -Infinity; // Date.now() when the last rewrite started
+  private due: NodeJS.Timeout | null = null; // a rewrite the policy's interval holds back
+  private draining = false; // in close(): no more waiting for the interval
   private paused = false; // by KV_REWRITE_PAUSE
   private closing = false;
   private output: Buffer | undefined; // compact()'s write buffer
@@ -127,6 +138,7 @@ export class RewritableLog {
     this.figures = {
       aof_rewrites: 0, aof_current_size: 0, aof_base_size: this.baseBytes,
       aof_last_bgrewrite_status: 'ok', aof_last_rewrite_time_sec: -1, aof_rewrite_in_progress: 0,
+      aof_rewrite_scheduled: 0,
     };
   }
 
@@ -136,11 +148,34 @@ export class RewritableLog {
     this.incrBytes += bytes.length;
   }
 
-  /** Starts a rewrite if the policy says the log has grown enough (call it between batches). */
+  /**
+   * Starts a rewrite if the policy says the log has grown enough (call it
+   * between batches); one within the policy's interval of the last start
+   * is started by a timer when the interval ends.
+   */
   rewriteIfGrown(): void {
     const size = this.baseBytes + this.incrBytes;
-    const { percentage, minSize } = this.policy;
-    if (percentage > 0 && size >= minSize && size > this.figures.aof_base_size * (1 + percentage / 100)) this.rewrite();
+    const { percentage, minSize, minIntervalMs = 0 } = this.policy;
+    if (!(percentage > 0 && size >= minSize && size > this.figures.aof_base_size * (1 + percentage / 100))) return;
+    if (this.due !== null || this.figures.aof_rewrite_in_progress) return; // (the one running calls again as it ends)
+    const wait = this.draining ? 0 : this.lastStartAt + minIntervalMs - Date.now();
+    if (wait <= 0) {
+      this.rewrite();
+      return;
+    }
+    this.due = setTimeout(() => this.endWait(), wait);
+    this.due.unref(); // (the process lives by its IPC channel, and drains in close())
+    this.figures.aof_rewrite_scheduled = 1;
+    this.onFigures(this.current());
+  }
+
+  /** The interval has passed (or close() will not wait for it): the due rewrite starts. */
+  private endWait(): void {
+    clearTimeout(this.due!);
+    this.due = null;
+    this.figures.aof_rewrite_scheduled = 0;
+    this.rewriteIfGrown();
+    if (!this.figures.aof_rewrite_in_progress) this.onFigures(this.current()); // (rewrite() reports it otherwise)
   }
 
   /** fdatasync of the part being appended to. */
@@ -156,8 +191,11 @@ export class RewritableLog {
    * a complete log either way (see above).
    */
   async close(): Promise<void> {
-    // The last one may start another (rewriteIfGrown): with no new records
-    // coming, that one leaves the log at its live size.
+    // A rewrite the interval held back starts now, and so does any the
+    // last one asks for (rewriteIfGrown): with no new records coming, that
+    // one leaves the log at its live size.
+    this.draining = true;
+    if (this.due !== null) this.endWait();
     while (this.running && !this.paused) await this.running;
     this.closing = true;
     fdatasyncSync(this.fd);
@@ -181,6 +219,7 @@ export class RewritableLog {
       return false;
     }
     const started = Date.now();
+    this.lastStartAt = started;
     this.figures.aof_rewrite_in_progress = 1;
     this.onFigures(this.current());
     this.running = this.run().then(
