@@ -119,6 +119,7 @@ export interface PersisterStats {
   aof_last_bgrewrite_status: string;
   aof_last_rewrite_time_sec: number;
   aof_rewrite_in_progress: number;
+  aof_rewrite_scheduled: number;
 }
 
 export class Persister {
@@ -439,5 +440,6 @@ function logFigures(logs: LogFigures[]): Pick<PersisterStats, keyof LogFigures> 
     aof_last_bgrewrite_status: statuses.includes('err') ? 'err' : 'ok',
     aof_last_rewrite_time_sec: Math.max(...logs.map((log) => log.aof_last_rewrite_time_sec)),
     aof_rewrite_in_progress: logs.some((log) => log.aof_rewrite_in_progress) ? 1 : 0,
+    aof_rewrite_scheduled: logs.some((log) => log.aof_rewrite_scheduled) ? 1 : 0,
   };
 }
