@@ -36,6 +36,7 @@
 import path from 'node:path';
 import { RewritableLog, type LogFigures, type RewritePolicy } from './log-rewrite.ts';
 import { claimAsWorker } from './ownership.ts';
+import { IdleCompaction } from '../server/idle-compaction.ts';
 
 export interface BatchMessage {
   type: 'batch';
@@ -68,7 +69,18 @@ if (claim === null) {
 }
 
 const policy: RewritePolicy = policyArg ? JSON.parse(policyArg) : { percentage: 0, minSize: 0 };
-const log = new RewritableLog(path.dirname(file), path.basename(file), policy, (figures) => reply({ type: 'figures', log: figures }));
+// What idle compaction watches (shared/server/idle-compaction.ts): the
+// messages received, plus every look while a rewrite runs (a rewrite is
+// work, and can go on for seconds after the last batch).
+let work = 0;
+let rewriting = false;
+const log = new RewritableLog(path.dirname(file), path.basename(file), policy, (figures) => {
+  rewriting = figures.aof_rewrite_in_progress === 1;
+  reply({ type: 'figures', log: figures });
+});
+// Once idle after work, a full garbage collection, the rewrite's buffers
+// given back first: a worker process's RSS comes back down after a load.
+new IdleCompaction(() => (rewriting ? ++work : work), { release: () => log.releaseBuffers() });
 
 // The pieces of the batch on its way (all of one batch: the server sends
 // nothing else between a batch's pieces and the batch).
@@ -79,6 +91,7 @@ process.on('message', (message: ToWorker) => {
     log.rewrite();
     return;
   }
+  work++;
   if (message.type === 'piece') {
     pieces.push(message.bytes);
     return;

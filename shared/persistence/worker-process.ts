@@ -166,6 +166,8 @@ export interface ForkOptions {
   rewrite?: RewritePolicy;
   /** Node.js options for the worker process (step 06: a small young generation). */
   execArgv?: string[];
+  /** Environment variables to add to the server's for the worker process (step 06: glibc's malloc settings). */
+  env?: Record<string, string>;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./log-worker.ts', import.meta.url));
@@ -179,6 +181,7 @@ export function forkLogWorker(file: string, options: ForkOptions): Promise<Start
   const policy = JSON.stringify(options.rewrite ?? { percentage: 0, minSize: 0 });
   const child = fork(bundled ?? WORKER_FILE, [file, String(options.taskCpuMs), String(process.pid), policy], {
     execArgv: [...(options.execArgv ?? []), ...(bundled ? [] : ['--import', TSX_LOADER])],
+    env: { ...process.env, ...options.env },
     // 'advanced' serialization sends Buffers as bytes (JSON would turn
     // each byte into a number in a text array).
     serialization: 'advanced',

@@ -80,6 +80,8 @@ export interface PersisterOptions {
   bundled?: boolean;
   /** Node.js options for each worker process (step 06: a small young generation). */
   execArgv?: string[];
+  /** Environment variables added for each worker process (step 06: glibc's malloc settings). */
+  env?: Record<string, string>;
   /** When each worker rewrites its log by itself (needs a log per worker); none by default. */
   rewrite?: RewritePolicy;
 }
@@ -117,6 +119,7 @@ export interface PersisterStats {
   aof_last_bgrewrite_status: string;
   aof_last_rewrite_time_sec: number;
   aof_rewrite_in_progress: number;
+  aof_rewrite_scheduled: number;
 }
 
 export class Persister {
@@ -442,5 +445,6 @@ function logFigures(logs: LogFigures[]): Pick<PersisterStats, keyof LogFigures> 
     aof_last_bgrewrite_status: statuses.includes('err') ? 'err' : 'ok',
     aof_last_rewrite_time_sec: Math.max(...logs.map((log) => log.aof_last_rewrite_time_sec)),
     aof_rewrite_in_progress: logs.some((log) => log.aof_rewrite_in_progress) ? 1 : 0,
+    aof_rewrite_scheduled: logs.some((log) => log.aof_rewrite_scheduled) ? 1 : 0,
   };
 }

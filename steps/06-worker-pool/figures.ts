@@ -57,6 +57,11 @@ export class CommandCounts {
     this.total++;
   }
 
+  /** Calls of one command so far. */
+  calls(name: string): number {
+    return this.counts.get(name) ?? 0;
+  }
+
   summary(): Record<string, number> {
     const sorted = [...this.counts].sort(([a], [b]) => a.localeCompare(b));
     return Object.fromEntries(sorted.map(([name, n]) => [`calls_${name.toLowerCase()}`, n]));

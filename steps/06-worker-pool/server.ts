@@ -62,6 +62,7 @@ import { Lists } from '../../shared/store/lists.ts';
 import { TYPE_LIST } from '../../shared/store/store.ts';
 import { CommandCounts, LatencyHistogram, RateMeter, memoryFigures, processFigures } from './figures.ts';
 import { ThreadPool } from './thread-pool.ts';
+import { IdleCompaction } from '../../shared/server/idle-compaction.ts';
 import { ReplicationPrimary } from './replication/primary.ts';
 import { ReplicationRole } from './replication/role.ts';
 import type { RdbEntry } from './replication/rdb.ts';
@@ -102,6 +103,10 @@ const { values: options, positionals } = parseOptions({
   aofRewriteMinSize: {
     type: 'number', default: 64 * 1024, min: 0,
     help: 'but not before it holds this many bytes (Redis: 64 MB; see the README)',
+  },
+  aofRewriteMinInterval: {
+    type: 'number', default: 1000, min: 0, max: 3_600_000,
+    help: 'and start one at most every this many ms in each worker process; a due one waits (0: no wait)',
   },
   ...OWNERSHIP_OPTIONS,
 } as const, stepUsage('06-worker-pool'));
@@ -171,6 +176,11 @@ const persister = await Persister.start({
   // MB under a write flood, and stays): a worker process allocates little
   // per batch, and its log rewrites' states are long-lived anyway.
   execArgv: ['--max-semi-space-size=1'],
+  // glibc gives every freed block of 16 KB or more straight back (npm start
+  // sets 128 KB for the server): a batch's bytes, received by the hundred a
+  // second, otherwise leave holes in its heap that an idle process keeps
+  // (2-3 MB per worker process after the 60,000-key load, docs/store.md).
+  env: { MALLOC_MMAP_THRESHOLD_: '16384' },
   // Without --durable no reply waits for the workers: gather 10 ms of writes
   // per message (thousands fewer messages per second, measured in
   // docs/step-06-measurements.md).
@@ -181,7 +191,7 @@ const persister = await Persister.start({
   },
   // Each worker process rewrites its log to the live data as it grows
   // (log-rewrite.ts), as Redis does with auto-aof-rewrite-percentage.
-  rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize },
+  rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize, minIntervalMs: options.aofRewriteMinInterval },
 });
 log(`worker processes: ${persister.workerPids().join(', ')}`);
 
@@ -432,6 +442,10 @@ if (options.replicaof !== '') {
 //    beside them (calls per command, latency, the persister, the pool).
 //    `INFO replication`, `INFO server clients`: shared/commands/info.ts.
 const opsPerSecond = new RateMeter(() => counts.total);
+// Once the commands stop, full garbage collections: the young generation a
+// load grew goes back (shared/server/idle-compaction.ts). INFO is not work:
+// a monitor polling it (redis-cli --stat) must not keep the server from it.
+const idleCompaction = new IdleCompaction(() => counts.total - counts.calls('INFO'));
 function infoSections(): InfoSection[] {
   const self = processFigures(process.pid);
   const uptimeSeconds = Math.floor((Date.now() - startedAt) / 1000);
@@ -461,7 +475,10 @@ function infoSections(): InfoSection[] {
       execute: options.execute,
     } },
     { name: 'Clients', fields: { connected_clients: connections.size, maxclients: options.maxConnections } },
-    { name: 'Memory', fields: memoryFigures(store, self === null ? undefined : self.rssMb * 1024 * 1024) },
+    { name: 'Memory', fields: {
+      ...memoryFigures(store, self === null ? undefined : self.rssMb * 1024 * 1024),
+      idle_collections: idleCompaction.collections, // ours: the full collections once idle (see above)
+    } },
     { name: 'Persistence', fields: persistence },
     { name: 'Stats', fields: {
       total_connections_received: totalConnections,

@@ -99,9 +99,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * progress line: then take it off this list.
  */
 const NOT_YET: Record<string, string> = {
-  'steps/06-worker-pool/bench/memory.ts': 'owned by another change of issue 15',
-  'steps/06-worker-pool/bench/replication.ts': 'owned by another change of issue 15',
-  'steps/06-worker-pool/bench/replication-cpu.ts': 'owned by another change of issue 15',
   'steps/06-worker-pool/bench/cpu-per-request.ts': 'owned by another change of issue 15',
 };
 
