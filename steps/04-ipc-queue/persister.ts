@@ -357,7 +357,12 @@ export class Persister {
     // (WorkerProcess.transmit), so a 100 MB value does not hold every other
     // client up while it is serialized for the channel. The worker process
     // writes the pieces only with the batch's last message, before its ack.
-    worker.transmit(message, batch.flatMap((entry) => recordParts(entry.task)), (failed) => {
+    const parts: Uint8Array[] = [];
+    for (const entry of batch) {
+      if (entry.task.value === undefined) parts.push(entry.task.record); // the usual record, without an array of its own
+      else parts.push(...recordParts(entry.task));
+    }
+    worker.transmit(message, parts, (failed) => {
       if (failed || !worker.pending.has(id)) return;
       worker.delivered.add(id);
       worker.deliveredTasks += batch.length;
