@@ -525,6 +525,13 @@ export interface RunResult {
   stderr: string;
 }
 
+/**
+ * How long a command run for real may take. `npm run diff` takes 3 s on a quiet
+ * machine, and went past 30 s at a load average of 30 (a full npm test beside
+ * four benchmarking helpers): the bound is for a hang, not for a slow machine.
+ */
+const RUN_TIMEOUT_MS = 120_000;
+
 export function run(
   command: string,
   args: string[],
@@ -539,9 +546,9 @@ export function run(
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     const timer = setTimeout(() => {
-      stderr += `\n(killed after ${options.timeoutMs ?? 30_000} ms)`;
+      stderr += `\n(killed after ${options.timeoutMs ?? RUN_TIMEOUT_MS} ms)`;
       child.kill('SIGKILL');
-    }, options.timeoutMs ?? 30_000);
+    }, options.timeoutMs ?? RUN_TIMEOUT_MS);
     child.on('error', (error) => {
       clearTimeout(timer);
       resolve({ code: 127, stdout, stderr: stderr + error.message });

@@ -155,7 +155,9 @@ export function setCommand([key, value, ...options]: Buffer[], { store, betweenC
     if ((condition === 'NX' && exists) || (condition === 'XX' && !exists)) return get ? bulk((old as Buffer | undefined) ?? null) : NIL;
     betweenCheckAndAct();
   }
-  const hadTime = store.expiresAt !== undefined && !keepTtl && expiry === null && (store.expiresAt(key!) ?? 0) !== 0;
+  // (The lookup only while some key has a time: a plain SET pays nothing for expiry then.)
+  const hadTime = store.expiresAt !== undefined && !keepTtl && expiry === null && store.expiringKeys?.() !== 0 &&
+    (store.expiresAt(key!) ?? 0) !== 0;
   store.set(key!, value!);
   if (expiry !== null) store.setExpiresAt!(key!, at);
   else if (hadTime) store.setExpiresAt!(key!, 0); // a plain SET forgets the old time, as in Redis

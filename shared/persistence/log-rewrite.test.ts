@@ -124,6 +124,49 @@ describe('shared: log rewrite', () => {
     assert.deepEqual(replayed(dir), writer.model);
   });
 
+  it('minIntervalMs: a burst that makes many rewrites due starts one, and close() still runs the one held back', async () => {
+    const { dir, log, writer, figures } = newLog({ percentage: 100, minSize: 4096, minIntervalMs: 3_600_000 });
+    for (let i = 0; i < 60; i++) {
+      writer.random(100, 20);
+      log.rewriteIfGrown();
+      await until(() => (figures()?.aof_rewrite_in_progress ?? 0) === 0, 'the rewrite has ended');
+    }
+    assert.equal(log.current().aof_rewrites, 1, 'one rewrite in the interval');
+    assert.equal(figures()!.aof_rewrite_scheduled, 1, 'the next one waits');
+    await log.close();
+    assert.equal(log.current().aof_rewrites, 2, 'the one held back ran in close()');
+    assert.equal(log.current().aof_rewrite_scheduled, 0);
+    assert.deepEqual(replayed(dir), writer.model);
+  });
+
+  it('minIntervalMs: rewrites start at least the interval apart, and a timer starts the last due one after the writes stop', async () => {
+    const interval = 40;
+    const dir = dataDir();
+    const starts: number[] = [];
+    let last: LogFigures | null = null;
+    const log = new RewritableLog(dir, 'log.aof', { percentage: 100, minSize: 4096, minIntervalMs: interval }, (f) => {
+      if (f.aof_rewrite_in_progress && !last?.aof_rewrite_in_progress) starts.push(Date.now());
+      last = f;
+    });
+    const writer = new Writer(log);
+    const deadline = Date.now() + 300;
+    while (Date.now() < deadline) { // writes that make a rewrite due many times an interval
+      writer.random(100, 20);
+      log.rewriteIfGrown();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    writer.random(400, 20); // the last writes (about 16 KB): a rewrite due, started now or when the interval ends
+    log.rewriteIfGrown();
+    const rewritesWhenWritesStopped = log.current().aof_rewrites;
+    await until(() => !last?.aof_rewrite_in_progress && !last?.aof_rewrite_scheduled && log.current().aof_current_size < 4096,
+      'the log compacted after the writes stopped');
+    assert.ok(log.current().aof_rewrites > rewritesWhenWritesStopped, 'a rewrite after the last writes');
+    assert.ok(starts.length >= 2, `${starts.length} rewrites`);
+    for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= interval, `starts ${starts.join(', ')}`);
+    await log.close();
+    assert.deepEqual(replayed(dir), writer.model);
+  });
+
   it('replay of a rewritten log ignores and removes what an interrupted rewrite left', async () => {
     const { dir, log, writer, figures } = newLog({ percentage: 0, minSize: 0 });
     writer.random(500, 10);

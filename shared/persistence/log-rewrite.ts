@@ -1,7 +1,7 @@
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { newPartName, partsInOrder, readManifest, removeUnreferenced, writeManifest, type Manifest } from './log-parts.ts';
-import { scanRecords, type RecordOp } from './replay.ts';
+import { scanRecordSpans, scanRecords, type RecordOp } from './replay.ts';
 import { commandRecord, setRecord } from './task.ts';
 import { Deque } from '../store/lists.ts';
 import { TYPE_STRING } from '../store/store.ts';
@@ -72,6 +72,12 @@ export interface RewritePolicy {
   percentage: number;
   /** ... and is at least this many bytes. */
   minSize: number;
+  /**
+   * ... and no rewrite started in the last this many ms: a rewrite due
+   * sooner waits for a timer (so a log that stops growing is still
+   * rewritten). Absent or 0: no wait. BGREWRITEAOF never waits.
+   */
+  minIntervalMs?: number;
 }
 
 /** A log's figures, named as Redis names them in INFO. */
@@ -84,10 +90,12 @@ export interface LogFigures {
   /** Seconds the last rewrite took; -1 before the first. */
   aof_last_rewrite_time_sec: number;
   aof_rewrite_in_progress: 0 | 1;
+  /** 1 while a due rewrite waits for the policy's interval (Redis's field, for its own wait). */
+  aof_rewrite_scheduled: 0 | 1;
 }
 
 const IO_BYTES = 1024 * 1024; // the frozen parts are read, and the new base written, this much at a time
-const READ_GAP_BYTES = 4096; // values read back together when at most this far apart (LiveKeys.value)
+const READ_GAP_BYTES = 4096; // records read back together when at most this far apart (LiveKeys.setRecordBytes)
 
 /**
  * The log one worker process appends to, as its parts (log-parts.ts).
@@ -104,6 +112,9 @@ export class RewritableLog {
   private figures: LogFigures;
   private rewriteAgain = false; // BGREWRITEAOF during a rewrite: another one after it
   private running: Promise<void> | null = null; // the rewrite in progress
+  private lastStartAt = -Infinity; // Date.now() when the last rewrite started
+  private due: NodeJS.Timeout | null = null; // a rewrite the policy's interval holds back
+  private draining = false; // in close(): no more waiting for the interval
   private paused = false; // by KV_REWRITE_PAUSE
   private closing = false;
   private output: Buffer | undefined; // compact()'s write buffer
@@ -127,6 +138,7 @@ export class RewritableLog {
     this.figures = {
       aof_rewrites: 0, aof_current_size: 0, aof_base_size: this.baseBytes,
       aof_last_bgrewrite_status: 'ok', aof_last_rewrite_time_sec: -1, aof_rewrite_in_progress: 0,
+      aof_rewrite_scheduled: 0,
     };
   }
 
@@ -136,11 +148,34 @@ export class RewritableLog {
     this.incrBytes += bytes.length;
   }
 
-  /** Starts a rewrite if the policy says the log has grown enough (call it between batches). */
+  /**
+   * Starts a rewrite if the policy says the log has grown enough (call it
+   * between batches); one within the policy's interval of the last start
+   * is started by a timer when the interval ends.
+   */
   rewriteIfGrown(): void {
     const size = this.baseBytes + this.incrBytes;
-    const { percentage, minSize } = this.policy;
-    if (percentage > 0 && size >= minSize && size > this.figures.aof_base_size * (1 + percentage / 100)) this.rewrite();
+    const { percentage, minSize, minIntervalMs = 0 } = this.policy;
+    if (!(percentage > 0 && size >= minSize && size > this.figures.aof_base_size * (1 + percentage / 100))) return;
+    if (this.due !== null || this.figures.aof_rewrite_in_progress) return; // (the one running calls again as it ends)
+    const wait = this.draining ? 0 : this.lastStartAt + minIntervalMs - Date.now();
+    if (wait <= 0) {
+      this.rewrite();
+      return;
+    }
+    this.due = setTimeout(() => this.endWait(), wait);
+    this.due.unref(); // (the process lives by its IPC channel, and drains in close())
+    this.figures.aof_rewrite_scheduled = 1;
+    this.onFigures(this.current());
+  }
+
+  /** The interval has passed (or close() will not wait for it): the due rewrite starts. */
+  private endWait(): void {
+    clearTimeout(this.due!);
+    this.due = null;
+    this.figures.aof_rewrite_scheduled = 0;
+    this.rewriteIfGrown();
+    if (!this.figures.aof_rewrite_in_progress) this.onFigures(this.current()); // (rewrite() reports it otherwise)
   }
 
   /** fdatasync of the part being appended to. */
@@ -156,8 +191,11 @@ export class RewritableLog {
    * a complete log either way (see above).
    */
   async close(): Promise<void> {
-    // The last one may start another (rewriteIfGrown): with no new records
-    // coming, that one leaves the log at its live size.
+    // A rewrite the interval held back starts now, and so does any the
+    // last one asks for (rewriteIfGrown): with no new records coming, that
+    // one leaves the log at its live size.
+    this.draining = true;
+    if (this.due !== null) this.endWait();
     while (this.running && !this.paused) await this.running;
     this.closing = true;
     fdatasyncSync(this.fd);
@@ -188,6 +226,7 @@ export class RewritableLog {
       return false;
     }
     const started = Date.now();
+    this.lastStartAt = started;
     this.figures.aof_rewrite_in_progress = 1;
     this.onFigures(this.current());
     this.running = this.run().then(
@@ -241,7 +280,8 @@ export class RewritableLog {
           const got = readSync(fd, buffer, 0, Math.min(buffer.length, size - pos), pos);
           const slice = buffer.subarray(0, got);
           const at = pos; // the file offset of slice[0]
-          const end = scanRecords(slice, name, (op, seq, key, arg) => live.fold(op, seq, key, arg, part, arg === null ? 0 : at + arg.byteOffset - slice.byteOffset));
+          const end = scanRecordSpans(slice, name, (op, seq, keyStart, keyEnd, argStart, argEnd, recordAt) =>
+            live.fold(op, seq, slice, keyStart, keyEnd, argStart, argEnd, recordAt, part, at));
           if (end === 0 && pos + got >= size) break; // a cut-short tail: not a record
           if (end === 0) buffer = Buffer.allocUnsafeSlow(buffer.length * 2); // one record larger than the buffer
           pos += end;
@@ -357,13 +397,15 @@ class LiveKeys {
   private size = 0; // slots ever used
   private seq = new Float64Array(1024); // its last record's number
   private expiresAt = new Float64Array(1024); // ms since 1970; 0: never
-  private valuePart = new Int32Array(1024); // which frozen part holds the value
-  private valueAt = new Float64Array(1024); // its offset in that file
+  private valuePart = new Int32Array(1024); // which frozen part holds the value (in its SET record)
+  private recordAt = new Float64Array(1024); // where that SET record starts in that file
+  private valueAt = new Float64Array(1024); // where the value starts (the record ends 2 bytes after it)
   private valueLength = new Float64Array(1024);
   private type = new Uint8Array(1024); // TYPE_STRING or TYPE_LIST
+  private lastIsSet = new Uint8Array(1024); // 1: its SET record is its last: copied into the base as it is
   /** A list's elements (copies: lists are few), by slot. */
   private readonly lists = new Map<number, Deque>();
-  /** Values read back from the frozen parts: in `window`, the bytes of part `windowPart` from `windowStart` (see value()). */
+  /** SET records read back from the frozen parts: in `window`, the bytes of part `windowPart` from `windowStart` (see setRecordBytes()). */
   private windowPart = -1;
   private windowStart = 0;
   private windowEnd = 0;
@@ -377,11 +419,15 @@ class LiveKeys {
    * removes the key; PEXPIREAT and TYPE change a key that exists; a push or
    * pop changes its elements. (Replay also keeps elements pushed to a key
    * that does not exist, where no list command can see them: the live server
-   * always logs SET and TYPE before a list's first push.) `arg` is at
-   * offset `argAt` of frozen part `part`.
+   * always logs SET and TYPE before a list's first push.) The record is
+   * `bytes` from `recordAt`, its key and arg places in it (scanRecordSpans);
+   * `bytes` starts at offset `bytesAt` of frozen part `part`.
    */
-  fold(op: RecordOp, seq: number, key: Buffer, arg: Buffer | null, part: number, argAt: number): void {
-    const id = key.toString('latin1');
+  fold(
+    op: RecordOp, seq: number, bytes: Buffer, keyStart: number, keyEnd: number, argStart: number, argEnd: number,
+    recordAt: number, part: number, bytesAt: number,
+  ): void {
+    const id = bytes.toString('latin1', keyStart, keyEnd);
     if (op === 'DEL') {
       const slot = this.byKey.get(id);
       if (slot === undefined) return;
@@ -399,21 +445,24 @@ class LiveKeys {
       }
       this.seq[slot] = seq;
       this.valuePart[slot] = part;
-      this.valueAt[slot] = argAt;
-      this.valueLength[slot] = arg!.length;
+      this.recordAt[slot] = bytesAt + recordAt;
+      this.valueAt[slot] = bytesAt + argStart;
+      this.valueLength[slot] = argEnd - argStart;
       this.type[slot] = TYPE_STRING;
+      this.lastIsSet[slot] = 1;
       this.lists.delete(slot);
       return;
     }
     if (slot === undefined) return;
     this.seq[slot] = seq;
+    this.lastIsSet[slot] = 0;
     switch (op) {
-      case 'PEXPIREAT': this.expiresAt[slot] = Number(arg!.toString('latin1')); return;
-      case 'TYPE': this.type[slot] = Number(arg!.toString('latin1')); return;
+      case 'PEXPIREAT': this.expiresAt[slot] = Number(bytes.toString('latin1', argStart, argEnd)); return;
+      case 'TYPE': this.type[slot] = Number(bytes.toString('latin1', argStart, argEnd)); return;
       case 'LPUSH': case 'RPUSH': {
         let list = this.lists.get(slot);
         if (list === undefined) this.lists.set(slot, (list = new Deque()));
-        list.push(Buffer.from(arg!), op === 'LPUSH'); // (arg is a view of a reused buffer)
+        list.push(Buffer.from(bytes.subarray(argStart, argEnd)), op === 'LPUSH'); // (a copy: `bytes` is a reused buffer)
         return;
       }
       case 'LPOP': case 'RPOP': this.lists.get(slot)?.pop(op === 'LPOP');
@@ -421,10 +470,11 @@ class LiveKeys {
   }
 
   /**
-   * The live keys, by slot, in the order their values lie in the frozen
-   * parts (part, then offset): read back in that order, one read brings the
-   * values of many keys (value()). The base's keys come in that order; any
-   * order replays the same, as each key's records stay together.
+   * The live keys, by slot, in the order their SET records lie in the
+   * frozen parts (part, then offset): read back in that order, one read
+   * brings the records of many keys (setRecordBytes()). The base's keys come
+   * in that order; any order replays the same, as each key's records stay
+   * together.
    */
   inFileOrder(): { names: string[]; slots: Int32Array } {
     const names: string[] = [];
@@ -434,59 +484,76 @@ class LiveKeys {
       names[slot] = id;
       slots[i++] = slot;
     }
-    slots.sort((a, b) => this.valuePart[a]! - this.valuePart[b]! || this.valueAt[a]! - this.valueAt[b]!);
+    slots.sort((a, b) => this.valuePart[a]! - this.valuePart[b]! || this.recordAt[a]! - this.recordAt[b]!);
     return { names, slots };
   }
 
   /**
    * The state of the key `order.slots[i]` as records, in the order replay
    * needs them, each handed to `put` before the next is made (task.ts
-   * reuses its bytes): `SET key value` (the value read back from the frozen
-   * part, `fds` by part), for a list `TYPE key 2` and one `RPUSH` per
-   * element (head first), then `PEXPIREAT key ms` if it has a time; all
-   * with its last number.
+   * reuses its bytes): `SET key value` (read back from the frozen part,
+   * `fds` by part), for a list `TYPE key 2` and one `RPUSH` per element
+   * (head first), then `PEXPIREAT key ms` if it has a time; all with its
+   * last number. A key whose last record is its SET (the usual case: a
+   * string written again and again) gets that record's bytes as they are,
+   * with no record made: they are `SET` with its last number already, and
+   * replay read them once (a rewrite under redis-benchmark's load spent
+   * half its time remaking such records).
    */
   records(order: { names: string[]; slots: Int32Array }, i: number, fds: number[], put: (record: Buffer) => void): void {
     const slot = order.slots[i]!;
-    const key = Buffer.from(order.names[slot]!, 'latin1');
+    const record = this.setRecordBytes(order.slots, i, fds);
     const seq = this.seq[slot]!;
-    put(setRecord(seq, key, this.value(order.slots, i, fds)));
+    const expiresAt = this.expiresAt[slot]!;
+    if (this.lastIsSet[slot] === 1) {
+      put(record);
+      if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', Buffer.from(order.names[slot]!, 'latin1'), String(expiresAt)));
+      return;
+    }
+    const key = Buffer.from(order.names[slot]!, 'latin1');
+    const valueEnd = record.length - 2;
+    put(setRecord(seq, key, record.subarray(valueEnd - this.valueLength[slot]!, valueEnd)));
     const type = this.type[slot]!;
     if (type !== TYPE_STRING) put(commandRecord(seq, 'TYPE', key, String(type)));
     const list = this.lists.get(slot);
     if (list !== undefined && list.length > 0) {
       for (const element of list.range(0, list.length - 1)) put(commandRecord(seq, 'RPUSH', key, element));
     }
-    const expiresAt = this.expiresAt[slot]!;
     if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', key, String(expiresAt)));
   }
 
+  /** Where the SET record of `slot` ends in its frozen part. */
+  private recordEnd(slot: number): number {
+    return this.valueAt[slot]! + this.valueLength[slot]! + 2;
+  }
+
   /**
-   * The value of `slots[i]`, a view of the read-back window. A value not in
-   * the window is read with the values after it in file order that lie
-   * close behind it (gaps under READ_GAP_BYTES, up to IO_BYTES in all): one
-   * system call for a run of keys, not one per key (a rewrite under
-   * redis-benchmark's load spent a third of its time in those reads), and
-   * never much more read than the values themselves when the live keys are
-   * few and far apart in a large log.
+   * The SET record of `slots[i]` (the last SET of its key), a view of the
+   * read-back window. A record not in the window is read with the records
+   * after it in file order that lie close behind it (gaps under
+   * READ_GAP_BYTES, up to IO_BYTES in all): one system call for a run of
+   * keys, not one per key (a rewrite under redis-benchmark's load spent a
+   * third of its time in those reads), and never much more read than the
+   * records themselves when the live keys are few and far apart in a large
+   * log.
    */
-  private value(slots: Int32Array, i: number, fds: number[]): Buffer {
+  private setRecordBytes(slots: Int32Array, i: number, fds: number[]): Buffer {
     const slot = slots[i]!;
     const part = this.valuePart[slot]!;
-    const at = this.valueAt[slot]!;
-    const length = this.valueLength[slot]!;
+    const at = this.recordAt[slot]!;
+    const length = this.recordEnd(slot) - at;
     if (part !== this.windowPart || at < this.windowStart || at + length > this.windowEnd) {
       let end = at + length;
       for (let next = i + 1; next < slots.length; next++) {
         const s = slots[next]!;
-        const nextEnd = this.valueAt[s]! + this.valueLength[s]!;
-        if (this.valuePart[s] !== part || this.valueAt[s]! - end > READ_GAP_BYTES || nextEnd - at > IO_BYTES) break;
+        const nextEnd = this.recordEnd(s);
+        if (this.valuePart[s] !== part || this.recordAt[s]! - end > READ_GAP_BYTES || nextEnd - at > IO_BYTES) break;
         end = nextEnd;
       }
       // (A value larger than the window gets a buffer of its own.)
       const into = end - at > this.window.length ? Buffer.allocUnsafeSlow(end - at) : this.window;
       const got = readSync(fds[part]!, into, 0, end - at, at);
-      if (got !== end - at) throw new Error(`a frozen part of the log ended before a value it held (read ${got} of ${end - at} bytes)`);
+      if (got !== end - at) throw new Error(`a frozen part of the log ended before a record it held (read ${got} of ${end - at} bytes)`);
       if (into !== this.window) return into;
       this.windowPart = part;
       this.windowStart = at;
@@ -505,9 +572,11 @@ class LiveKeys {
       this.seq = grow(this.seq, (n) => new Float64Array(n));
       this.expiresAt = grow(this.expiresAt, (n) => new Float64Array(n));
       this.valuePart = grow(this.valuePart, (n) => new Int32Array(n));
+      this.recordAt = grow(this.recordAt, (n) => new Float64Array(n));
       this.valueAt = grow(this.valueAt, (n) => new Float64Array(n));
       this.valueLength = grow(this.valueLength, (n) => new Float64Array(n));
       this.type = grow(this.type, (n) => new Uint8Array(n));
+      this.lastIsSet = grow(this.lastIsSet, (n) => new Uint8Array(n));
     }
     return this.size++;
   }

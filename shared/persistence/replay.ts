@@ -162,11 +162,26 @@ const OPS = new Map<string, RecordOp>(Object.keys(RECORD_PARTS).map((op) => [op,
  * alike, `arg` null for those of 3 parts). Anything else is corruption
  * (ReplayRefusedError). Written for speed (start-up replays millions of
  * records): digits are read by hand, SET and DEL are told by their bytes,
- * and key and arg are views of `bytes`.
+ * and key and arg are views of `bytes`; `at` is where the record starts in
+ * `bytes` (it ends 2 bytes after `arg`, or `key` for a record of 3 parts).
  */
 export function scanRecords(
   bytes: Buffer, name: string,
-  visit: (op: RecordOp, seq: number, key: Buffer, arg: Buffer | null) => void,
+  visit: (op: RecordOp, seq: number, key: Buffer, arg: Buffer | null, at: number) => void,
+): number {
+  return scanRecordSpans(bytes, name, (op, seq, keyStart, keyEnd, argStart, argEnd, at) =>
+    visit(op, seq, bytes.subarray(keyStart, keyEnd), argStart < 0 ? null : bytes.subarray(argStart, argEnd), at));
+}
+
+/**
+ * scanRecords with the key and the arg as places in `bytes` (`argStart`
+ * -1 when there is none) instead of views: no object made per record, for
+ * a reader that needs only some of them (the log rewrite's fold reads
+ * millions of records and keeps few).
+ */
+export function scanRecordSpans(
+  bytes: Buffer, name: string,
+  visit: (op: RecordOp, seq: number, keyStart: number, keyEnd: number, argStart: number, argEnd: number, at: number) => void,
 ): number {
   const length = bytes.length;
   let pos = 0;
@@ -215,16 +230,18 @@ export function scanRecords(
     p = next + seqLength + 2;
     const keyLength = header(p, 0x24);
     if (keyLength === -1 || next + keyLength + 2 > length) return pos;
-    const key = bytes.subarray(next, next + keyLength);
+    const keyStart = next;
     p = next + keyLength + 2;
-    let arg: Buffer | null = null;
+    let argStart = -1;
+    let argEnd = -1;
     if (count === 4) {
       const argLength = header(p, 0x24);
       if (argLength === -1 || next + argLength + 2 > length) return pos;
-      arg = bytes.subarray(next, next + argLength);
-      p = next + argLength + 2;
+      argStart = next;
+      argEnd = next + argLength;
+      p = argEnd + 2;
     }
-    visit(op!, seq, key, arg);
+    visit(op!, seq, keyStart, keyStart + keyLength, argStart, argEnd, pos);
     pos = p;
   }
 }

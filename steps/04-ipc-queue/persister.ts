@@ -119,6 +119,7 @@ export interface PersisterStats {
   aof_last_bgrewrite_status: string;
   aof_last_rewrite_time_sec: number;
   aof_rewrite_in_progress: number;
+  aof_rewrite_scheduled: number;
 }
 
 export class Persister {
@@ -356,7 +357,12 @@ export class Persister {
     // (WorkerProcess.transmit), so a 100 MB value does not hold every other
     // client up while it is serialized for the channel. The worker process
     // writes the pieces only with the batch's last message, before its ack.
-    worker.transmit(message, batch.flatMap((entry) => recordParts(entry.task)), (failed) => {
+    const parts: Uint8Array[] = [];
+    for (const entry of batch) {
+      if (entry.task.value === undefined) parts.push(entry.task.record); // the usual record, without an array of its own
+      else parts.push(...recordParts(entry.task));
+    }
+    worker.transmit(message, parts, (failed) => {
       if (failed || !worker.pending.has(id)) return;
       worker.delivered.add(id);
       worker.deliveredTasks += batch.length;
@@ -439,5 +445,6 @@ function logFigures(logs: LogFigures[]): Pick<PersisterStats, keyof LogFigures> 
     aof_last_bgrewrite_status: statuses.includes('err') ? 'err' : 'ok',
     aof_last_rewrite_time_sec: Math.max(...logs.map((log) => log.aof_last_rewrite_time_sec)),
     aof_rewrite_in_progress: logs.some((log) => log.aof_rewrite_in_progress) ? 1 : 0,
+    aof_rewrite_scheduled: logs.some((log) => log.aof_rewrite_scheduled) ? 1 : 0,
   };
 }

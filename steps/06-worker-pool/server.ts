@@ -104,6 +104,10 @@ const { values: options, positionals } = parseOptions({
     type: 'number', default: 64 * 1024, min: 0,
     help: 'but not before it holds this many bytes (Redis: 64 MB; see the README)',
   },
+  aofRewriteMinInterval: {
+    type: 'number', default: 1000, min: 0, max: 3_600_000,
+    help: 'and start one at most every this many ms in each worker process; a due one waits (0: no wait)',
+  },
   ...OWNERSHIP_OPTIONS,
 } as const, stepUsage('06-worker-pool'));
 log(`step 06-worker-pool: ${describeOptions(options)}`);
@@ -192,7 +196,7 @@ const persister = await Persister.start({
   },
   // Each worker process rewrites its log to the live data as it grows
   // (log-rewrite.ts), as Redis does with auto-aof-rewrite-percentage.
-  rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize },
+  rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize, minIntervalMs: options.aofRewriteMinInterval },
 });
 log(`worker processes: ${persister.workerPids().join(', ')}`);
 

@@ -93,17 +93,6 @@ test('stepLine in a log: nothing for 5 s, then a plain line at most every 5 s, a
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/**
- * Benchmarks that have no progress line yet and are not ours to change here
- * (issue 15: their owner adds one). The test fails once one of them has a
- * progress line: then take it off this list.
- */
-const NOT_YET: Record<string, string> = {
-  'steps/06-worker-pool/bench/replication.ts': 'owned by another change of issue 15',
-  'steps/06-worker-pool/bench/replication-cpu.ts': 'owned by another change of issue 15',
-  'steps/06-worker-pool/bench/cpu-per-request.ts': 'owned by another change of issue 15',
-};
-
 const PROGRESS = /import \{[^}]*\b(stepLine|liveLine|progressTicker|runWithProgress)\b[^}]*\} from '[^']*\/(progress|run-with-progress)\.ts'/;
 
 function showsProgress(source: string): boolean {
@@ -130,8 +119,7 @@ test('every benchmark and every long command has a progress line', () => {
       continue;
     }
     const shows = showsProgress(source);
-    if (file in NOT_YET) assert.ok(!shows, `${file} has a progress line now: take it off NOT_YET`);
-    else if (!shows) missing.push(file);
+    if (!shows) missing.push(file);
   }
   assert.deepEqual(missing, [], 'these run for more than 2 s with no progress line (tester/progress.ts)');
   assert.deepEqual(helpers, ['steps/06-worker-pool/bench/servers.ts'], 'the modules of helpers, which no one runs');

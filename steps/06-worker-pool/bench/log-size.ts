@@ -34,10 +34,10 @@ const info = async (connection: Connection, field: string) => {
   return new RegExp(`^${field}:(\\S+)`, 'm').exec(text)?.[1] ?? '?';
 };
 
-/** Waits until no rewrite runs (and, with `one`, at least one has ended). */
+/** Waits until no rewrite runs or waits for its interval (and, with `one`, at least one has ended). */
 async function untilNoRewrite(connection: Connection, one = false): Promise<void> {
   const deadline = Date.now() + 60_000;
-  while ((await info(connection, 'aof_rewrite_in_progress')) !== '0' || (one && (await info(connection, 'aof_rewrites')) === '0')) {
+  while ((await info(connection, 'aof_rewrite_in_progress')) !== '0' || (await info(connection, 'aof_rewrite_scheduled')) !== '0' || (one && (await info(connection, 'aof_rewrites')) === '0')) {
     if (Date.now() > deadline) throw new Error('the rewrites did not end within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -3,10 +3,12 @@
 // benchmark run against each in turn, one table of requests per second and
 // the ratio to redis-server, then each server's median over the runs.
 //
-//   npx tsx steps/06-worker-pool/bench/redis-benchmark.ts [RUNS] [TESTS] [--before DIR]
+//   npx tsx steps/06-worker-pool/bench/redis-benchmark.ts [RUNS] [TESTS] [--before DIR ...]
 //
 // --before DIR adds step 06 as another checkout has it (a git worktree of an
-// earlier commit, say), measured in the same runs: an A/B of a change.
+// earlier commit, say), measured in the same runs: an A/B of a change. Given
+// more than once, each is named by its folder; the step 06 servers take
+// turns going first, run after run.
 //
 // The benchmarks: `redis-benchmark -c 50 -n 100000 -t set,get` and the same
 // with `-P 16` (16 requests in flight per connection) and -n 300000. TESTS
@@ -23,8 +25,7 @@ import { median, startRedis } from './servers.ts';
 
 exitWhenOutputCloses(); // `| head` ends the command quietly (shared/cli/pipe.ts)
 
-const beforeAt = process.argv.indexOf('--before');
-const beforeDir = beforeAt > 0 ? process.argv[beforeAt + 1] : undefined;
+const beforeDirs = process.argv.flatMap((arg, i) => (process.argv[i - 1] === '--before' ? [arg] : []));
 const positionals = process.argv.slice(2).filter((arg, i, all) => arg !== '--before' && all[i - 1] !== '--before');
 const runs = Number(positionals.find((arg) => /^\d+$/.test(arg)) ?? 1);
 const tests = positionals.find((arg) => !/^\d+$/.test(arg)) ?? 'set,get';
@@ -32,15 +33,15 @@ const ops = tests.split(',').map((test) => test.trim().toUpperCase());
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rb-'));
 const step06 = await launchStep('06', { args: ['--quiet', '--data-dir', dataDir] });
 const beforeDataDir = mkdtempSync(path.join(tmpdir(), 'rb-before-'));
-const before = beforeDir === undefined ? undefined
-  : await launchServer(path.resolve(beforeDir, 'steps/06-worker-pool/server.ts'), { args: ['--quiet', '--data-dir', beforeDataDir] });
+const befores = await Promise.all(beforeDirs.map((dir, i) =>
+  launchServer(path.resolve(dir, 'steps/06-worker-pool/server.ts'), { args: ['--quiet', '--data-dir', mkdtempSync(path.join(beforeDataDir, `${i}-`))] })));
 const step01 = await launchStep('01', { args: ['--quiet'] });
 const redis = await startRedis();
 const redisPort = redis.port;
 
 const servers: Array<readonly [string, number]> = [
   ['step 06', step06.port],
-  ...(before === undefined ? [] : [['step 06 before', before.port] as const]),
+  ...befores.map((before, i) => [beforeDirs.length === 1 ? 'step 06 before' : path.basename(path.resolve(beforeDirs[i]!)), before.port] as const),
   ['step 01', step01.port],
   ['redis-server', redisPort],
 ];
@@ -73,7 +74,12 @@ const all = new Map<string, number[]>(); // "label server op" -> one figure per 
 const ratio = (value: number, reference: number) => `(${(value / reference).toFixed(2)}x)`;
 for (let run = 1; run <= runs; run++) {
   for (const [label, extra] of benchmarks) {
-    const results = servers.map(([name, port]) => [name, bench(port, extra)] as const);
+    // The step 06 servers in turn: run 1 this checkout's first, run 2 the next one's...
+    const sixes = servers.length - 2;
+    const first = (run - 1) % sixes;
+    const order = [...servers.slice(first, sixes), ...servers.slice(0, first), ...servers.slice(sixes)];
+    const measured = new Map(order.map(([name, port]) => [name, bench(port, extra)] as const));
+    const results = servers.map(([name]) => [name, measured.get(name)!] as const);
     const reference = results[results.length - 1]![1]; // redis-server
     for (const [name, figures] of results) {
       const cells = ops.map((op) => `${op} ${figures[op]!.toFixed(0).padStart(7)} ${ratio(figures[op]!, reference[op]!)}`);
@@ -96,7 +102,7 @@ if (runs > 1) {
   }
 }
 console.log('(x: against redis-server in the same run; for the medians, against its median)');
-await Promise.all([step06.stop(), step01.stop(), before?.stop()]);
+await Promise.all([step06.stop(), step01.stop(), ...befores.map((before) => before.stop())]);
 rmSync(beforeDataDir, { recursive: true, force: true });
 redis.stop();
 rmSync(dataDir, { recursive: true, force: true });

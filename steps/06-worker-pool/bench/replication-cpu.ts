@@ -11,16 +11,18 @@
 // node_modules), each pair of that tree's run in turn with this tree's, so
 // that a drift of the machine favours neither. The CPU figures come from
 // /proc (Linux only): utime + stime of each process; redis-benchmark's from
-// the shell that waited for it (its children's times).
+// the shell that waited for it (its children's times). The servers and the
+// load are replication.ts's (servers.ts).
 
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '../../../shared/client/connection.ts';
 import { HAVE_PROC, TICKS_PER_SECOND, allPids, cpuTicks, statFields } from '../../../shared/os/proc.ts';
-import { describeReply } from '../../../shared/protocol/reply.ts';
-import { launchServer, type RunningServer } from '../../../tester/harness/launch.ts';
-import { scratchDir } from '../../../tester/harness/scratch-dir.ts';
+import type { RunningServer } from '../../../tester/harness/launch.ts';
+import { stepLine } from '../../../tester/progress.ts';
+import {
+  REPLICATION_LOAD, barVerdict, median, setRate, startReplicationSetUp, stopReplicationSetUp, type ReplicationSetUp,
+} from './servers.ts';
 
 if (!HAVE_PROC) throw new Error('this benchmark reads /proc (Linux)');
 const numbers = process.argv.slice(2).filter((arg) => /^\d+$/.test(arg));
@@ -28,6 +30,8 @@ const runs = Number(numbers[0] ?? 5);
 const requests = Number(numbers[1] ?? 100_000);
 const beforeAt = process.argv.indexOf('--before');
 const trees = beforeAt > 0 ? [path.resolve(process.argv[beforeAt + 1]!), path.resolve('.')] : [path.resolve('.')];
+// The progress line, on stderr (tester/progress.ts); cleared before each result.
+const line = stepLine();
 
 const GROUPS = ['primary loop', 'primary workers', 'replica loop', 'replica workers', 'redis-benchmark'] as const;
 type Figures = Record<(typeof GROUPS)[number], number> & { rate: number };
@@ -39,9 +43,9 @@ const per100k = (t: number) => (t / TICKS_PER_SECOND / requests) * 100_000;
 /** redis-benchmark's SET rate and its CPU ticks (from the shell that waited for it: cutime + cstime). */
 async function benchmark(port: number): Promise<{ rate: number; ticks: number }> {
   const { stdout } = await promisify(execFile)('sh', ['-c', 'redis-benchmark "$@"; cat /proc/$$/stat', 'sh',
-    '-p', String(port), '-t', 'set', '-P', '1', '-c', '50', '-r', '100000', '-n', String(requests), '-q'], { encoding: 'utf8' });
+    '-p', String(port), ...REPLICATION_LOAD, '-n', String(requests), '-q'], { encoding: 'utf8' });
   const fields = stdout.slice(stdout.lastIndexOf(')') + 2).split(' ');
-  return { rate: Number(/SET: ([\d.]+) requests per second/.exec(stdout)?.[1]), ticks: Number(fields[13]) + Number(fields[14]) };
+  return { rate: setRate(stdout), ticks: Number(fields[13]) + Number(fields[14]) };
 }
 
 async function measure(server: RunningServer, replica: RunningServer | null): Promise<Figures> {
@@ -56,39 +60,38 @@ async function measure(server: RunningServer, replica: RunningServer | null): Pr
   return figures;
 }
 
-interface Tree { name: string; alone: RunningServer; primary: RunningServer; replica: RunningServer; without: Figures[]; with: Figures[] }
+interface Tree extends ReplicationSetUp { name: string; without: Figures[]; with: Figures[] }
 const setUp: Tree[] = [];
 for (const tree of trees) {
-  const start = (args: string[] = []) => launchServer(path.join(tree, 'steps/06-worker-pool/server.ts'),
-    { args: ['--quiet', '--data-dir', scratchDir('repl-cpu-'), ...args] });
-  const alone = await start();
-  const primary = await start();
-  const replica = await start(['--replicaof', `127.0.0.1 ${primary.port}`]);
-  const r = await Connection.open(replica.host, replica.port);
-  for (const deadline = Date.now() + 30_000; !describeReply(await r.send('ROLE')).includes('"connected"');) {
-    if (Date.now() > deadline) throw new Error('the replica never synced');
-  }
-  await r.close();
-  setUp.push({ name: tree === path.resolve('.') ? 'this tree' : tree, alone, primary, replica, without: [], with: [] });
+  const name = tree === path.resolve('.') ? 'this tree' : tree;
+  line.step(`starting step 06 of ${name} alone, and a primary with one replica`);
+  setUp.push({ name, ...(await startReplicationSetUp(path.join(tree, 'steps/06-worker-pool/server.ts'))), without: [], with: [] });
 }
 
 for (let run = 1; run <= runs; run++) {
   for (const tree of run % 2 === 1 ? setUp : [...setUp].reverse()) {
-    if (run % 2 === 1) { tree.without.push(await measure(tree.alone, null)); tree.with.push(await measure(tree.primary, tree.replica)); }
-    else { tree.with.push(await measure(tree.primary, tree.replica)); tree.without.push(await measure(tree.alone, null)); }
+    const aloneRun = async () => {
+      line.step(`run ${run}/${runs}: ${tree.name}, step 06 alone`);
+      tree.without.push(await measure(tree.alone, null));
+    };
+    const withOne = async () => {
+      line.step(`run ${run}/${runs}: ${tree.name}, the primary with one replica`);
+      tree.with.push(await measure(tree.primary, tree.replica));
+    };
+    if (run % 2 === 1) { await aloneRun(); await withOne(); }
+    else { await withOne(); await aloneRun(); }
   }
-  console.log(`run ${run} of ${runs} done`);
 }
+line.clear();
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const line = (list: Figures[]) => `${median(list.map((f) => f.rate)).toFixed(0).padStart(6)} SET/s | ` +
+const figures = (list: Figures[]) => `${median(list.map((f) => f.rate)).toFixed(0).padStart(6)} SET/s | ` +
   GROUPS.map((group) => median(list.map((f) => f[group])).toFixed(2).padStart(5)).join(' | ');
-console.log(`medians of ${runs} runs (redis-benchmark -t set -P 1 -c 50 -r 100000 -n ${requests}), CPU seconds per 100,000 SETs:`);
+console.log(`medians of ${runs} runs (redis-benchmark ${REPLICATION_LOAD.join(' ')} -n ${requests}), CPU seconds per 100,000 SETs:`);
 console.log(`  (rate | ${GROUPS.join(' | ')})`);
 for (const tree of setUp) {
   console.log(`${tree.name}`);
-  console.log(`  without a replica: ${line(tree.without)}`);
-  console.log(`  with one replica:  ${line(tree.with)}`);
-  console.log(`  ratio of the medians: ${(median(tree.with.map((f) => f.rate)) / median(tree.without.map((f) => f.rate))).toFixed(2)}x`);
+  console.log(`  without a replica: ${figures(tree.without)}`);
+  console.log(`  with one replica:  ${figures(tree.with)}`);
+  console.log(`  ${barVerdict(median(tree.with.map((f) => f.rate)) / median(tree.without.map((f) => f.rate)))}`);
 }
-for (const tree of setUp) await Promise.all([tree.replica.stop(), tree.primary.stop(), tree.alone.stop()]);
+for (const tree of setUp) await stopReplicationSetUp(tree);

@@ -5,7 +5,8 @@
 //
 //   npx tsx steps/06-worker-pool/bench/replication.ts [RUNS] [REQUESTS]
 //
-// The benchmark: `redis-benchmark -t set -P 1 -c 50 -r 100000 -n REQUESTS`.
+// The benchmark: `redis-benchmark -t set -P 1 -c 50 -r 100000 -n REQUESTS`
+// (servers.ts's REPLICATION_LOAD, which replication-cpu.ts runs too).
 // The order alternates (alone, with; with, alone; ...) so that a drift of
 // the machine's speed favours neither. The throughput runs are left alone;
 // the lag is measured in runs of its own, after them, under the same load:
@@ -19,23 +20,27 @@
 // Everything runs on one machine: the replica, its worker processes and the
 // benchmark take CPU from the same cores as the primary, which a replica on
 // another machine would not. The primary's CPU per SET (from /proc) is the
-// figure that says what replication costs the primary itself.
+// figure that says what replication costs the primary itself. The last line
+// says whether issue 14's bar (at least 0.8x) was met in this run.
 
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Connection } from '../../../shared/client/connection.ts';
-import { describeReply } from '../../../shared/protocol/reply.ts';
-import { launchStep, type RunningServer } from '../../../tester/harness/launch.ts';
-import { scratchDir } from '../../../tester/harness/scratch-dir.ts';
+import { findStep } from '../../../shared/cli/steps.ts';
+import { stepLine } from '../../../tester/progress.ts';
+import type { RunningServer } from '../../../tester/harness/launch.ts';
+import { REPLICATION_LOAD, barVerdict, median, setRate, startReplicationSetUp, stopReplicationSetUp } from './servers.ts';
 
 const runs = Number(process.argv[2] ?? 5);
 const requests = Number(process.argv[3] ?? 100_000);
-const start = (args: string[] = []) => launchStep('06', { args: ['--quiet', '--data-dir', scratchDir('repl-bench-'), ...args] });
+// The progress line, on stderr (tester/progress.ts); cleared before each result.
+const line = stepLine();
 
-const alone = await start();
-const primary = await start();
-const replica = await start(['--replicaof', `127.0.0.1 ${primary.port}`]);
+line.step('starting step 06 alone, and a primary with one replica');
+const servers = await startReplicationSetUp(findStep('06').server);
+const { alone, primary, replica } = servers;
+line.clear();
 
 /** The stream offset from ROLE (cheaper than INFO): the primary's, or what the replica has applied. */
 async function offset(c: Connection): Promise<number> {
@@ -47,9 +52,6 @@ async function offset(c: Connection): Promise<number> {
 
 const p = await Connection.open(primary.host, primary.port);
 const r = await Connection.open(replica.host, replica.port);
-for (const deadline = Date.now() + 30_000; !describeReply(await r.send('ROLE')).includes('"connected"');) {
-  if (Date.now() > deadline) throw new Error('the replica never synced');
-}
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
 function cpuSeconds(pid: number): number {
@@ -65,10 +67,10 @@ function cpuSeconds(pid: number): number {
 // Run asynchronously: the lag sampler runs meanwhile, on this event loop.
 async function benchmark(server: RunningServer): Promise<{ rate: number; cpuUs: number }> {
   const before = cpuSeconds(server.child.pid!);
-  const { stdout: out } = await promisify(execFile)('redis-benchmark', ['-p', String(server.port), '-t', 'set', '-P', '1', '-c', '50', '-r', '100000',
+  const { stdout: out } = await promisify(execFile)('redis-benchmark', ['-p', String(server.port), ...REPLICATION_LOAD,
     '-n', String(requests), '-q'], { encoding: 'utf8' });
   return {
-    rate: Number(/SET: ([\d.]+) requests per second/.exec(out)?.[1]),
+    rate: setRate(out),
     cpuUs: ((cpuSeconds(server.child.pid!) - before) / requests) * 1e6,
   };
 }
@@ -89,38 +91,49 @@ async function sampleLag(stop: () => boolean): Promise<void> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const percentile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
 const without: Array<{ rate: number; cpuUs: number }> = [];
 const withReplica: Array<{ rate: number; cpuUs: number }> = [];
 for (let run = 1; run <= runs; run++) {
+  const aloneRun = async () => {
+    line.step(`run ${run}/${runs}: redis-benchmark against step 06 alone`);
+    without.push(await benchmark(alone));
+  };
+  const withOne = async () => {
+    line.step(`run ${run}/${runs}: redis-benchmark against the primary with one replica`);
+    withReplica.push(await benchmark(primary));
+  };
   if (run % 2 === 1) {
-    without.push(await benchmark(alone));
-    withReplica.push(await benchmark(primary));
+    await aloneRun();
+    await withOne();
   } else {
-    withReplica.push(await benchmark(primary));
-    without.push(await benchmark(alone));
+    await withOne();
+    await aloneRun();
   }
+  line.clear();
   const [a, w] = [without.at(-1)!, withReplica.at(-1)!];
   console.log(`run ${run}: SET without a replica ${a.rate} requests/s (${a.cpuUs.toFixed(1)} us of the primary's CPU each), ` +
     `with one ${w.rate} requests/s (${w.cpuUs.toFixed(1)} us)`);
 }
 const lagRuns = Math.max(1, Math.ceil(runs / 2));
 for (let run = 1; run <= lagRuns; run++) {
+  line.step(`lag run ${run}/${lagRuns}: redis-benchmark against the primary, the lag sampler beside it`, () => `${lags.length} samples`);
   let done = false;
   const sampler = sampleLag(() => done);
   const sampled = await benchmark(primary);
   done = true;
   await sampler;
+  line.clear();
   console.log(`lag run ${run}: SET with one replica and the lag sampler ${sampled.rate} requests/s`);
 }
 const rate = (xs: Array<{ rate: number }>) => median(xs.map((x) => x.rate));
 const cpu = (xs: Array<{ cpuUs: number }>) => median(xs.map((x) => x.cpuUs));
-console.log(`median of ${runs} alternating runs (redis-benchmark -t set -P 1 -c 50 -n ${requests}):`);
+console.log(`median of ${runs} alternating runs (redis-benchmark ${REPLICATION_LOAD.join(' ')} -n ${requests}):`);
 console.log(`  without a replica: ${rate(without).toFixed(0)} requests/s, ${cpu(without).toFixed(1)} us of the primary's CPU per SET`);
 console.log(`  with one replica:  ${rate(withReplica).toFixed(0)} requests/s (${(rate(withReplica) / rate(without)).toFixed(2)}x), ` +
   `${cpu(withReplica).toFixed(1)} us per SET (${(cpu(withReplica) / cpu(without)).toFixed(2)}x)`);
 console.log(`replica lag under that load (${lagRuns} runs of their own): p50 ${percentile(lags, 0.5).toFixed(2)} ms, ` +
   `p99 ${percentile(lags, 0.99).toFixed(2)} ms (${lags.length} samples)`);
+console.log(barVerdict(rate(withReplica) / rate(without)));
 await Promise.all([p.close(), r.close()]);
-await Promise.all([replica.stop(), primary.stop(), alone.stop()]);
+await stopReplicationSetUp(servers);

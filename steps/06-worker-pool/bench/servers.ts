@@ -1,11 +1,16 @@
 // What the step 06 benchmarks share: a redis-server of their own (no
-// persistence, a free port), the resident memory of a process, medians.
+// persistence, a free port), the resident memory of a process, medians,
+// step 06 started as its README starts it, and the replication benchmarks'
+// servers and load.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Connection } from '../../../shared/client/connection.ts';
 import { createInterface } from 'node:readline';
+import { describeReply } from '../../../shared/protocol/reply.ts';
 import { freePort } from '../../../tester/harness/free-port.ts';
+import { launchServer, type RunningServer } from '../../../tester/harness/launch.ts';
+import { scratchDir } from '../../../tester/harness/scratch-dir.ts';
 
 export interface RedisServer {
   port: number;
@@ -118,3 +123,47 @@ export async function startByNpm(checkout: string, dataDir: string, env: Record<
     },
   };
 }
+
+// What the replication benchmarks share (replication.ts, replication-cpu.ts).
+
+/** Their load on a primary: redis-benchmark's SETs, one at a time on each of 50 connections, over 100,000 keys. */
+export const REPLICATION_LOAD = ['-t', 'set', '-P', '1', '-c', '50', '-r', '100000'];
+
+/** The SET rate in what `redis-benchmark -q` printed. */
+export const setRate = (out: string) => Number(/SET: ([\d.]+) requests per second/.exec(out)?.[1]);
+
+/** Step 06 alone, and step 06 as a primary with one step-06 replica. */
+export interface ReplicationSetUp {
+  alone: RunningServer;
+  primary: RunningServer;
+  replica: RunningServer;
+}
+
+/**
+ * Starts the step 06 of `serverFile` three times, each on a data folder of
+ * its own: one alone, one primary, and a replica of it (--replicaof);
+ * resolves once the replica has synced (ROLE says "connected").
+ */
+export async function startReplicationSetUp(serverFile: string): Promise<ReplicationSetUp> {
+  const start = (args: string[] = []) => launchServer(serverFile, { args: ['--quiet', '--data-dir', scratchDir('repl-bench-'), ...args] });
+  const alone = await start();
+  const primary = await start();
+  const replica = await start(['--replicaof', `127.0.0.1 ${primary.port}`]);
+  const r = await Connection.open(replica.host, replica.port);
+  for (const deadline = Date.now() + 30_000; !describeReply(await r.send('ROLE')).includes('"connected"');) {
+    if (Date.now() > deadline) throw new Error('the replica never synced');
+  }
+  await r.close();
+  return { alone, primary, replica };
+}
+
+/** Stops the three. */
+export async function stopReplicationSetUp({ alone, primary, replica }: ReplicationSetUp): Promise<void> {
+  await Promise.all([replica.stop(), primary.stop(), alone.stop()]);
+}
+
+/** Issue 14's bar for the throughput with one replica, and what a ratio says of it. */
+export const REPLICA_RATIO_BAR = 0.8;
+export const barVerdict = (ratio: number) =>
+  `issue 14's bar, with one replica at least ${REPLICA_RATIO_BAR}x the SET throughput without: ` +
+  `${ratio >= REPLICA_RATIO_BAR ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`;
