@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { describeOperation, describeOutcome, type Operation, type TimedOperation } from './operations.ts';
+import { describeOperation, type Operation, type TimedOperation } from './operations.ts';
 import type { FaultBand } from './pictures.ts';
 import { SAMPLE_COLUMNS } from './report.ts';
-import { drawTimeline, type TimelineRow } from './text-timeline.ts';
+import { drawTimeline, operationRow, type TimelineRow } from './text-timeline.ts';
 
 // The faults a scenario makes (a link blackholed, a process SIGKILLed or
 // SIGSTOPped), with when they were made and ended, on the same clock as the
@@ -45,14 +45,7 @@ export class FaultLog {
  */
 export function faultTimeline(history: TimedOperation[], faults: FaultBand[], origin: number, stuck?: TimedOperation,
   describe: (op: Operation) => string = describeOperation, columns = SAMPLE_COLUMNS): string {
-  const rows: TimelineRow[] = history.map((h) => ({
-    from: h.invokedAt - origin,
-    to: Number.isFinite(h.returnedAt) ? h.returnedAt - origin : null,
-    who: `client ${h.client}`,
-    fill: '=',
-    text: `${describe(h.op)} -> ${describeOutcome(h.outcome)}`,
-    stuck: h === stuck,
-  }));
+  const rows: TimelineRow[] = history.map((h) => operationRow(h, origin, describe, h === stuck));
   for (const fault of faults) {
     const until = fault.to === null ? ' (to the end)' : fault.to === fault.from ? '' : ` (for ${(fault.to - fault.from).toFixed(1)} ms)`;
     rows.push({ from: fault.from, to: fault.to, who: 'fault', fill: '#', text: `${fault.label}${until}` });

@@ -1,3 +1,4 @@
+import { describeOutcome, type Operation, type TimedOperation } from './operations.ts';
 import { wrap } from './wrap.ts';
 
 // The text timeline of the report (checker/explain.ts draws the operations
@@ -26,6 +27,18 @@ export interface TimelineRow {
   text: string;
   /** The operation the checker could not place: marked on a line of its own under its bar. */
   stuck?: boolean;
+}
+
+/** An operation's row: from its call to its reply (a bar to the end if none came), named by `describe`. */
+export function operationRow(h: TimedOperation, origin: number, describe: (op: Operation) => string, stuck: boolean): TimelineRow {
+  return {
+    from: h.invokedAt - origin,
+    to: Number.isFinite(h.returnedAt) ? h.returnedAt - origin : null,
+    who: `client ${h.client}`,
+    fill: '=',
+    text: `${describe(h.op)} -> ${describeOutcome(h.outcome)}`,
+    stuck,
+  };
 }
 
 const MIN_BAR = 12;

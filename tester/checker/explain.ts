@@ -1,7 +1,7 @@
 import { describeOperation, describeOutcome, type Operation, type TimedOperation } from '../operations.ts';
 import { step, type KeyState } from './kv-model.ts';
 import type { Violation } from './linearizability.ts';
-import { drawTimeline } from '../text-timeline.ts';
+import { drawTimeline, operationRow } from '../text-timeline.ts';
 import { SAMPLE_COLUMNS } from '../report.ts';
 
 // Turns a violation found by the checker into words and a small timeline a
@@ -155,14 +155,7 @@ export function timeline(violation: Violation, origin: number, describe: Describ
   const recent = violation.explained.slice(-6);
   const overlapping = violation.history.filter((h) => h.invokedAt <= end && h.returnedAt >= stuck.invokedAt - 0.001);
   const shown = [...new Set([...recent, ...overlapping])].sort((a, b) => a.invokedAt - b.invokedAt).slice(-12);
-  return drawTimeline(shown.map((h) => ({
-    from: h.invokedAt - origin,
-    to: Number.isFinite(h.returnedAt) ? h.returnedAt - origin : null,
-    who: `client ${h.client}`,
-    fill: '=',
-    text: `${describe(h.op)} -> ${describeOutcome(h.outcome)}`,
-    stuck: h === stuck,
-  })), columns);
+  return drawTimeline(shown.map((h) => operationRow(h, origin, describe, h === stuck)), columns);
 }
 
 function ms(value: number): string {

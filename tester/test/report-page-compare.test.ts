@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runProgram } from './run-cli.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -78,18 +78,9 @@ test('side by side, a scenario\'s charts share their scales: the same buckets, s
   assert.ok(!ticks(charts(alone, 'line-chart')[0]!).includes('3'), 'step A alone: its throughput axis ends at its own 2 s');
 });
 
-/** Runs `tester/compare.ts ARGS` from the repository's root. */
+/** Runs `tester/compare.ts ARGS` from the repository's root, writing report pages as asked. */
 function compare(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tester/compare.ts', ...args], { cwd: ROOT, env: { ...process.env, INIT_CWD: ROOT } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProgram('tester/compare.ts', args, { INIT_CWD: ROOT });
 }
 
 test('npm run compare -- 02 03 --html FILE: one page, a column per step; --html alone: a new page in reports/', { timeout: 300_000 }, async (t) => {

@@ -13,10 +13,10 @@ export function runCli(args: string[]): Promise<{ code: number | null; stdout: s
   return runProgram('tester/cli.ts', args);
 }
 
-/** The same for another program of the repository (`tester/compare.ts`, say). */
-export function runProgram(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** The same for another program of the repository (`tester/compare.ts`, say), with `env` added to this process's. */
+export function runProgram(script: string, args: string[], env: Record<string, string> = { KV_HTML: 'off' }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: { ...process.env, KV_HTML: 'off' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     // Decoded as text by the stream, not chunk by chunk: a character of several
