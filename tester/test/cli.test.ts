@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS } from '../options.ts';
 import { assertWithinColumns, runCli, runProgram } from './run-cli.ts';
+import { scratchDir } from '../harness/scratch-dir.ts';
 
 // The tester as a program: exit status, output, and no server left running.
 
@@ -23,7 +23,7 @@ function refused(host: string, port: number): Promise<boolean> {
 }
 
 test('tester cli: a racy server gets exit 1, the race named, its report page written, and its server stopped', async () => {
-  const page = path.join(mkdtempSync(path.join(tmpdir(), 'kv-cli-test-')), 'report.html');
+  const page = path.join(scratchDir('kv-cli-test-'), 'report.html');
   const { code, stdout, stderr } = await runCli([
     '--server', 'tester/fixtures/double-create.ts', '--scenario', 'contention', '--rounds', '2', '--contention-clients', '4',
     '--html', page,

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { runTester } from '../run.ts';
@@ -10,6 +9,7 @@ import { TESTER_DEFAULTS } from '../options.ts';
 import { formatReport } from '../report.ts';
 import { freePort } from '../harness/free-port.ts';
 import { assertWithinColumns, runCli } from './run-cli.ts';
+import { scratchDir } from '../harness/scratch-dir.ts';
 
 // The tester checked against a reference: a real Redis, spoken to in the
 // redis dialect (SET NX, SET XX, DEL, SCAN + GET), must get SUCCESS - and
@@ -59,7 +59,7 @@ const NATIVE_NAMES = /\b(POST|PUT|DELETE)\b/;
 
 test('npm run tester -- --dialect redis: its sentences and timelines say SET ... NX, never POST (text, --json, the page)',
   { skip: haveRedis ? false : 'redis-server is not installed (apt-get install redis-server)', timeout: 120_000 }, async () => {
-    const page = path.join(mkdtempSync(path.join(tmpdir(), 'kv-redis-dialect-')), 'report.html');
+    const page = path.join(scratchDir('kv-redis-dialect-'), 'report.html');
     const text = await runCli(['--dialect', 'redis', '--scenario', 'replication', '--html', page]);
     assert.equal(text.code, 1, text.stdout + text.stderr);
     // The checker's sentence (its wrapped lines joined again), and a line of the text timeline.

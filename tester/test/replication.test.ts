@@ -2,8 +2,6 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runTester } from '../run.ts';
 import { TESTER_DEFAULTS, type TesterOptions } from '../options.ts';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderPage } from '../html/page.ts';
 import { writeReportPage } from '../html/write.ts';
@@ -11,6 +9,7 @@ import { CHROMIUM, chromiumAvailable, dumpDom, evaluateInPage } from '../html/ch
 import { formatReport, type ScenarioResult, type TesterReport } from '../report.ts';
 import { HAVE_REDIS_SERVER } from '../replication-nodes.ts';
 import { assertWithinColumns } from './run-cli.ts';
+import { scratchDir } from '../harness/scratch-dir.ts';
 
 // The replication scenario against step 06 and against two real
 // redis-servers: the same anomalies, every run, because the faults are made
@@ -136,7 +135,7 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
     });
 
     it('the page opens in headless Chromium without an error, the bands drawn', { skip: NO_CHROMIUM, timeout: 60_000 }, async () => {
-      const file = path.join(mkdtempSync(path.join(tmpdir(), 'kv-replication-page-')), 'replication.html');
+      const file = path.join(scratchDir('kv-replication-page-'), 'replication.html');
       writeReportPage(file, [{ heading: name, report }], 'replication', 'replication.test.ts');
       const page = await dumpDom(file);
       assert.deepEqual(page.consoleLines, [], 'the page logged to the console');
@@ -153,7 +152,7 @@ function checkReplicationRun(name: string, options: Partial<TesterOptions>, skip
     });
 
     it('in Chromium, no text or fault line of a timeline covers a text, and no box cuts its label', { skip: NO_CHROMIUM, timeout: 60_000 }, async () => {
-      const file = path.join(mkdtempSync(path.join(tmpdir(), 'kv-replication-layout-')), 'replication.html');
+      const file = path.join(scratchDir('kv-replication-layout-'), 'replication.html');
       writeReportPage(file, [{ heading: name, report }], 'replication', 'replication.test.ts');
       const drawn = await evaluateInPage(file, DRAWN) as Drawn[];
       const texts = drawn.filter((d) => d.text !== null);

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runProgram } from './run-cli.ts';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../shared/cli/steps.ts';
 import { renderPage } from '../html/page.ts';
@@ -10,6 +9,7 @@ import { DEFAULT_HTML, htmlFlagDefault, reportPagePath } from '../html/write.ts'
 import { chromiumAvailable, dumpDom } from '../html/chromium.ts';
 import type { Pictures } from '../pictures.ts';
 import type { TesterReport } from '../report.ts';
+import { scratchDir } from '../harness/scratch-dir.ts';
 
 // Where the report page goes (--html, and by default reports/), and the page
 // of `npm run compare -- 02 03 --html`: both steps side by side, a column
@@ -84,7 +84,7 @@ function compare(args: string[]): Promise<{ code: number | null; stdout: string;
 }
 
 test('npm run compare -- 02 03 --html FILE: one page, a column per step; --html alone: a new page in reports/', { timeout: 300_000 }, async (t) => {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'kv-compare-page-')), 'cmp.html');
+  const file = path.join(scratchDir('kv-compare-page-'), 'cmp.html');
   const run = await compare(['02', '03', '--rounds', '5', '--html', file]);
   assert.equal(run.code, 1, `step 02 fails contention: ${run.stderr}`);
   assert.match(run.stderr, new RegExp(`report page: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
