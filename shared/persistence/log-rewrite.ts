@@ -4,6 +4,7 @@ import { newPartName, partsInOrder, readManifest, removeUnreferenced, writeManif
 import { scanRecordSpans, scanRecords, type RecordOp } from './replay.ts';
 import { commandRecord, setRecord } from './task.ts';
 import { Deque } from '../store/lists.ts';
+import { KeySlots } from './key-slots.ts';
 import { TYPE_STRING } from '../store/store.ts';
 
 // LOG REWRITE while serving (Redis's BGREWRITEAOF), inside a worker process.
@@ -94,7 +95,13 @@ export interface LogFigures {
   aof_rewrite_scheduled: 0 | 1;
 }
 
-const IO_BYTES = 1024 * 1024; // the frozen parts are read, and the new base written, this much at a time
+const IO_BYTES = 1024 * 1024; // the new base is written, and values read back, this much at a time
+// The fold reads this much of a frozen part, then lets the batches that came
+// meanwhile be appended: about a thousand records of redis-benchmark's load,
+// a fraction of a millisecond. (A step of 1 MB, 18,000 such records, held
+// the appends for several ms, and with --durable every SET's reply with them.)
+const FOLD_STEP_BYTES = 64 * 1024;
+const BASE_STEP_KEYS = 512; // and the new base is written this many keys at a time between batches
 const READ_GAP_BYTES = 4096; // records read back together when at most this far apart (LiveKeys.setRecordBytes)
 
 /**
@@ -211,7 +218,12 @@ export class RewritableLog {
   }
 
   current(): LogFigures {
-    return { ...this.figures, aof_current_size: this.baseBytes + this.incrBytes };
+    return { ...this.figures, aof_current_size: this.currentSize() };
+  }
+
+  /** The log's size in bytes, every part: current()'s aof_current_size. */
+  currentSize(): number {
+    return this.baseBytes + this.incrBytes;
   }
 
   /**
@@ -275,17 +287,19 @@ export class RewritableLog {
         const part = fds.push(fd) - 1;
         const size = fstatSync(fd).size;
         let buffer = this.input!;
+        let step = FOLD_STEP_BYTES;
         let pos = 0;
         while (pos < size) {
-          const got = readSync(fd, buffer, 0, Math.min(buffer.length, size - pos), pos);
+          if (step > buffer.length) buffer = Buffer.allocUnsafeSlow(step);
+          const got = readSync(fd, buffer, 0, Math.min(step, size - pos), pos);
           const slice = buffer.subarray(0, got);
           const at = pos; // the file offset of slice[0]
           const end = scanRecordSpans(slice, name, (op, seq, keyStart, keyEnd, argStart, argEnd, recordAt) =>
             live.fold(op, seq, slice, keyStart, keyEnd, argStart, argEnd, recordAt, part, at));
           if (end === 0 && pos + got >= size) break; // a cut-short tail: not a record
-          if (end === 0) buffer = Buffer.allocUnsafeSlow(buffer.length * 2); // one record larger than the buffer
+          step = end === 0 ? step * 2 : FOLD_STEP_BYTES; // (a record larger than the step: read more of it at once)
           pos += end;
-          await new Promise((resolve) => setImmediate(resolve)); // batches go on meanwhile
+          await new Promise((resolve) => setImmediate(resolve)); // the batches that came meanwhile are appended now
         }
       }
       await this.writeBase(live, fds, frozen, incr);
@@ -318,10 +332,10 @@ export class RewritableLog {
           used += record.copy(out, used);
         }
       };
-      const order = live.inFileOrder();
-      for (let i = 0; i < order.slots.length; i++) {
-        live.records(order, i, fds, put);
-        if (i % 4096 === 4095) await new Promise((resolve) => setImmediate(resolve)); // batches go on meanwhile
+      const slots = live.inFileOrder();
+      for (let i = 0; i < slots.length; i++) {
+        live.records(slots, i, fds, put);
+        if (i % BASE_STEP_KEYS === BASE_STEP_KEYS - 1) await new Promise((resolve) => setImmediate(resolve)); // batches go on meanwhile
       }
       flush();
       // On the disk before a manifest names it; in the background (libuv's
@@ -380,6 +394,17 @@ export class RewritableLog {
   }
 }
 
+// LiveKeys.state: the fields of a slot, FIELDS numbers from FIELDS * slot.
+const SEQ = 0;
+const EXPIRES_AT = 1;
+const VALUE_PART = 2;
+const RECORD_AT = 3;
+const VALUE_AT = 4;
+const VALUE_LENGTH = 5;
+const TYPE_FIELD = 6;
+const LAST_IS_SET = 7;
+const FIELDS = 8;
+
 /**
  * What the frozen records leave of each key: what its records in the new
  * base say. One slot per live key, its fields in typed arrays, its value as
@@ -392,17 +417,19 @@ export class RewritableLog {
  * before.)
  */
 class LiveKeys {
-  private readonly byKey = new Map<string, number>(); // the key, latin1 -> its slot
-  private readonly free: number[] = []; // slots of DELeted keys, for reuse
-  private size = 0; // slots ever used
-  private seq = new Float64Array(1024); // its last record's number
-  private expiresAt = new Float64Array(1024); // ms since 1970; 0: never
-  private valuePart = new Int32Array(1024); // which frozen part holds the value (in its SET record)
-  private recordAt = new Float64Array(1024); // where that SET record starts in that file
-  private valueAt = new Float64Array(1024); // where the value starts (the record ends 2 bytes after it)
-  private valueLength = new Float64Array(1024);
-  private type = new Uint8Array(1024); // TYPE_STRING or TYPE_LIST
-  private lastIsSet = new Uint8Array(1024); // 1: its SET record is its last: copied into the base as it is
+  private readonly keys = new KeySlots(); // the key's bytes -> its slot, where its state is below
+  /**
+   * Each slot's state, the FIELDS numbers of one key side by side (64 bytes:
+   * one cache line, where eight arrays made eight misses per record with
+   * 100,000 keys): its last record's number (SEQ); its time, ms since 1970,
+   * 0 for none (EXPIRES_AT); which frozen part holds its SET record
+   * (VALUE_PART), where that record starts in that file (RECORD_AT), where
+   * its value starts (VALUE_AT: the record ends 2 bytes after the value)
+   * and the value's length (VALUE_LENGTH); TYPE_STRING or TYPE_LIST
+   * (TYPE_FIELD); and 1 if its SET record is its last, copied into the base
+   * as it is (LAST_IS_SET).
+   */
+  private state = new Float64Array(FIELDS * 1024);
   /** A list's elements (copies: lists are few), by slot. */
   private readonly lists = new Map<number, Deque>();
   /** SET records read back from the frozen parts: in `window`, the bytes of part `windowPart` from `windowStart` (see setRecordBytes()). */
@@ -427,38 +454,37 @@ class LiveKeys {
     op: RecordOp, seq: number, bytes: Buffer, keyStart: number, keyEnd: number, argStart: number, argEnd: number,
     recordAt: number, part: number, bytesAt: number,
   ): void {
-    const id = bytes.toString('latin1', keyStart, keyEnd);
     if (op === 'DEL') {
-      const slot = this.byKey.get(id);
-      if (slot === undefined) return;
-      this.byKey.delete(id);
+      const slot = this.keys.find(bytes, keyStart, keyEnd);
+      if (slot === -1) return;
+      this.keys.remove(slot);
       this.lists.delete(slot);
-      this.free.push(slot);
       return;
     }
-    let slot = this.byKey.get(id);
     if (op === 'SET') {
-      if (slot === undefined) {
-        slot = this.free.pop() ?? this.newSlot();
-        this.byKey.set(id, slot);
-        this.expiresAt[slot] = 0;
-      }
-      this.seq[slot] = seq;
-      this.valuePart[slot] = part;
-      this.recordAt[slot] = bytesAt + recordAt;
-      this.valueAt[slot] = bytesAt + argStart;
-      this.valueLength[slot] = argEnd - argStart;
-      this.type[slot] = TYPE_STRING;
-      this.lastIsSet[slot] = 1;
-      this.lists.delete(slot);
+      const known = this.keys.size;
+      const slot = this.keys.add(bytes, keyStart, keyEnd);
+      if (this.keys.size !== known) this.makeRoom(slot);
+      const state = this.state;
+      const at = FIELDS * slot;
+      if (this.keys.size !== known) state[at + EXPIRES_AT] = 0;
+      state[at + SEQ] = seq;
+      state[at + VALUE_PART] = part;
+      state[at + RECORD_AT] = bytesAt + recordAt;
+      state[at + VALUE_AT] = bytesAt + argStart;
+      state[at + VALUE_LENGTH] = argEnd - argStart;
+      state[at + TYPE_FIELD] = TYPE_STRING;
+      state[at + LAST_IS_SET] = 1;
+      if (this.lists.size > 0) this.lists.delete(slot); // (no hash lookup per SET when there are no lists)
       return;
     }
-    if (slot === undefined) return;
-    this.seq[slot] = seq;
-    this.lastIsSet[slot] = 0;
+    const slot = this.keys.find(bytes, keyStart, keyEnd);
+    if (slot === -1) return;
+    this.state[FIELDS * slot + SEQ] = seq;
+    this.state[FIELDS * slot + LAST_IS_SET] = 0;
     switch (op) {
-      case 'PEXPIREAT': this.expiresAt[slot] = Number(bytes.toString('latin1', argStart, argEnd)); return;
-      case 'TYPE': this.type[slot] = Number(bytes.toString('latin1', argStart, argEnd)); return;
+      case 'PEXPIREAT': this.state[FIELDS * slot + EXPIRES_AT] = Number(bytes.toString('latin1', argStart, argEnd)); return;
+      case 'TYPE': this.state[FIELDS * slot + TYPE_FIELD] = Number(bytes.toString('latin1', argStart, argEnd)); return;
       case 'LPUSH': case 'RPUSH': {
         let list = this.lists.get(slot);
         if (list === undefined) this.lists.set(slot, (list = new Deque()));
@@ -476,20 +502,14 @@ class LiveKeys {
    * in that order; any order replays the same, as each key's records stay
    * together.
    */
-  inFileOrder(): { names: string[]; slots: Int32Array } {
-    const names: string[] = [];
-    const slots = new Int32Array(this.byKey.size);
-    let i = 0;
-    for (const [id, slot] of this.byKey) {
-      names[slot] = id;
-      slots[i++] = slot;
-    }
-    slots.sort((a, b) => this.valuePart[a]! - this.valuePart[b]! || this.recordAt[a]! - this.recordAt[b]!);
-    return { names, slots };
+  inFileOrder(): Int32Array {
+    const slots = this.keys.liveSlots();
+    slots.sort((a, b) => this.state[FIELDS * a + VALUE_PART]! - this.state[FIELDS * b + VALUE_PART]! || this.state[FIELDS * a + RECORD_AT]! - this.state[FIELDS * b + RECORD_AT]!);
+    return slots;
   }
 
   /**
-   * The state of the key `order.slots[i]` as records, in the order replay
+   * The state of the key `slots[i]` as records, in the order replay
    * needs them, each handed to `put` before the next is made (task.ts
    * reuses its bytes): `SET key value` (read back from the frozen part,
    * `fds` by part), for a list `TYPE key 2` and one `RPUSH` per element
@@ -500,20 +520,20 @@ class LiveKeys {
    * replay read them once (a rewrite under redis-benchmark's load spent
    * half its time remaking such records).
    */
-  records(order: { names: string[]; slots: Int32Array }, i: number, fds: number[], put: (record: Buffer) => void): void {
-    const slot = order.slots[i]!;
-    const record = this.setRecordBytes(order.slots, i, fds);
-    const seq = this.seq[slot]!;
-    const expiresAt = this.expiresAt[slot]!;
-    if (this.lastIsSet[slot] === 1) {
+  records(slots: Int32Array, i: number, fds: number[], put: (record: Buffer) => void): void {
+    const slot = slots[i]!;
+    const record = this.setRecordBytes(slots, i, fds);
+    const seq = this.state[FIELDS * slot + SEQ]!;
+    const expiresAt = this.state[FIELDS * slot + EXPIRES_AT]!;
+    if (this.state[FIELDS * slot + LAST_IS_SET] === 1) {
       put(record);
-      if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', Buffer.from(order.names[slot]!, 'latin1'), String(expiresAt)));
+      if (expiresAt !== 0) put(commandRecord(seq, 'PEXPIREAT', this.keys.keyOf(slot), String(expiresAt)));
       return;
     }
-    const key = Buffer.from(order.names[slot]!, 'latin1');
+    const key = this.keys.keyOf(slot);
     const valueEnd = record.length - 2;
-    put(setRecord(seq, key, record.subarray(valueEnd - this.valueLength[slot]!, valueEnd)));
-    const type = this.type[slot]!;
+    put(setRecord(seq, key, record.subarray(valueEnd - this.state[FIELDS * slot + VALUE_LENGTH]!, valueEnd)));
+    const type = this.state[FIELDS * slot + TYPE_FIELD]!;
     if (type !== TYPE_STRING) put(commandRecord(seq, 'TYPE', key, String(type)));
     const list = this.lists.get(slot);
     if (list !== undefined && list.length > 0) {
@@ -524,7 +544,7 @@ class LiveKeys {
 
   /** Where the SET record of `slot` ends in its frozen part. */
   private recordEnd(slot: number): number {
-    return this.valueAt[slot]! + this.valueLength[slot]! + 2;
+    return this.state[FIELDS * slot + VALUE_AT]! + this.state[FIELDS * slot + VALUE_LENGTH]! + 2;
   }
 
   /**
@@ -539,15 +559,15 @@ class LiveKeys {
    */
   private setRecordBytes(slots: Int32Array, i: number, fds: number[]): Buffer {
     const slot = slots[i]!;
-    const part = this.valuePart[slot]!;
-    const at = this.recordAt[slot]!;
+    const part = this.state[FIELDS * slot + VALUE_PART]!;
+    const at = this.state[FIELDS * slot + RECORD_AT]!;
     const length = this.recordEnd(slot) - at;
     if (part !== this.windowPart || at < this.windowStart || at + length > this.windowEnd) {
       let end = at + length;
       for (let next = i + 1; next < slots.length; next++) {
         const s = slots[next]!;
         const nextEnd = this.recordEnd(s);
-        if (this.valuePart[s] !== part || this.recordAt[s]! - end > READ_GAP_BYTES || nextEnd - at > IO_BYTES) break;
+        if (this.state[FIELDS * s + VALUE_PART] !== part || this.state[FIELDS * s + RECORD_AT]! - end > READ_GAP_BYTES || nextEnd - at > IO_BYTES) break;
         end = nextEnd;
       }
       // (A value larger than the window gets a buffer of its own.)
@@ -562,23 +582,13 @@ class LiveKeys {
     return this.window.subarray(at - this.windowStart, at - this.windowStart + length);
   }
 
-  private newSlot(): number {
-    if (this.size === this.seq.length) {
-      const grow = <T extends Float64Array | Int32Array | Uint8Array>(array: T, make: (n: number) => T): T => {
-        const bigger = make(array.length * 2);
-        bigger.set(array);
-        return bigger;
-      };
-      this.seq = grow(this.seq, (n) => new Float64Array(n));
-      this.expiresAt = grow(this.expiresAt, (n) => new Float64Array(n));
-      this.valuePart = grow(this.valuePart, (n) => new Int32Array(n));
-      this.recordAt = grow(this.recordAt, (n) => new Float64Array(n));
-      this.valueAt = grow(this.valueAt, (n) => new Float64Array(n));
-      this.valueLength = grow(this.valueLength, (n) => new Float64Array(n));
-      this.type = grow(this.type, (n) => new Uint8Array(n));
-      this.lastIsSet = grow(this.lastIsSet, (n) => new Uint8Array(n));
+  /** The arrays made long enough for `slot` (KeySlots hands out 0, 1, 2, ...). */
+  private makeRoom(slot: number): void {
+    if (FIELDS * slot === this.state.length) {
+      const bigger = new Float64Array(2 * this.state.length);
+      bigger.set(this.state);
+      this.state = bigger;
     }
-    return this.size++;
   }
 }
 

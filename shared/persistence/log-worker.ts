@@ -14,7 +14,8 @@
 //                  transmit); appended with the batch when it arrives
 //                { type: 'rewrite' }  rewrite the log now (BGREWRITEAOF)
 // Messages out:  { type: 'ready', log }  once the log is open
-//                { type: 'ack', id, log } once the batch is written (and synced)
+//                { type: 'ack', id, size } once the batch is written (and synced)
+//                  size: the log's bytes now (only that changes with a batch)
 //                { type: 'figures', log }  a rewrite started or ended
 //                  log: the log's figures (size, rewrites: log-rewrite.ts)
 //
@@ -53,7 +54,7 @@ export interface PieceMessage {
 export type ToWorker = BatchMessage | PieceMessage | { type: 'rewrite' };
 export type WorkerMessage =
   | { type: 'ready'; log: LogFigures }
-  | { type: 'ack'; id: number; log: LogFigures }
+  | { type: 'ack'; id: number; size: number }
   | { type: 'figures'; log: LogFigures };
 
 const [file, cpuArg, serverArg, policyArg] = process.argv.slice(2);
@@ -107,7 +108,9 @@ process.on('message', (message: ToWorker) => {
   // A write is in the kernel's page cache: it survives this process dying,
   // not the machine losing power. fdatasync waits until it is on the disk.
   if (message.sync) log.sync();
-  reply({ type: 'ack', id: message.id, log: log.current() });
+  // (Just the size, the one figure a batch changes: the whole figures with
+  // every ack were an object of seven fields for the server to decode.)
+  reply({ type: 'ack', id: message.id, size: log.currentSize() });
   log.rewriteIfGrown(); // between two batches: see log-rewrite.ts
 });
 

@@ -190,7 +190,7 @@ export function forkLogWorker(file: string, options: ForkOptions): Promise<Start
   });
   return new Promise<Started>((resolve, reject) => {
     // Its first message is 'ready'.
-    child.once('message', (ready: WorkerMessage) => resolve({ child, log: ready.log }));
+    child.once('message', (ready: Extract<WorkerMessage, { type: 'ready' }>) => resolve({ child, log: ready.log }));
     child.once('exit', (code) => reject(new Error(`log worker exited (code ${code}) before it was ready`)));
   });
 }

@@ -9,9 +9,14 @@
  * store's tables keep it beside each key and compare it with this.
  */
 export function fnv1a(key: Uint8Array): number {
+  return fnv1aOf(key, 0, key.length);
+}
+
+/** fnv1a of the bytes `bytes[start..end)`, where they lie (no view made: a log rewrite hashes millions of keys in its read buffer). */
+export function fnv1aOf(bytes: Uint8Array, start: number, end: number): number {
   let hash = 0x811c9dc5 | 0;
-  for (let k = 0; k < key.length; k++) {
-    hash ^= key[k]!;
+  for (let k = start; k < end; k++) {
+    hash ^= bytes[k]!;
     hash = Math.imul(hash, 0x01000193);
   }
   return hash;

@@ -170,8 +170,12 @@ export class Persister {
   private watch(worker: WorkerProcess, index: number): void {
     const child = worker.child;
     child.on('message', (message: WorkerMessage) => {
-      worker.log = message.log;
-      if (message.type === 'ack') this.acknowledged(worker, message.id);
+      if (message.type === 'ack') {
+        worker.log.aof_current_size = message.size;
+        this.acknowledged(worker, message.id);
+      } else {
+        worker.log = message.log;
+      }
     });
     child.once('exit', (code, signal) => {
       if (this.closing) return;
