@@ -18,10 +18,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { HAVE_PROC, TICKS_PER_SECOND, allPids, cpuTicks, statFields } from '../../../shared/os/proc.ts';
-import type { RunningServer } from '../../../tester/harness/launch.ts';
 import { stepLine } from '../../../tester/progress.ts';
 import {
-  REPLICATION_LOAD, barVerdict, median, setRate, startReplicationSetUp, stopReplicationSetUp, type ReplicationSetUp,
+  REPLICATION_LOAD, barVerdict, median, setRate, startReplicationSetUp, type BenchServer, type ReplicationSetUp,
 } from './servers.ts';
 
 if (!HAVE_PROC) throw new Error('this benchmark reads /proc (Linux)');
@@ -48,10 +47,10 @@ async function benchmark(port: number): Promise<{ rate: number; ticks: number }>
   return { rate: setRate(stdout), ticks: Number(fields[13]) + Number(fields[14]) };
 }
 
-async function measure(server: RunningServer, replica: RunningServer | null): Promise<Figures> {
+async function measure(server: BenchServer, replica: BenchServer | null): Promise<Figures> {
   const pids = {
-    'primary loop': [server.child.pid!], 'primary workers': childrenOf(server.child.pid!),
-    'replica loop': replica ? [replica.child.pid!] : [], 'replica workers': replica ? childrenOf(replica.child.pid!) : [],
+    'primary loop': [server.pid], 'primary workers': childrenOf(server.pid),
+    'replica loop': replica ? [replica.pid] : [], 'replica workers': replica ? childrenOf(replica.pid) : [],
   };
   const before = Object.fromEntries(Object.entries(pids).map(([group, list]) => [group, ticks(list)]));
   const run = await benchmark(server.port);
@@ -94,4 +93,4 @@ for (const tree of setUp) {
   console.log(`  with one replica:  ${figures(tree.with)}`);
   console.log(`  ${barVerdict(median(tree.with.map((f) => f.rate)) / median(tree.without.map((f) => f.rate)))}`);
 }
-for (const tree of setUp) await stopReplicationSetUp(tree);
+for (const tree of setUp) await tree.stop();

@@ -3,7 +3,12 @@
 // against each in turn, then the median SET throughput of each, the CPU the
 // primary's event loop spent per SET, and the replica's lag under that load.
 //
-//   npx tsx steps/06-worker-pool/bench/replication.ts [RUNS] [REQUESTS]
+//   npx tsx steps/06-worker-pool/bench/replication.ts [RUNS] [REQUESTS] [--redis]
+//
+// --redis: the same with three real redis-servers instead (each logging
+// every write, appendonly with an fsync every second, as step 06 logs
+// them): what Redis's own replication gives on this machine, to read
+// step 06's ratio beside.
 //
 // The benchmark: `redis-benchmark -t set -P 1 -c 50 -r 100000 -n REQUESTS`
 // (servers.ts's REPLICATION_LOAD, which replication-cpu.ts runs too).
@@ -29,16 +34,20 @@ import { promisify } from 'node:util';
 import { Connection } from '../../../shared/client/connection.ts';
 import { findStep } from '../../../shared/cli/steps.ts';
 import { stepLine } from '../../../tester/progress.ts';
-import type { RunningServer } from '../../../tester/harness/launch.ts';
-import { REPLICATION_LOAD, barVerdict, median, setRate, startReplicationSetUp, stopReplicationSetUp } from './servers.ts';
+import {
+  REPLICATION_LOAD, barVerdict, median, setRate, startRedisReplicationSetUp, startReplicationSetUp, type BenchServer,
+} from './servers.ts';
 
-const runs = Number(process.argv[2] ?? 5);
-const requests = Number(process.argv[3] ?? 100_000);
+const numbers = process.argv.slice(2).filter((arg) => /^\d+$/.test(arg));
+const runs = Number(numbers[0] ?? 5);
+const requests = Number(numbers[1] ?? 100_000);
+const redis = process.argv.includes('--redis');
+const what = redis ? 'redis-server' : 'step 06';
 // The progress line, on stderr (tester/progress.ts); cleared before each result.
 const line = stepLine();
 
-line.step('starting step 06 alone, and a primary with one replica');
-const servers = await startReplicationSetUp(findStep('06').server);
+line.step(`starting ${what} alone, and a primary with one replica`);
+const servers = redis ? await startRedisReplicationSetUp() : await startReplicationSetUp(findStep('06').server);
 const { alone, primary, replica } = servers;
 line.clear();
 
@@ -65,13 +74,13 @@ function cpuSeconds(pid: number): number {
 }
 
 // Run asynchronously: the lag sampler runs meanwhile, on this event loop.
-async function benchmark(server: RunningServer): Promise<{ rate: number; cpuUs: number }> {
-  const before = cpuSeconds(server.child.pid!);
+async function benchmark(server: BenchServer): Promise<{ rate: number; cpuUs: number }> {
+  const before = cpuSeconds(server.pid);
   const { stdout: out } = await promisify(execFile)('redis-benchmark', ['-p', String(server.port), ...REPLICATION_LOAD,
     '-n', String(requests), '-q'], { encoding: 'utf8' });
   return {
     rate: setRate(out),
-    cpuUs: ((cpuSeconds(server.child.pid!) - before) / requests) * 1e6,
+    cpuUs: ((cpuSeconds(server.pid) - before) / requests) * 1e6,
   };
 }
 
@@ -96,7 +105,7 @@ const without: Array<{ rate: number; cpuUs: number }> = [];
 const withReplica: Array<{ rate: number; cpuUs: number }> = [];
 for (let run = 1; run <= runs; run++) {
   const aloneRun = async () => {
-    line.step(`run ${run}/${runs}: redis-benchmark against step 06 alone`);
+    line.step(`run ${run}/${runs}: redis-benchmark against ${what} alone`);
     without.push(await benchmark(alone));
   };
   const withOne = async () => {
@@ -128,12 +137,12 @@ for (let run = 1; run <= lagRuns; run++) {
 }
 const rate = (xs: Array<{ rate: number }>) => median(xs.map((x) => x.rate));
 const cpu = (xs: Array<{ cpuUs: number }>) => median(xs.map((x) => x.cpuUs));
-console.log(`median of ${runs} alternating runs (redis-benchmark ${REPLICATION_LOAD.join(' ')} -n ${requests}):`);
+console.log(`${what}, median of ${runs} alternating runs (redis-benchmark ${REPLICATION_LOAD.join(' ')} -n ${requests}):`);
 console.log(`  without a replica: ${rate(without).toFixed(0)} requests/s, ${cpu(without).toFixed(1)} us of the primary's CPU per SET`);
 console.log(`  with one replica:  ${rate(withReplica).toFixed(0)} requests/s (${(rate(withReplica) / rate(without)).toFixed(2)}x), ` +
   `${cpu(withReplica).toFixed(1)} us per SET (${(cpu(withReplica) / cpu(without)).toFixed(2)}x)`);
 console.log(`replica lag under that load (${lagRuns} runs of their own): p50 ${percentile(lags, 0.5).toFixed(2)} ms, ` +
   `p99 ${percentile(lags, 0.99).toFixed(2)} ms (${lags.length} samples)`);
-console.log(barVerdict(rate(withReplica) / rate(without)));
+if (!redis) console.log(barVerdict(rate(withReplica) / rate(without)));
 await Promise.all([p.close(), r.close()]);
-await stopReplicationSetUp(servers);
+await servers.stop();

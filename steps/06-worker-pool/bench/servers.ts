@@ -19,10 +19,13 @@ export interface RedisServer {
 }
 
 
-/** Starts redis-server without persistence; resolves once it accepts connections. */
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * Starts redis-server without persistence (or with `args` instead, Redis's
+ * own options); resolves once it accepts connections.
+ */
+export async function startRedis(args: string[] = ['--save', '', '--appendonly', 'no']): Promise<RedisServer> {
   const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const kill = () => redis.kill('SIGKILL');
@@ -133,10 +136,19 @@ export const REPLICATION_LOAD = ['-t', 'set', '-P', '1', '-c', '50', '-r', '1000
 export const setRate = (out: string) => Number(/SET: ([\d.]+) requests per second/.exec(out)?.[1]);
 
 /** Step 06 alone, and step 06 as a primary with one step-06 replica. */
+/** A server of the replication benchmarks: where it listens, and its process (for its CPU). */
+export interface BenchServer {
+  host: string;
+  port: number;
+  pid: number;
+}
+
 export interface ReplicationSetUp {
-  alone: RunningServer;
-  primary: RunningServer;
-  replica: RunningServer;
+  alone: BenchServer;
+  primary: BenchServer;
+  replica: BenchServer;
+  /** Stops the three. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -149,17 +161,47 @@ export async function startReplicationSetUp(serverFile: string): Promise<Replica
   const alone = await start();
   const primary = await start();
   const replica = await start(['--replicaof', `127.0.0.1 ${primary.port}`]);
-  const r = await Connection.open(replica.host, replica.port);
-  for (const deadline = Date.now() + 30_000; !describeReply(await r.send('ROLE')).includes('"connected"');) {
-    if (Date.now() > deadline) throw new Error('the replica never synced');
-  }
-  await r.close();
-  return { alone, primary, replica };
+  await untilSynced(replica.port, (role) => role.includes('"connected"'));
+  const server = (running: RunningServer): BenchServer => ({ host: running.host, port: running.port, pid: running.child.pid! });
+  return {
+    alone: server(alone), primary: server(primary), replica: server(replica),
+    stop: async () => {
+      await Promise.all([replica.stop(), primary.stop(), alone.stop()]);
+    },
+  };
 }
 
-/** Stops the three. */
-export async function stopReplicationSetUp({ alone, primary, replica }: ReplicationSetUp): Promise<void> {
-  await Promise.all([replica.stop(), primary.stop(), alone.stop()]);
+/**
+ * The same three as real redis-servers (replication.ts --redis), each
+ * logging every write as step 06 does (appendonly, fsync every second,
+ * in a folder of its own): what this machine gives Redis's own replication.
+ */
+export async function startRedisReplicationSetUp(): Promise<ReplicationSetUp> {
+  const persisting = () => ['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', scratchDir('repl-bench-redis-')];
+  const alone = await startRedis(persisting());
+  const primary = await startRedis(persisting());
+  const replica = await startRedis([...persisting(), '--replicaof', '127.0.0.1', String(primary.port)]);
+  // ROLE on a replica: ["slave", host, port, state, offset]; "connected" once synced.
+  await untilSynced(replica.port, (role) => role.includes('"connected"'));
+  const server = (redis: RedisServer): BenchServer => ({ host: '127.0.0.1', port: redis.port, pid: redis.pid });
+  return {
+    alone: server(alone), primary: server(primary), replica: server(replica),
+    stop: async () => {
+      for (const redis of [replica, primary, alone]) redis.stop();
+    },
+  };
+}
+
+/** Asks the replica's ROLE until `synced` says yes (at most 30 s). */
+async function untilSynced(port: number, synced: (role: string) => boolean): Promise<void> {
+  const r = await Connection.open('127.0.0.1', port);
+  try {
+    for (const deadline = Date.now() + 30_000; !synced(describeReply(await r.send('ROLE')));) {
+      if (Date.now() > deadline) throw new Error('the replica never synced');
+    }
+  } finally {
+    await r.close();
+  }
 }
 
 /** Issue 14's bar for the throughput with one replica, and what a ratio says of it. */
