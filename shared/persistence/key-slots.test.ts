@@ -77,3 +77,44 @@ test('KeySlots reuses a removed key\'s slot, keeps keys larger than its first bu
   assert.equal(slots.find(empty, 0, 0), emptySlot);
   assert.equal(slots.keyOf(emptySlot).length, 0);
 });
+
+test('KeySlots tells apart keys whose hashes are equal, short and long (compared byte for byte)', () => {
+  // Two 8-byte keys with the same fnv1a hash; the same suffix after each keeps them colliding.
+  for (const suffix of ['', 'x'.repeat(30)]) {
+    const first = Buffer.from(`c1062789${suffix}`);
+    const second = Buffer.from(`c1279192${suffix}`);
+    const slots = new KeySlots();
+    const a = slots.add(first, 0, first.length);
+    assert.equal(slots.find(second, 0, second.length), -1, `a key with the same hash is not found as another (${second.length} bytes)`);
+    const b = slots.add(second, 0, second.length);
+    assert.notEqual(a, b);
+    assert.equal(slots.find(first, 0, first.length), a);
+    assert.equal(slots.find(second, 0, second.length), b);
+    slots.remove(a);
+    assert.equal(slots.find(first, 0, first.length), -1);
+    assert.equal(slots.find(second, 0, second.length), b, 'found past the removed entry of its colliding key');
+  }
+});
+
+test('KeySlots keeps finding keys, and ends, after removed keys have filled its table many times over', () => {
+  // Removed entries take room in the table until a rehash clears them: were
+  // they not counted, the table would fill up and a lookup of a missing key
+  // would never end. 50,000 keys added and removed, a few live at a time.
+  const slots = new KeySlots();
+  const live: Buffer[] = [];
+  for (let i = 0; i < 50_000; i++) {
+    const key = Buffer.from(`churn:${i}`);
+    slots.add(key, 0, key.length);
+    live.push(key);
+    if (live.length > 8) {
+      const gone = live.shift()!;
+      slots.remove(slots.find(gone, 0, gone.length));
+      assert.equal(slots.find(gone, 0, gone.length), -1);
+    }
+  }
+  assert.equal(slots.size, 8);
+  assert.ok(slots.slotCount <= 9, `slots are reused (${slots.slotCount} made)`);
+  for (const key of live) assert.notEqual(slots.find(key, 0, key.length), -1);
+  const missing = Buffer.from('never added');
+  assert.equal(slots.find(missing, 0, missing.length), -1);
+});

@@ -297,7 +297,7 @@ export class RewritableLog {
           const end = scanRecordSpans(slice, name, (op, seq, keyStart, keyEnd, argStart, argEnd, recordAt) =>
             live.fold(op, seq, slice, keyStart, keyEnd, argStart, argEnd, recordAt, part, at));
           if (end === 0 && pos + got >= size) break; // a cut-short tail: not a record
-          step = end === 0 ? step * 2 : FOLD_STEP_BYTES; // (a record larger than the step: read more of it at once)
+          if (end === 0) step *= 2; // a record larger than the step: read more at once, for the rest of this part
           pos += end;
           await new Promise((resolve) => setImmediate(resolve)); // the batches that came meanwhile are appended now
         }

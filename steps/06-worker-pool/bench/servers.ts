@@ -16,6 +16,8 @@ export interface RedisServer {
   port: number;
   pid: number;
   stop(): void;
+  /** Settles once the process has exited (after stop(), say). */
+  exited: Promise<void>;
 }
 
 
@@ -30,10 +32,11 @@ export async function startRedis(args: string[] = ['--save', '', '--appendonly',
   });
   const kill = () => redis.kill('SIGKILL');
   process.once('exit', kill);
+  const exited = new Promise<void>((resolve) => redis.once('exit', () => resolve()));
   await new Promise<void>((resolve) => createInterface({ input: redis.stdout! }).on('line', (line) => {
     if (/Ready to accept connections/.test(line)) resolve();
   }));
-  return { port, pid: redis.pid!, stop: () => redis.kill('SIGTERM') };
+  return { port, pid: redis.pid!, stop: () => redis.kill('SIGTERM'), exited };
 }
 
 /** Resident memory of a process, in MB (Linux /proc). */
@@ -135,7 +138,6 @@ export const REPLICATION_LOAD = ['-t', 'set', '-P', '1', '-c', '50', '-r', '1000
 /** The SET rate in what `redis-benchmark -q` printed. */
 export const setRate = (out: string) => Number(/SET: ([\d.]+) requests per second/.exec(out)?.[1]);
 
-/** Step 06 alone, and step 06 as a primary with one step-06 replica. */
 /** A server of the replication benchmarks: where it listens, and its process (for its CPU). */
 export interface BenchServer {
   host: string;
@@ -143,6 +145,7 @@ export interface BenchServer {
   pid: number;
 }
 
+/** Step 06 (or redis-server) alone, and as a primary with one replica of its own kind. */
 export interface ReplicationSetUp {
   alone: BenchServer;
   primary: BenchServer;
@@ -188,6 +191,7 @@ export async function startRedisReplicationSetUp(): Promise<ReplicationSetUp> {
     alone: server(alone), primary: server(primary), replica: server(replica),
     stop: async () => {
       for (const redis of [replica, primary, alone]) redis.stop();
+      await Promise.all([replica, primary, alone].map((redis) => redis.exited)); // (then their folders can go)
     },
   };
 }
