@@ -117,7 +117,9 @@ export function expiryAndListSuite(step: string, args: string[] = []): void {
       // DBSIZE counts what is stored, expired or not (as Redis): it falls only
       // when the active cycle has reclaimed the keys.
       await untilReply(c, ['DBSIZE'], '(integer) 1', 10_000);
-      assert.equal(await infoField(c, 'db0'), 'keys=1,expires=1,avg_ttl=' + (await infoField(c, 'db0'))!.split('avg_ttl=')[1]);
+      // avg_ttl is a sampled estimate that moves between two reads of INFO, so
+      // only its shape is checked; the counts are exact.
+      assert.match((await infoField(c, 'db0')) ?? '', /^keys=1,expires=1,avg_ttl=\d+$/);
       assert.ok(Number(await infoField(c, 'expired_keys')) >= 200);
     });
 
