@@ -26,18 +26,20 @@ import { runInNewContext } from 'node:vm';
 // allocations keep coming.
 //
 // LATER FOR A SERVER'S EVENT LOOP: 30 S AND 32 S. A collection is not free
-// for the work that follows it: the young generation starts again at 2 x
-// 0.5 MB and grows back only over dozens of scavenges (a 300,000-SET
+// for the work that follows it: a shrunk young generation starts again at
+// 2 x 0.5 MB and grows back only over dozens of scavenges (a 300,000-SET
 // redis-benchmark run with -P 16 took 56 of them after the shrink, 26
-// without), and the 1 s collection empties the old generation that the
-// next load's garbage then fills again. Measured with step 06's event-loop
-// process collecting at 1 s and 8 s, redis-benchmark's SETs with -P 16 ran
-// 4 to 14 % slower in interleaved runs some 20 s apart (docs/store.md, "The
-// idle collections and the next load"). Step 06 passes EVENT_LOOP_COLLECT_AT_MS:
-// quiet for 30 s (V8's own memory reducer acts some 25 s after a load), and
-// then two collections, since one alone left some 1.5 MB more at rest.
-// The worker processes keep 1 s and 8 s: their 1 s collection is what
-// drops a rewrite's buffers, and no client waits on their next batch.
+// without), and a collection empties the old generation that the next
+// load's garbage then fills again. With step 06's event-loop process
+// collecting at 1 s and 8 s, redis-benchmark's SETs with -P 16 ran 5 to 12 %
+// slower in interleaved runs 4 to 14 s apart (docs/store.md, "The idle
+// collections and the next load"). So step 06 passes EVENT_LOOP_COLLECT_AT_MS:
+// nothing until 30 s of quiet, past the 25 s or so after which V8's own
+// memory reducer would shrink the heap anyway, so a server left alone that
+// long pays the same either way; then two collections, as at 1 s and 8 s
+// (one alone read 0.9 MB more at rest, in one comparison). The worker
+// processes keep 1 s and 8 s: their 1 s collection is what drops a
+// rewrite's buffers, and no client waits on their next batch.
 //
 // THE CONTRACT. `activity()` is a number that grows with the work done
 // (commands answered, batches written: counters the process keeps anyway,
@@ -55,7 +57,7 @@ import { runInNewContext } from 'node:vm';
 // --expose-gc: setting that flag at run time, then making a new context,
 // gives that context a `gc` (the flag is read when a context is made).
 
-/** When step 06's event-loop process collects (see above): 30 s and 32 s into the quiet. */
+/** When a process that answers clients collects (step 06's event loop; see above): 30 s and 32 s into the quiet. */
 export const EVENT_LOOP_COLLECT_AT_MS: readonly number[] = [30_000, 32_000];
 
 /** V8's full garbage collection, without starting Node with --expose-gc. */

@@ -451,9 +451,9 @@ const opsPerSecond = new RateMeter(() => counts.total);
 // load grew goes back (shared/server/idle-compaction.ts). INFO is not work:
 // a monitor polling it (redis-cli --stat) must not keep the server from it.
 // This process collects 30 s and 32 s into the quiet, not at the module's
-// 1 s and 8 s: a shrunk young generation makes the next load's SETs slower
-// until it has grown back, so a server between two benchmark runs a few
-// seconds apart stays ready, and one left alone still gives the memory back
+// 1 s and 8 s: a collection makes the next load's SETs slower until the
+// heap has grown back, so a server between two benchmark runs seconds
+// apart stays ready, and one left alone still gives the memory back
 // (see EVENT_LOOP_COLLECT_AT_MS there).
 const idleCompaction = new IdleCompaction(() => counts.total - counts.calls('INFO'), { collectAtMs: EVENT_LOOP_COLLECT_AT_MS });
 function infoSections(): InfoSection[] {
