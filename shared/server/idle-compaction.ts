@@ -33,8 +33,8 @@ import { runInNewContext } from 'node:vm';
 // load's garbage then fills again. With step 06's event-loop process
 // collecting at 1 s and 8 s, redis-benchmark's SETs with -P 16 ran 5 to 12 %
 // slower in interleaved runs 4 to 14 s apart (docs/store.md, "The idle
-// collections and the next load"). So step 06 passes EVENT_LOOP_COLLECT_AT_MS:
-// nothing until 30 s of quiet, past the 25 s or so after which V8's own
+// collections and the next load"). So step 06's event loop passes
+// `collectAtMs: [30_000, 32_000]`: nothing until 30 s of quiet, past the 25 s or so after which V8's own
 // memory reducer would shrink the heap anyway, so a server left alone that
 // long pays the same either way; then two collections, as at 1 s and 8 s
 // (one alone read 0.9 MB more at rest, in one comparison). The worker
@@ -56,9 +56,6 @@ import { runInNewContext } from 'node:vm';
 // The full collection is V8's `gc()`, which Node gives only with
 // --expose-gc: setting that flag at run time, then making a new context,
 // gives that context a `gc` (the flag is read when a context is made).
-
-/** When a process that answers clients collects (step 06's event loop; see above): 30 s and 32 s into the quiet. */
-export const EVENT_LOOP_COLLECT_AT_MS: readonly number[] = [30_000, 32_000];
 
 /** V8's full garbage collection, without starting Node with --expose-gc. */
 export function fullCollection(): () => void {

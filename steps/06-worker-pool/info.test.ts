@@ -113,7 +113,7 @@ describe('step 06: INFO, by section', () => {
       const quietFrom = Date.now();
       // Polled by INFO all along (every 20 ms): were INFO work, the server would never be idle.
       await untilInfo(connection, 'idle_collections', (shown) => Number(shown) >= before + 2, 60_000);
-      // The event loop collects 30 s and 32 s into the quiet (EVENT_LOOP_COLLECT_AT_MS), not at
+      // The event loop collects 30 s and 32 s into the quiet (server.ts), not at
       // the worker processes' 1 s and 8 s: a collection then would slow the next load.
       const waited = Date.now() - quietFrom;
       assert.ok(waited >= 30_000, `the two collections came ${waited} ms after the last command`);
