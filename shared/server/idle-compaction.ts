@@ -34,9 +34,10 @@ import { runInNewContext } from 'node:vm';
 // collecting at 1 s and 8 s, redis-benchmark's SETs with -P 16 ran 5 to 12 %
 // slower in interleaved runs 4 to 14 s apart (docs/store.md, "The idle
 // collections and the next load"). So step 06's event loop passes
-// `collectAtMs: [30_000, 32_000]`: nothing until 30 s of quiet, past the 25 s or so after which V8's own
-// memory reducer would shrink the heap anyway, so a server left alone that
-// long pays the same either way; then two collections, as at 1 s and 8 s
+// `collectAtMs: [30_000, 32_000]`: nothing until 30 s of quiet, past the
+// 25 s or so after which V8's own memory reducer would shrink the heap
+// anyway (a server left alone that long pays the same); then two
+// collections, as at 1 s and 8 s
 // (one alone read 0.9 MB more at rest, in one comparison). The worker
 // processes keep 1 s and 8 s: their 1 s collection is what drops a
 // rewrite's buffers, and no client waits on their next batch.

@@ -454,7 +454,7 @@ const opsPerSecond = new RateMeter(() => counts.total);
 // 1 s and 8 s: a collection makes the next load's SETs slower until the
 // heap has grown back, so a server between two benchmark runs seconds
 // apart stays ready, and one left alone still gives the memory back
-// (measured there).
+// (measured in docs/store.md).
 const idleCompaction = new IdleCompaction(() => counts.total - counts.calls('INFO'), { collectAtMs: [30_000, 32_000] });
 function infoSections(): InfoSection[] {
   const self = processFigures(process.pid);
