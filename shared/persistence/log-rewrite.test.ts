@@ -1,13 +1,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MapStore } from '../store/map-store.ts';
 import { until } from '../../tester/harness/until.ts';
 import { RewritableLog, lastSeqWritten, type LogFigures, type RewritePolicy } from './log-rewrite.ts';
 import { readManifest } from './log-parts.ts';
-import { replayLogs } from './replay.ts';
+import { replayLogs, scanRecordSpans } from './replay.ts';
 import { commandRecord, delRecord, setRecord } from './task.ts';
 import { Lists } from '../store/lists.ts';
 import { TYPE_LIST } from '../store/store.ts';
@@ -79,6 +79,36 @@ describe('shared: log rewrite', () => {
     const manifest = readManifest(dir, 'log.aof');
     assert.deepEqual(readdirSync(dir).sort(), [manifest.base!, ...manifest.incrs, 'log.manifest'].sort(), 'old parts removed');
     assert.ok(statSync(path.join(dir, manifest.base!)).size < 50 * 60, 'the base holds one record per live key');
+  });
+
+  it("writes the base's keys in the order of their last SET in the frozen parts (part, then offset)", async () => {
+    const { dir, log, writer, figures } = newLog({ percentage: 0, minSize: 0 });
+    const rewritten = async () => {
+      assert.equal(log.rewrite(), true);
+      await until(() => figures()!.aof_rewrite_in_progress === 0, 'the rewrite ends');
+      assert.equal(figures()!.aof_last_bgrewrite_status, 'ok');
+    };
+    // A base of 3,000 keys (offsets past 2048 * 2048: three digits of
+    // the radix sort), then an incr that sets a third of them again.
+    const set = (key: string) => {
+      const value = `${key}=${writer.seq}`.padEnd(1500, '.');
+      writer.model.set(key, value);
+      log.append(Buffer.from(setRecord(++writer.seq, Buffer.from(key), Buffer.from(value))));
+    };
+    for (let i = 0; i < 3000; i++) set(`key:${(i * 7919) % 3000}`);
+    await rewritten();
+    const order: string[] = [];
+    const inBase = [...writer.model.keys()];
+    const again = inBase.filter((_, i) => i % 3 === 0).reverse();
+    for (const key of again) set(key);
+    order.push(...inBase.filter((key) => !again.includes(key)), ...again);
+    await rewritten();
+    await log.close();
+    const base = readFileSync(path.join(dir, readManifest(dir, 'log.aof').base!));
+    const keys: string[] = [];
+    scanRecordSpans(base, 'base', (_op, _seq, keyStart, keyEnd) => keys.push(base.toString('latin1', keyStart, keyEnd)));
+    assert.deepEqual(keys, order);
+    assert.ok([...replayed(dir)].every(([key, value]) => writer.model.get(key) === value) && replayed(dir).size === writer.model.size, 'the log replays to the model');
   });
 
   it('values from 0 bytes to megabytes, larger than the buffer the frozen parts are read with (1 MB), come back byte for byte', async () => {
