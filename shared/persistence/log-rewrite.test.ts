@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MapStore } from '../store/map-store.ts';
 import { until } from '../../tester/harness/until.ts';
-import { RewritableLog, lastSeqWritten, type LogFigures, type RewritePolicy } from './log-rewrite.ts';
+import { IDLE_MIN_SIZE, RewritableLog, lastSeqWritten, type LogFigures, type RewritePolicy } from './log-rewrite.ts';
 import { readManifest } from './log-parts.ts';
 import { replayLogs, scanRecordSpans } from './replay.ts';
 import { commandRecord, delRecord, setRecord } from './task.ts';
@@ -197,6 +197,40 @@ describe('shared: log rewrite', () => {
     // tick, so a start recorded here may lag the log's own by 1 ms.
     const clockTick = 1;
     for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= interval - clockTick, `starts ${starts.join(', ')}`);
+    await log.close();
+    assert.deepEqual(replayed(dir), writer.model);
+  });
+
+  it('idleMs: a log under minSize is not rewritten while it is written, and is once it has been idle that long', async () => {
+    const idleMs = 60;
+    const dir = dataDir();
+    let last: LogFigures | null = null;
+    let startedAt = 0;
+    const log = new RewritableLog(dir, 'log.aof', { percentage: 100, minSize: 1 << 30, minIntervalMs: 0, idleMs }, (f) => {
+      if (f.aof_rewrite_in_progress && !last?.aof_rewrite_in_progress) startedAt = Date.now();
+      last = f;
+    });
+    const writer = new Writer(log);
+    while (log.currentSize() < IDLE_MIN_SIZE / 2) { // grown by far more than 100 %, but too small for the idle rule
+      writer.random(100, 20);
+      log.rewriteIfGrown();
+    }
+    assert.equal(log.current().aof_rewrite_scheduled, 0, 'no wait for a log under IDLE_MIN_SIZE');
+    // Writes with gaps far shorter than idleMs, for several times idleMs.
+    const writesEnd = Date.now() + 4 * idleMs;
+    while (Date.now() < writesEnd || log.currentSize() < 2 * IDLE_MIN_SIZE) {
+      writer.random(100, 20);
+      log.rewriteIfGrown();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const lastWriteAt = Date.now();
+    assert.equal(log.current().aof_rewrites, 0, 'no rewrite while the writes go on');
+    assert.equal(log.current().aof_rewrite_scheduled, 1, 'a rewrite waits for the log to be idle');
+    await until(() => log.current().aof_rewrites === 1 && !log.current().aof_rewrite_in_progress, 'the rewrite once the log is idle');
+    const clockTick = 1; // (see the test above)
+    assert.ok(startedAt - lastWriteAt >= idleMs - clockTick, `started ${startedAt - lastWriteAt} ms after the last write`);
+    assert.equal(log.current().aof_rewrite_scheduled, 0);
+    assert.ok(log.currentSize() < IDLE_MIN_SIZE / 4, `the log at its live size (${log.currentSize()} bytes)`);
     await log.close();
     assert.deepEqual(replayed(dir), writer.model);
   });

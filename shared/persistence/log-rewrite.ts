@@ -79,7 +79,18 @@ export interface RewritePolicy {
    * rewritten). Absent or 0: no wait. BGREWRITEAOF never waits.
    */
   minIntervalMs?: number;
+  /**
+   * A log below minSize that has grown by the percentage (and holds at
+   * least IDLE_MIN_SIZE bytes) is rewritten once it has had no append for
+   * this many ms: at rest the logs come down to the live data, while a
+   * write flood is not slowed by rewrites of a small log. Absent or 0:
+   * never.
+   */
+  idleMs?: number;
 }
+
+/** The smallest log the idle rule (RewritePolicy.idleMs) rewrites: 64 KB, a few times the course's 1,000-key load. */
+export const IDLE_MIN_SIZE = 64 * 1024;
 
 /** A log's figures, named as Redis names them in INFO. */
 export interface LogFigures {
@@ -121,6 +132,8 @@ export class RewritableLog {
   private running: Promise<void> | null = null; // the rewrite in progress
   private lastStartAt = -Infinity; // Date.now() when the last rewrite started
   private due: NodeJS.Timeout | null = null; // a rewrite the policy's interval holds back
+  private idle: NodeJS.Timeout | null = null; // a rewrite waiting for the log to be idle (policy.idleMs)
+  private lastAppendAt = 0; // Date.now() at the last append, for the idle rule
   private draining = false; // in close(): no more waiting for the interval
   private paused = false; // by KV_REWRITE_PAUSE
   private closing = false;
@@ -153,6 +166,7 @@ export class RewritableLog {
   append(bytes: Uint8Array): void {
     writeSync(this.fd, bytes);
     this.incrBytes += bytes.length;
+    this.lastAppendAt = Date.now();
   }
 
   /**
@@ -162,9 +176,14 @@ export class RewritableLog {
    */
   rewriteIfGrown(): void {
     const size = this.baseBytes + this.incrBytes;
-    const { percentage, minSize, minIntervalMs = 0 } = this.policy;
-    if (!(percentage > 0 && size >= minSize && size > this.figures.aof_base_size * (1 + percentage / 100))) return;
+    const { percentage, minSize, minIntervalMs = 0, idleMs = 0 } = this.policy;
+    if (!(percentage > 0 && size > this.figures.aof_base_size * (1 + percentage / 100))) return;
     if (this.due !== null || this.figures.aof_rewrite_in_progress) return; // (the one running calls again as it ends)
+    if (size < minSize) {
+      // Grown, but small: rewritten once no append has come for idleMs.
+      if (idleMs > 0 && size >= IDLE_MIN_SIZE && this.idle === null && !this.draining) this.waitForIdle(idleMs);
+      return;
+    }
     const wait = this.draining ? 0 : this.lastStartAt + minIntervalMs - Date.now();
     if (wait <= 0) {
       this.rewrite();
@@ -174,6 +193,32 @@ export class RewritableLog {
     this.due.unref(); // (the process lives by its IPC channel, and drains in close())
     this.figures.aof_rewrite_scheduled = 1;
     this.onFigures(this.current());
+  }
+
+  /**
+   * One timer per wait, not one per append: when it fires, it starts the
+   * rewrite if the log has been idle for `ms`, or waits again for the rest.
+   */
+  private waitForIdle(ms: number): void {
+    this.idle = setTimeout(() => {
+      const quiet = Date.now() - this.lastAppendAt;
+      if (quiet < ms) return this.waitForIdle(ms - quiet);
+      this.stopIdleWait();
+      if (this.figures.aof_rewrite_in_progress || this.closing) return;
+      this.rewrite();
+    }, ms);
+    this.idle.unref();
+    if (this.figures.aof_rewrite_scheduled === 0) {
+      this.figures.aof_rewrite_scheduled = 1;
+      this.onFigures(this.current());
+    }
+  }
+
+  private stopIdleWait(): void {
+    if (this.idle === null) return;
+    clearTimeout(this.idle);
+    this.idle = null;
+    if (this.due === null) this.figures.aof_rewrite_scheduled = 0;
   }
 
   /** The interval has passed (or close() will not wait for it): the due rewrite starts. */
@@ -202,6 +247,7 @@ export class RewritableLog {
     // last one asks for (rewriteIfGrown): with no new records coming, that
     // one leaves the log at its live size.
     this.draining = true;
+    this.stopIdleWait(); // (a log under the minimum size is left as it is: it replays quickly)
     if (this.due !== null) this.endWait();
     while (this.running && !this.paused) await this.running;
     this.closing = true;
@@ -237,6 +283,7 @@ export class RewritableLog {
       this.rewriteAgain = true;
       return false;
     }
+    this.stopIdleWait();
     const started = Date.now();
     this.lastStartAt = started;
     this.figures.aof_rewrite_in_progress = 1;

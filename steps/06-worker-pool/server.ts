@@ -101,12 +101,16 @@ const { values: options, positionals } = parseOptions({
     help: 'rewrite a log once it has grown by this many percent since its last rewrite (0: only on BGREWRITEAOF)',
   },
   aofRewriteMinSize: {
-    type: 'number', default: 64 * 1024, min: 0,
-    help: 'but not before it holds this many bytes (Redis: 64 MB; see the README)',
+    type: 'number', default: 16 * 1024 * 1024, min: 0,
+    help: 'but not before it holds this many bytes (Redis: 64 MB; see docs/log-compaction.md)',
   },
   aofRewriteMinInterval: {
     type: 'number', default: 1000, min: 0, max: 3_600_000,
     help: 'and start one at most every this many ms in each worker process; a due one waits (0: no wait)',
+  },
+  aofRewriteIdle: {
+    type: 'number', default: 10_000, min: 0, max: 3_600_000,
+    help: 'a log under the minimum size (64 KB or more, grown by the percentage) is rewritten after this many ms with no write (0: never)',
   },
   ...OWNERSHIP_OPTIONS,
 } as const, stepUsage('06-worker-pool'));
@@ -196,7 +200,7 @@ const persister = await Persister.start({
   },
   // Each worker process rewrites its log to the live data as it grows
   // (log-rewrite.ts), as Redis does with auto-aof-rewrite-percentage.
-  rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize, minIntervalMs: options.aofRewriteMinInterval },
+  rewrite: { percentage: options.aofRewritePercentage, minSize: options.aofRewriteMinSize, minIntervalMs: options.aofRewriteMinInterval, idleMs: options.aofRewriteIdle },
 });
 log(`worker processes: ${persister.workerPids().join(', ')}`);
 

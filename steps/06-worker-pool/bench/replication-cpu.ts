@@ -5,11 +5,16 @@
 // the replica's worker processes, and redis-benchmark itself. The medians of
 // RUNS such pairs.
 //
-//   npx tsx steps/06-worker-pool/bench/replication-cpu.ts [RUNS] [REQUESTS] [--before DIR]
+//   npx tsx steps/06-worker-pool/bench/replication-cpu.ts [RUNS] [REQUESTS] [--before DIR] [--no-rewrites]
 //
 // With --before, the same for the step 06 of another tree (a checkout with
 // node_modules), each pair of that tree's run in turn with this tree's, so
-// that a drift of the machine favours neither. The CPU figures come from
+// that a drift of the machine favours neither. With --no-rewrites, the same
+// again for this tree's servers started with --aof-rewrite-percentage 0, in
+// turn with the others: what the worker processes' log rewrites cost, and
+// the ratio a server that never compacted its logs would reach (an upper
+// bound for any rewrite schedule, not a setting to run with: its logs grow
+// without end). The CPU figures come from
 // /proc (Linux only): utime + stime of each process; redis-benchmark's from
 // the shell that waited for it (its children's times). The servers and the
 // load are replication.ts's (servers.ts).
@@ -29,6 +34,7 @@ const runs = Number(numbers[0] ?? 5);
 const requests = Number(numbers[1] ?? 100_000);
 const beforeAt = process.argv.indexOf('--before');
 const trees = beforeAt > 0 ? [path.resolve(process.argv[beforeAt + 1]!), path.resolve('.')] : [path.resolve('.')];
+const noRewrites = process.argv.includes('--no-rewrites');
 // The progress line, on stderr (tester/progress.ts); cleared before each result.
 const line = stepLine();
 
@@ -59,12 +65,18 @@ async function measure(server: BenchServer, replica: BenchServer | null): Promis
   return figures;
 }
 
-interface Tree extends ReplicationSetUp { name: string; without: Figures[]; with: Figures[] }
+interface Tree extends ReplicationSetUp { name: string; without: Figures[]; with: Figures[]; bound?: true }
 const setUp: Tree[] = [];
+const serverFile = (tree: string) => path.join(tree, 'steps/06-worker-pool/server.ts');
 for (const tree of trees) {
   const name = tree === path.resolve('.') ? 'this tree' : tree;
   line.step(`starting step 06 of ${name} alone, and a primary with one replica`);
-  setUp.push({ name, ...(await startReplicationSetUp(path.join(tree, 'steps/06-worker-pool/server.ts'))), without: [], with: [] });
+  setUp.push({ name, ...(await startReplicationSetUp(serverFile(tree))), without: [], with: [] });
+}
+if (noRewrites) {
+  const name = 'this tree, no log rewrites (--aof-rewrite-percentage 0)';
+  line.step(`starting step 06 of ${name} alone, and a primary with one replica`);
+  setUp.push({ name, ...(await startReplicationSetUp(serverFile('.'), ['--aof-rewrite-percentage', '0'])), without: [], with: [], bound: true });
 }
 
 for (let run = 1; run <= runs; run++) {
@@ -91,6 +103,7 @@ for (const tree of setUp) {
   console.log(`${tree.name}`);
   console.log(`  without a replica: ${figures(tree.without)}`);
   console.log(`  with one replica:  ${figures(tree.with)}`);
-  console.log(`  ${barVerdict(median(tree.with.map((f) => f.rate)) / median(tree.without.map((f) => f.rate)))}`);
+  const verdict = barVerdict(median(tree.with.map((f) => f.rate)) / median(tree.without.map((f) => f.rate)));
+  console.log(`  ${tree.bound ? `an upper bound, not the defaults: ${verdict}` : verdict}`);
 }
 for (const tree of setUp) await tree.stop();

@@ -156,11 +156,13 @@ export interface ReplicationSetUp {
 
 /**
  * Starts the step 06 of `serverFile` three times, each on a data folder of
- * its own: one alone, one primary, and a replica of it (--replicaof);
- * resolves once the replica has synced (ROLE says "connected").
+ * its own: one alone, one primary, and a replica of it (--replicaof),
+ * each with `options` too; resolves once the replica has synced (ROLE says
+ * "connected").
  */
-export async function startReplicationSetUp(serverFile: string): Promise<ReplicationSetUp> {
-  const start = (args: string[] = []) => launchServer(serverFile, { args: ['--quiet', '--data-dir', scratchDir('repl-bench-'), ...args] });
+export async function startReplicationSetUp(serverFile: string, options: string[] = []): Promise<ReplicationSetUp> {
+  const start = (args: string[] = []) =>
+    launchServer(serverFile, { args: ['--quiet', '--data-dir', scratchDir('repl-bench-'), ...options, ...args] });
   const alone = await start();
   const primary = await start();
   const replica = await start(['--replicaof', `127.0.0.1 ${primary.port}`]);
