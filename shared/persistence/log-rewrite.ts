@@ -102,7 +102,7 @@ export interface LogFigures {
   /** Seconds the last rewrite took; -1 before the first. */
   aof_last_rewrite_time_sec: number;
   aof_rewrite_in_progress: 0 | 1;
-  /** 1 while a due rewrite waits for the policy's interval (Redis's field, for its own wait). */
+  /** 1 while a due rewrite waits for the policy's interval or for the log to be idle (Redis's field, for its own wait). */
   aof_rewrite_scheduled: 0 | 1;
 }
 
