@@ -196,17 +196,19 @@ export class RewritableLog {
   }
 
   /**
-   * One timer per wait, not one per append: when it fires, it starts the
-   * rewrite if the log has been idle for `ms`, or waits again for the rest.
+   * One timer per wait, not one per append: when it fires (after `delay`
+   * ms), it starts the rewrite if the log has been idle for the policy's
+   * idleMs, or waits again for the rest of that.
    */
-  private waitForIdle(ms: number): void {
+  private waitForIdle(delay: number): void {
     this.idle = setTimeout(() => {
+      const idleMs = this.policy.idleMs ?? 0;
       const quiet = Date.now() - this.lastAppendAt;
-      if (quiet < ms) return this.waitForIdle(ms - quiet);
+      if (quiet < idleMs) return this.waitForIdle(idleMs - quiet);
       this.stopIdleWait();
       if (this.figures.aof_rewrite_in_progress || this.closing) return;
       this.rewrite();
-    }, ms);
+    }, delay);
     this.idle.unref();
     if (this.figures.aof_rewrite_scheduled === 0) {
       this.figures.aof_rewrite_scheduled = 1;
