@@ -202,7 +202,7 @@ describe('shared: log rewrite', () => {
   });
 
   it('idleMs: a log under minSize is not rewritten while it is written, and is once it has been idle that long', async () => {
-    const idleMs = 60;
+    const idleMs = 250; // (longer than a process descheduled under load is likely to wait between two appends)
     const dir = dataDir();
     let last: LogFigures | null = null;
     let startedAt = 0;
@@ -217,7 +217,7 @@ describe('shared: log rewrite', () => {
     }
     assert.equal(log.current().aof_rewrite_scheduled, 0, 'no wait for a log under IDLE_MIN_SIZE');
     // Writes with gaps far shorter than idleMs, for several times idleMs.
-    const writesEnd = Date.now() + 4 * idleMs;
+    const writesEnd = Date.now() + 3 * idleMs;
     while (Date.now() < writesEnd || log.currentSize() < 2 * IDLE_MIN_SIZE) {
       writer.random(100, 20);
       log.rewriteIfGrown();
