@@ -217,13 +217,17 @@ describe('shared: log rewrite', () => {
     }
     assert.equal(log.current().aof_rewrite_scheduled, 0, 'no wait for a log under IDLE_MIN_SIZE');
     // Writes with gaps far shorter than idleMs, for several times idleMs.
+    // The clock is read before each batch: the log's last append comes after
+    // that reading, so the quiet the log saw is at least startedAt minus it.
+    // (A reading after the loop would also count the wait for setImmediate.)
     const writesEnd = Date.now() + 3 * idleMs;
+    let lastWriteAt = 0;
     while (Date.now() < writesEnd || log.currentSize() < 2 * IDLE_MIN_SIZE) {
+      lastWriteAt = Date.now();
       writer.random(100, 20);
       log.rewriteIfGrown();
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const lastWriteAt = Date.now();
     assert.equal(log.current().aof_rewrites, 0, 'no rewrite while the writes go on');
     assert.equal(log.current().aof_rewrite_scheduled, 1, 'a rewrite waits for the log to be idle');
     await until(() => log.current().aof_rewrites === 1 && !log.current().aof_rewrite_in_progress, 'the rewrite once the log is idle');
