@@ -37,7 +37,9 @@ export class Sequencer<T extends { seq: number }> {
     }
     this.release(task);
     this.next++;
-    // Its arrival may complete a run of early tasks.
+    // Its arrival may complete a run of early tasks. (Usually none waits: no
+    // hash lookup then, as this runs for every write.)
+    if (this.early.size === 0) return;
     for (let held = this.early.get(this.next); held !== undefined; held = this.early.get(this.next)) {
       this.early.delete(this.next);
       this.release(held);

@@ -194,8 +194,8 @@ export class ReplyWriter {
   }
 }
 
-/** How many characters `value` takes in decimal, its sign included. */
-function decimalLength(value: number): number {
+/** How many characters `value` takes in decimal, its sign included (no string made). */
+export function decimalLength(value: number): number {
   let length = value < 0 ? 2 : 1;
   for (let rest = Math.abs(value); rest >= 10; rest = Math.floor(rest / 10)) length++;
   return length;

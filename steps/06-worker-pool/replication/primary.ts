@@ -95,7 +95,7 @@ const GETACK = encodeCommand(['REPLCONF', 'GETACK', '*']);
 const PING = encodeCommand(['PING']);
 const MULTI = encodeCommand(['MULTI']);
 const EXEC = encodeCommand(['EXEC']);
-const CRLF = 0x0d;
+const CR = 0x0d;
 /** How long the stream's bytes may wait to be sent (see scheduleFlush). */
 const FLUSH_DELAY_MS = 1;
 
@@ -130,8 +130,8 @@ const FOUR = Buffer.from('*4\r\n');
  * commands with Redis's arities as they are. `value`: a big SET's (task.ts).
  */
 export function commandOfRecord(record: Uint8Array, value?: Uint8Array): Buffer[] {
-  const bytes = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
-  const headerEnd = bytes.indexOf(CRLF);
+  const bytes = Buffer.isBuffer(record) ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength);
+  const headerEnd = crAt(bytes, 0);
   const count = digitsAt(bytes, 1, headerEnd);
   const nameEnd = skipBulk(bytes, headerEnd + 2);
   const seqEnd = skipBulk(bytes, nameEnd);
@@ -163,15 +163,24 @@ function digitsAt(bytes: Buffer, from: number, to: number): number {
   return n;
 }
 
+/**
+ * Where the first CR at or after `at` is (the end of a header line). A loop:
+ * a header is a few bytes, and indexOf is a call into C++ each time.
+ */
+function crAt(bytes: Buffer, at: number): number {
+  while (at < bytes.length && bytes[at] !== CR) at++;
+  return at;
+}
+
 /** Where the bulk string that starts at `at` (`$<len>\r\n<bytes>\r\n`) ends. */
 function skipBulk(bytes: Buffer, at: number): number {
-  const lineEnd = bytes.indexOf(CRLF, at);
+  const lineEnd = crAt(bytes, at);
   return lineEnd + 2 + digitsAt(bytes, at + 1, lineEnd) + 2;
 }
 
 /** The contents of the bulk string from `at` to `end`, as text. */
 function bulkText(bytes: Buffer, at: number, end: number): string {
-  return bytes.toString('latin1', bytes.indexOf(CRLF, at) + 2, end - 2);
+  return bytes.toString('latin1', crAt(bytes, at) + 2, end - 2);
 }
 
 export class ReplicationPrimary {
@@ -283,7 +292,7 @@ export class ReplicationPrimary {
   }
 
   private release(task: PersistTask): void {
-    const last = this.transactions.get(task.seq);
+    const last = this.transactions.size === 0 ? undefined : this.transactions.get(task.seq); // (no lookup per write without EXECs)
     if (last !== undefined) {
       this.transactions.delete(task.seq);
       if (this.streaming) this.append(MULTI);
