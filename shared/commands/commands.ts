@@ -8,7 +8,7 @@ import { scanPage } from './scan.ts';
 import { CONNECTION_HELP } from '../server/client-state.ts';
 import { EXPIRY_COMMANDS, SET_OPTIONS_USAGE, setCommand } from './expiry-commands.ts';
 import { LIST_COMMANDS } from './list-commands.ts';
-import { INT64_MAX, INT64_MIN, NOT_AN_INTEGER, SYNTAX_ERROR, isWrongType, parseInt64, readString } from './parse.ts';
+import { INT64_MAX, INT64_MIN, NOT_AN_INTEGER, SYNTAX_ERROR, isWrongType, parseInt64, readString, spells } from './parse.ts';
 import { ExpiringStore } from './expiry.ts';
 import { addToSection, infoText, type InfoSection } from './info.ts';
 import type { Lists } from '../store/lists.ts';
@@ -493,18 +493,8 @@ function lookup(name: Buffer): CommandSpec | undefined {
   if (name.length === 0 || name.length > LONGEST_NAME) return undefined;
   const candidates = BY_SHAPE[shapeOf(name.length, name[0]!)];
   if (candidates === undefined) return undefined;
-  for (const spec of candidates) if (spells(name, spec.name)) return spec;
+  for (const spec of candidates) if (name.length === spec.name.length && spells(name, spec.name)) return spec;
   return undefined;
-}
-
-/** Whether `bytes` spell `upper` (a name in capitals) in any mix of cases. */
-function spells(bytes: Buffer, upper: string): boolean {
-  for (let i = 0; i < upper.length; i++) {
-    const want = upper.charCodeAt(i);
-    const got = bytes[i]!;
-    if (got !== want && !(want >= 0x41 && want <= 0x5a && got === (want | 0x20))) return false;
-  }
-  return true;
 }
 
 

@@ -1,6 +1,6 @@
 import { ErrorCode, NIL, OK, bulk, error, integer, type Reply } from '../protocol/reply.ts';
 import type { CommandContext, CommandSpec } from './commands.ts';
-import { NOT_AN_INTEGER, SYNTAX_ERROR, isWrongType, parseInt64, readString } from './parse.ts';
+import { NOT_AN_INTEGER, SYNTAX_ERROR, isWrongType, parseInt64, readString, spells } from './parse.ts';
 
 // Expiry's commands (issue 13), with Redis's replies and errors. The times
 // are kept as absolute ms since 1970 (the record's expiresAt): EXPIRE 10 at
@@ -110,6 +110,18 @@ export const EXPIRY_COMMANDS: Record<string, Spec> = {
 
 export const SET_OPTIONS_USAGE = 'SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]';
 
+const SET_OPTIONS = ['NX', 'XX', 'GET', 'KEEPTTL', 'EX', 'PX', 'EXAT', 'PXAT'] as const;
+
+/**
+ * The SET option `bytes` spell, in any case, or null. (Without a string per
+ * option: a replica gets every SET as `SET k v KEEPTTL`, and toUpperCase,
+ * a call into V8's runtime, was a visible part of a replica's CPU.)
+ */
+function setOption(bytes: Buffer): (typeof SET_OPTIONS)[number] | null {
+  for (const option of SET_OPTIONS) if (bytes.length === option.length && spells(bytes, option)) return option;
+  return null;
+}
+
 /**
  * SET with Redis's options. The seed's errors stay for what the seed had
  * (an unknown option: INVALID_COMMAND); the options from Redis get Redis's.
@@ -120,7 +132,7 @@ export function setCommand([key, value, ...options]: Buffer[], { store, betweenC
   let keepTtl = false;
   let expiry: { unitMs: number; relative: boolean; time: Buffer } | null = null;
   for (let i = 0; i < options.length; i++) {
-    const option = options[i]!.toString('latin1').toUpperCase();
+    const option = setOption(options[i]!);
     if (option === 'NX' || option === 'XX') {
       if (condition !== null && condition !== option) return SYNTAX_ERROR;
       condition = option;
@@ -134,7 +146,8 @@ export function setCommand([key, value, ...options]: Buffer[], { store, betweenC
       expiry = { unitMs: option.startsWith('P') ? 1 : 1000, relative: !option.endsWith('AT'), time };
       i++;
     } else {
-      return error(ErrorCode.INVALID_COMMAND, `syntax error: unknown SET option '${option}' (use NX, XX, GET, EX, PX, EXAT, PXAT or KEEPTTL)`);
+      const unknown = options[i]!.toString('latin1').toUpperCase();
+      return error(ErrorCode.INVALID_COMMAND, `syntax error: unknown SET option '${unknown}' (use NX, XX, GET, EX, PX, EXAT, PXAT or KEEPTTL)`);
     }
   }
   if ((expiry !== null || keepTtl) && store.setExpiresAt === undefined) return NO_EXPIRY;

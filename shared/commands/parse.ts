@@ -8,6 +8,20 @@ export const NOT_AN_INTEGER = error('ERR', 'value is not an integer or out of ra
 export const SYNTAX_ERROR = error('ERR', 'syntax error');
 export const WRONGTYPE = error('WRONGTYPE', 'Operation against a key holding the wrong kind of value');
 
+/**
+ * Whether `bytes` spell `upper` (a word in capitals: a command's name, an
+ * option) in any mix of cases; the caller has checked that the lengths are
+ * equal. No string is made: it runs for every request.
+ */
+export function spells(bytes: Uint8Array, upper: string): boolean {
+  for (let i = 0; i < upper.length; i++) {
+    const want = upper.charCodeAt(i);
+    const got = bytes[i]!;
+    if (got !== want && !(want >= 0x41 && want <= 0x5a && got === (want | 0x20))) return false;
+  }
+  return true;
+}
+
 export const INT64_MIN = -(2n ** 63n);
 export const INT64_MAX = 2n ** 63n - 1n;
 
