@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { executeCommand, type CommandContext } from './commands.ts';
+import { COMMANDS, commandSpec, executeCommand, type CommandContext } from './commands.ts';
 import { encodeCommand } from '../protocol/encode.ts';
 import { Session } from '../server/session.ts';
 import { MapStore } from '../store/map-store.ts';
@@ -55,5 +55,39 @@ describe('commands: what redis-cli and redis-benchmark ask when they connect', (
     assert.equal(count.type === 'integer' && Number(count.value), help.value.length);
     assert.deepEqual(executeCommand(args('COMMAND'), ctx), { type: 'array', value: [] });
     assert.deepEqual(executeCommand(args('command', 'docs', 'get'), ctx), { type: 'array', value: [] });
+  });
+});
+
+// The lookup compares the name's bytes (no string per request): it must find
+// every command in any mix of cases, and nothing else.
+describe('commands: the lookup by name', () => {
+  const mixed = (name: string) => [...name].map((c, i) => (i % 2 === 0 ? c.toLowerCase() : c)).join('');
+
+  it('finds every command of the table by its name in upper, lower and mixed case', () => {
+    for (const name of Object.keys(COMMANDS)) {
+      for (const spelled of [name, name.toLowerCase(), mixed(name)]) {
+        assert.equal(commandSpec(args(spelled))?.name, name, spelled);
+      }
+    }
+  });
+
+  it('finds nothing for a name one letter off, longer, shorter, empty, or with a byte that only folds like a letter', () => {
+    for (const name of ['SETT', 'SE', 'SEX', 'GETS', '', 'S', 'SET ', 'INCRBYFLOATS', 'x'.repeat(17)]) {
+      assert.equal(commandSpec(args(name)), undefined, JSON.stringify(name));
+    }
+    // '@' (0x40) | 0x20 is '`', and '[' (0x5b) | 0x20 is '{': only A-Z fold.
+    assert.equal(commandSpec([Buffer.from('`ET')]), undefined);
+    assert.equal(commandSpec([Buffer.from([0x73, 0x65, 0x74 | 0x80])]), undefined, 'a byte past ASCII');
+  });
+
+  it('reads SET\'s options in any case, and names an unknown one as sent, upper-cased', () => {
+    const store = new MapStore();
+    const ctx = context(store);
+    assert.deepEqual(executeCommand(args('set', 'k', 'v', 'nx'), ctx), { type: 'simple', value: 'OK' });
+    assert.deepEqual(executeCommand(args('SET', 'k', 'w', 'Nx'), ctx), { type: 'bulk', value: null }, 'NX: the key exists');
+    assert.deepEqual(executeCommand(args('SET', 'k', 'w', 'xX', 'gEt'), ctx), { type: 'bulk', value: Buffer.from('v') });
+    const unknown = executeCommand(args('SET', 'k', 'v', 'nxx'), ctx);
+    assert.equal(unknown.type, 'error');
+    assert.match(unknown.type === 'error' ? unknown.message : '', /unknown SET option 'NXX'/);
   });
 });
