@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMMANDS, commandSpec, executeCommand, type CommandContext } from './commands.ts';
+import { spells } from './parse.ts';
 import { encodeCommand } from '../protocol/encode.ts';
 import { Session } from '../server/session.ts';
 import { MapStore } from '../store/map-store.ts';
@@ -75,9 +76,17 @@ describe('commands: the lookup by name', () => {
     for (const name of ['SETT', 'SE', 'SEX', 'GETS', '', 'S', 'SET ', 'INCRBYFLOATS', 'x'.repeat(17)]) {
       assert.equal(commandSpec(args(name)), undefined, JSON.stringify(name));
     }
-    // '@' (0x40) | 0x20 is '`', and '[' (0x5b) | 0x20 is '{': only A-Z fold.
-    assert.equal(commandSpec([Buffer.from('`ET')]), undefined);
     assert.equal(commandSpec([Buffer.from([0x73, 0x65, 0x74 | 0x80])]), undefined, 'a byte past ASCII');
+  });
+
+  it('spells(): only A-Z match their lower case', () => {
+    assert.equal(spells(Buffer.from('a'), 'A'), true);
+    assert.equal(spells(Buffer.from('z'), 'Z'), true);
+    // '@' (0x40) | 0x20 is '`', '[' (0x5b) | 0x20 is '{', '_' | 0x20 is DEL.
+    assert.equal(spells(Buffer.from('`'), '@'), false);
+    assert.equal(spells(Buffer.from('{'), '['), false);
+    assert.equal(spells(Buffer.from([0x7f]), '_'), false);
+    assert.equal(spells(Buffer.from('A'), 'a'), false, 'the word is in capitals: an upper-case byte never matches a lower-case letter');
   });
 
   it('reads SET\'s options in any case, and names an unknown one as sent, upper-cased', () => {
@@ -86,6 +95,14 @@ describe('commands: the lookup by name', () => {
     assert.deepEqual(executeCommand(args('set', 'k', 'v', 'nx'), ctx), { type: 'simple', value: 'OK' });
     assert.deepEqual(executeCommand(args('SET', 'k', 'w', 'Nx'), ctx), { type: 'bulk', value: null }, 'NX: the key exists');
     assert.deepEqual(executeCommand(args('SET', 'k', 'w', 'xX', 'gEt'), ctx), { type: 'bulk', value: Buffer.from('v') });
+    const soon = Date.now() + 100_000;
+    for (const [option, time] of [['ex', '100'], ['pX', '100000'], ['exat', String(Math.ceil(soon / 1000))], ['PxAt', String(soon)]]) {
+      assert.deepEqual(executeCommand(args('SET', 't', 'v', option!, time!), ctx), { type: 'simple', value: 'OK' }, option);
+      const at = store.expiresAt(Buffer.from('t'))!;
+      assert.ok(at > Date.now() + 90_000 && at <= soon + 1000, `${option} ${time}: expires at ${at}`);
+    }
+    assert.deepEqual(executeCommand(args('SET', 't', 'w', 'keepTTL'), ctx), { type: 'simple', value: 'OK' });
+    assert.ok(store.expiresAt(Buffer.from('t'))! > Date.now(), 'KEEPTTL kept the time');
     const unknown = executeCommand(args('SET', 'k', 'v', 'nxx'), ctx);
     assert.equal(unknown.type, 'error');
     assert.match(unknown.type === 'error' ? unknown.message : '', /unknown SET option 'NXX'/);

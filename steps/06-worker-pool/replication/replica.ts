@@ -59,10 +59,11 @@ function respLength(args: Buffer[]): number {
 }
 
 /**
- * The name of a command the stream handles itself (REPLCONF, PING, SELECT,
- * MULTI, EXEC), in capitals; '' for one of another length, applied as it
- * is. (The lengths first: a SET, most of the stream, makes no string, and
- * toUpperCase took 2 % of a replica's CPU under redis-benchmark's SETs.)
+ * The command's name in capitals if it has the length of one the stream
+ * handles itself (REPLCONF 8, PING and EXEC 4, MULTI 5, SELECT 6: LPOP or
+ * RPUSH come back too, and are applied as any other); '' for any other
+ * length. (A SET, most of the stream, makes no string: toUpperCase took 2 %
+ * of a replica's CPU under redis-benchmark's SETs.)
  */
 function controlName(name: Buffer): string {
   const length = name.length;
