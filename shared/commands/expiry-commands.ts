@@ -1,6 +1,6 @@
 import { ErrorCode, NIL, OK, bulk, error, integer, type Reply } from '../protocol/reply.ts';
 import type { CommandContext, CommandSpec } from './commands.ts';
-import { NOT_AN_INTEGER, SYNTAX_ERROR, isWrongType, parseInt64, readString, spells } from './parse.ts';
+import { NOT_AN_INTEGER, SYNTAX_ERROR, isWrongType, parseInt64, readString, spelledAs } from './parse.ts';
 
 // Expiry's commands (issue 13), with Redis's replies and errors. The times
 // are kept as absolute ms since 1970 (the record's expiresAt): EXPIRE 10 at
@@ -110,17 +110,10 @@ export const EXPIRY_COMMANDS: Record<string, Spec> = {
 
 export const SET_OPTIONS_USAGE = 'SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]';
 
+// Read with spelledAs(), no string per option: a replica gets every SET as
+// `SET k v KEEPTTL`, and toUpperCase, a call into V8's runtime, was a
+// visible part of a replica's CPU.
 const SET_OPTIONS = ['NX', 'XX', 'GET', 'KEEPTTL', 'EX', 'PX', 'EXAT', 'PXAT'] as const;
-
-/**
- * The SET option `bytes` spell, in any case, or null. (Without a string per
- * option: a replica gets every SET as `SET k v KEEPTTL`, and toUpperCase,
- * a call into V8's runtime, was a visible part of a replica's CPU.)
- */
-function setOption(bytes: Buffer): (typeof SET_OPTIONS)[number] | null {
-  for (const option of SET_OPTIONS) if (bytes.length === option.length && spells(bytes, option)) return option;
-  return null;
-}
 
 /**
  * SET with Redis's options. The seed's errors stay for what the seed had
@@ -132,7 +125,7 @@ export function setCommand([key, value, ...options]: Buffer[], { store, betweenC
   let keepTtl = false;
   let expiry: { unitMs: number; relative: boolean; time: Buffer } | null = null;
   for (let i = 0; i < options.length; i++) {
-    const option = setOption(options[i]!);
+    const option = spelledAs(options[i]!, SET_OPTIONS);
     if (option === 'NX' || option === 'XX') {
       if (condition !== null && condition !== option) return SYNTAX_ERROR;
       condition = option;

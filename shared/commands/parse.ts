@@ -22,6 +22,12 @@ export function spells(bytes: Uint8Array, upper: string): boolean {
   return true;
 }
 
+/** The first of `words` (each in capitals) that `bytes` spell in any case, or null. */
+export function spelledAs<const Word extends string>(bytes: Uint8Array, words: readonly Word[]): Word | null {
+  for (const word of words) if (bytes.length === word.length && spells(bytes, word)) return word;
+  return null;
+}
+
 export const INT64_MIN = -(2n ** 63n);
 export const INT64_MAX = 2n ** 63n - 1n;
 

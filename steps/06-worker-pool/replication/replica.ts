@@ -3,6 +3,7 @@ import { decimalLength, encodeCommand } from '../../../shared/protocol/encode.ts
 import { DEFAULT_LIMITS, RequestParser, type ParserLimits } from '../../../shared/protocol/request-parser.ts';
 import { MAX_ITEM_BYTES } from '../../../shared/store/growable-store.ts';
 import { log } from '../../../shared/server/log.ts';
+import { spelledAs } from '../../../shared/commands/parse.ts';
 import { RdbError, decodeRdb, type RdbEntry } from './rdb.ts';
 
 // The replica's side: a link to a primary (ours or a real redis-server).
@@ -58,18 +59,10 @@ function respLength(args: Buffer[]): number {
   return total;
 }
 
-/**
- * The command's name in capitals if it has the length of one the stream
- * handles itself (REPLCONF 8, PING and EXEC 4, MULTI 5, SELECT 6: LPOP or
- * RPUSH come back too, and are applied as any other); '' for any other
- * length. (A SET, most of the stream, makes no string: toUpperCase took 2 %
- * of a replica's CPU under redis-benchmark's SETs.)
- */
-function controlName(name: Buffer): string {
-  const length = name.length;
-  if (length !== 4 && length !== 5 && length !== 6 && length !== 8) return '';
-  return name.toString('latin1').toUpperCase();
-}
+// The commands the stream handles itself; the rest are applied as a
+// client's. Told apart with spelledAs(), no string per command:
+// toUpperCase took 2 % of a replica's CPU under redis-benchmark's SETs.
+const CONTROL_COMMANDS = ['REPLCONF', 'PING', 'SELECT', 'MULTI', 'EXEC'] as const;
 
 export class Replica {
   state: LinkState = 'connect';
@@ -247,7 +240,7 @@ export class Replica {
         throw new Error(`the primary's stream cannot be parsed (${event.message})`);
       }
       const args = event.args;
-      const name = controlName(args[0]!);
+      const name = spelledAs(args[0]!, CONTROL_COMMANDS);
       const length = respLength(args);
       if (name === 'REPLCONF' && args[1]?.toString('latin1').toUpperCase() === 'GETACK') {
         this.flushGroups(groups);
