@@ -108,6 +108,8 @@ export interface PersisterStats {
   tasks_written: number;
   /** IPC messages sent to the workers since start. */
   batches_sent: number;
+  /** How long a send waits for more tasks now, in ms (batchDelayMs; step 06's INFO). */
+  batch_delay_ms: number;
   /** Deepest the queue has been. */
   queue_depth_max: number;
   /** Worker processes restarted after they died (supervision). */
@@ -129,6 +131,7 @@ export class Persister {
   private readonly maxBatch: number;
   private readonly dispatchContext: DispatchContext;
   private nextBatchId = 0;
+  private batchDelayMs: number;
   private flushScheduled = false;
   private flushTimer: NodeJS.Timeout | null = null;
   private closing = false;
@@ -154,6 +157,7 @@ export class Persister {
     paths: string[],
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
+    this.batchDelayMs = options.batchDelayMs ?? 0;
     this.queue = new BoundedQueue<Entry>(options.capacity, () => this.scheduleFlush());
     this.sequencer = new Sequencer<Entry>(options.firstSeq, (entry) => this.released.push(entry));
     this.workers = children.map((child, index) => {
@@ -236,6 +240,7 @@ export class Persister {
       sequencer_holding: this.sequencer.holding,
       tasks_written: this.written,
       batches_sent: this.batches,
+      batch_delay_ms: this.batchDelayMs,
       queue_depth_max: this.depthMax,
       worker_restarts: this.restarts,
       ...logFigures(this.workers.map((worker) => worker.log)),
@@ -321,6 +326,15 @@ export class Persister {
     this.scheduleFlush();
   }
 
+  /**
+   * Changes batchDelayMs from the next send on (step 06: a replica gathers
+   * longer than a primary, and goes back to the primary's delay when
+   * promoted).
+   */
+  setBatchDelay(ms: number): void {
+    this.batchDelayMs = ms;
+  }
+
   // ------------------------------------------------ sending and the ack
 
   private scheduleFlush(): void {
@@ -343,7 +357,7 @@ export class Persister {
       this.flushTimer = null;
       this.options.dispatch.flush(this.dispatchContext);
     };
-    if (this.options.batchDelayMs && !fullBatchReady) this.flushTimer = setTimeout(flush, this.options.batchDelayMs);
+    if (this.batchDelayMs > 0 && !fullBatchReady) this.flushTimer = setTimeout(flush, this.batchDelayMs);
     else setImmediate(flush);
   }
 

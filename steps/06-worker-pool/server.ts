@@ -156,6 +156,21 @@ const pool = new ThreadPool(options.threads, (i) => ({
 }));
 
 // 4. The worker processes, supervised.
+/**
+ * How long the persister gathers writes for one message to a worker process
+ * (0 with --durable: a reply waits for it). A replica gathers up to 50 ms
+ * (or the persister's maxBatch tasks, 1,000, if sooner) where a
+ * primary gathers 10: its logs are a copy of its primary's data, and a
+ * replica that restarts resyncs in full (its first PSYNC is `PSYNC ? -1`),
+ * so the writes a SIGKILL of it would lose the primary sends again; fewer,
+ * larger messages took a third less of its worker processes' CPU under
+ * replication.ts's load (docs/replication.md). Promoted, it acknowledges
+ * its own clients' writes, and gathers 10 ms again.
+ */
+function batchDelayMs(isReplica: boolean): number {
+  if (options.durable) return 0;
+  return isReplica ? 50 : 10;
+}
 const rewritesAtExit = new Map<number, number>(); // aof_rewrites as a worker process died
 let rewritesOfEndedWorkers = 0;
 const persister = await Persister.start({
@@ -192,8 +207,8 @@ const persister = await Persister.start({
   env: { MALLOC_MMAP_THRESHOLD_: '16384', MALLOC_TRIM_THRESHOLD_: '0', MALLOC_TOP_PAD_: '0' },
   // Without --durable no reply waits for the workers: gather 10 ms of writes
   // per message (thousands fewer messages per second, measured in
-  // docs/step-06-measurements.md).
-  batchDelayMs: options.durable ? 0 : 10,
+  // docs/step-06-measurements.md); a replica gathers longer (role hooks below).
+  batchDelayMs: batchDelayMs(false),
   onWorkerExit: (index, code, signal) => {
     rewritesAtExit.set(index, persister.stats().aof_rewrites);
     log(`worker process ${index} died (${signal ?? `exit code ${code}`}): restarting it`);
@@ -399,6 +414,7 @@ const role = new ReplicationRole(replication, {
     void takeGate();
   },
   listeningPort: () => (server.address() as net.AddressInfo).port,
+  roleChanged: (isReplica) => persister.setBatchDelay(batchDelayMs(isReplica)),
 }, { minReplicas: options.minReplicasToWrite, maxLagSeconds: options.minReplicasMaxLag });
 // 6. Accepting connections. A request may carry arguments up to
 //    --proto-max-bulk-len, and a request as a whole up to twice that (a SET

@@ -138,8 +138,11 @@ describe('step 06 as a replica of step 06', () => {
       assert.equal(await infoField(r, 'repl_partial_syncs'), '1');
       assert.equal(await infoField(r, 'repl_full_syncs'), '1');
       assert.match(replica.log(), /\+CONTINUE/);
+      assert.equal(await infoField(p, 'batch_delay_ms'), '10', 'a primary gathers 10 ms of writes per message to a worker process');
+      assert.equal(await infoField(r, 'batch_delay_ms'), '50', 'a replica gathers its writes longer (server.ts: batchDelayMs)');
       assert.equal(describeReply(await r.send('REPLICAOF', 'NO', 'ONE')), 'OK');
       assert.equal(await infoField(r, 'role'), 'master');
+      assert.equal(await infoField(r, 'batch_delay_ms'), '10', "promoted, it gathers a primary's 10 ms");
       assert.equal(describeReply(await r.send('SET', 'mine', '3')), 'OK');
       assert.equal(describeReply(await r.send('GET', 'during')), '"2"', 'promoted with its data');
     } finally {

@@ -228,12 +228,9 @@ export class Replica {
     // What one read brought, applied in groups: each transaction alone, and
     // the plain commands between them together (one lock, one hand-over to
     // the persister for a whole read, not one per command).
+    // (No closure for "add a plain command": one made per read cost 3 % of
+    // this function, tsx naming each.)
     const groups: Group[] = [];
-    const plain = (args: Buffer[][]) => {
-      const last = groups.at(-1);
-      if (last !== undefined && !last.transaction) last.commands.push(...args);
-      else groups.push({ commands: args, transaction: false });
-    };
     for (const event of this.parser.push(chunk)) {
       if (event.kind === 'error') {
         this.flushGroups(groups); // what came before the bad bytes was good
@@ -252,8 +249,10 @@ export class Replica {
       if (name === 'PING' || name === 'SELECT') continue; // keep-alive; database 0 only
       if (name === 'MULTI') { this.transaction = []; continue; }
       if (name === 'EXEC') { groups.push({ commands: this.transaction ?? [], transaction: true }); this.transaction = null; continue; }
-      if (this.transaction !== null) this.transaction.push(args);
-      else plain([args]);
+      if (this.transaction !== null) { this.transaction.push(args); continue; }
+      const last = groups.at(-1); // plain commands join the group before, unless it is a transaction
+      if (last !== undefined && !last.transaction) last.commands.push(args);
+      else groups.push({ commands: [args], transaction: false });
     }
     this.flushGroups(groups);
   }

@@ -19,12 +19,18 @@ export interface WriteCondition {
   maxLagSeconds: number;
 }
 
+/** What the server does as its role changes, besides the replica's own hooks. */
+export interface RoleHooks extends ReplicaHooks {
+  /** It became a replica (true: --replicaof, REPLICAOF host port) or a primary again (false: REPLICAOF NO ONE). */
+  roleChanged?(isReplica: boolean): void;
+}
+
 export class ReplicationRole {
   private replica: Replica | null = null;
 
   constructor(
     readonly primary: ReplicationPrimary,
-    private readonly hooks: ReplicaHooks,
+    private readonly hooks: RoleHooks,
     private readonly condition: WriteCondition = { minReplicas: 0, maxLagSeconds: 10 },
   ) {}
 
@@ -52,6 +58,7 @@ export class ReplicationRole {
     this.replica?.stop();
     log(`replication: replica of ${host}:${port}`);
     this.replica = new Replica(host, port, this.hooks);
+    this.hooks.roleChanged?.(true);
   }
 
   /** REPLICAOF NO ONE: a primary again, with the data it has. */
@@ -60,6 +67,7 @@ export class ReplicationRole {
     log(`replication: REPLICAOF NO ONE: no longer a replica of ${this.replica.host}:${this.replica.port}; keeping the data`);
     this.replica.stop();
     this.replica = null;
+    this.hooks.roleChanged?.(false);
   }
 
   /** Replication's commands; null for any other. */
