@@ -65,7 +65,7 @@ export interface PersisterOptions {
    * tasks share one IPC message. 0 (the default): the next turn of the event
    * loop. Without `durable` no reply waits for the send, so a few ms cost the
    * clients nothing and save the workers (and the main thread) thousands of
-   * messages per second; step 06 uses 10.
+   * messages per second; step 06 uses 10 (a replica 50: setBatchDelay()).
    */
   batchDelayMs?: number;
   /** A worker process ended while the server was not shutting down. */
